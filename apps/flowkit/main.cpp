@@ -1,0 +1,22 @@
+// flowkit: packets into flows, flows into answers. One binary, one subcommand per job.
+#include <cstdio>
+
+#include "commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "flowkit: network flow toolkit.\n"
+      "  flowkit meter -r capture.pcap            packets -> biflows (see: flowkit meter --help)\n"
+      "  flowkit gen -w demo.pcap --packets 1e5   write a realistic synthetic capture"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "flowkit 0.1.0");
+  int exit_code = 0;
+  flowkit::app::add_meter_command(app, &exit_code);
+  flowkit::app::add_gen_command(app, &exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  return exit_code;
+}

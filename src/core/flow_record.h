@@ -1,0 +1,103 @@
+// FlowRecord: the one flow model every stage speaks. A meter or a collector fills it; stores,
+// exporters and writers read it. Biflows follow RFC 5103: `fwd` is the direction of the packet
+// that opened the flow, `rev` the other; a uniflow leaves `rev` empty. Which fields exist, and
+// how each maps to IPFIX, NetFlow, nfdump, CSV/JSON and ClickHouse, is in field_registry.h.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+#include "core/ip_address.h"
+#include "core/timestamp.h"
+
+namespace flowkit {
+
+enum class Direction : uint8_t { kForward = 0, kReverse = 1 };
+
+// IPFIX flowEndReason (IANA element 136) values.
+enum class EndReason : uint8_t {
+  kUnknown = 0,
+  kIdleTimeout = 1,
+  kActiveTimeout = 2,
+  kEndOfFlow = 3,        // TCP FIN in both directions, or RST
+  kForcedEnd = 4,        // end of input, Ctrl-C/SIGTERM
+  kLackOfResources = 5,  // evicted from a full flow cache
+};
+inline constexpr std::string_view kEndReasonNames[] = {"unknown", "idle",   "active",
+                                                       "end",     "forced", "lack-of-resources"};
+
+enum class TunnelType : uint8_t {
+  kNone = 0,
+  kGre = 1,
+  kVxlan = 2,
+  kGeneve = 3,
+  kIpInIp = 4,
+  kGtpU = 5,
+  kTeredo = 6,
+};
+inline constexpr std::string_view kTunnelTypeNames[] = {"none", "gre",  "vxlan", "geneve",
+                                                        "ipip", "gtpu", "teredo"};
+
+// Min, max, mean and population standard deviation of a series (flowRecorder's statistics).
+struct SummaryStats {
+  double min = 0, max = 0, mean = 0, stddev = 0;
+  friend bool operator==(const SummaryStats&, const SummaryStats&) = default;
+};
+
+struct DirectionRecord {
+  uint64_t packets = 0;
+  uint64_t bytes = 0;        // IP total length (IPv6: 40 + payload length), inner packet
+  uint64_t bytes_outer = 0;  // outermost IP length when the packets came through a tunnel
+  Timestamp first, last;
+  uint32_t flow_label = 0;   // IPv6 flow label of the first packet
+  uint32_t interface = 0;    // capture interface of the first packet
+  uint8_t tcp_flags = 0;     // OR of all packets
+  uint8_t tos = 0, ttl = 0;  // of the first packet
+  uint8_t ttl_min = 0, ttl_max = 0;
+  uint8_t icmp_type = 0, icmp_code = 0;  // of the first packet
+  bool has_mac = false;
+  MacAddress src_mac, dst_mac;
+  uint8_t vlan_depth = 0;  // 0 none, 1 single tag, 2 QinQ
+  uint16_t vlan_id = 0, vlan_id_inner = 0;
+  uint8_t mpls_depth = 0;                // labels seen (only the top three are kept)
+  std::array<uint32_t, 3> mpls_label{};  // 20-bit label values, top of stack first
+  SummaryStats pkt_size;                 // bytes per packet
+  SummaryStats piat;                     // packet inter-arrival time, seconds
+
+  friend bool operator==(const DirectionRecord&, const DirectionRecord&) = default;
+};
+
+struct FlowRecord {
+  IpAddress src_ip, dst_ip;  // forward direction's source and destination
+  uint16_t src_port = 0, dst_port = 0;
+  uint8_t protocol = 0;
+  uint8_t ip_version = 0;
+  EndReason end_reason = EndReason::kUnknown;
+  bool biflow = false;             // rev is meaningful
+  bool has_stats = false;          // pkt_size/piat statistics were computed
+  uint32_t sampling_interval = 1;  // 1-in-N packet sampling; 1 = every packet
+  TunnelType tunnel_type = TunnelType::kNone;
+  uint32_t tunnel_id = 0;  // VXLAN/Geneve VNI, GRE key, GTP-U TEID
+  IpAddress outer_src_ip, outer_dst_ip;
+  DirectionRecord fwd, rev;
+  SummaryStats pkt_size, piat;  // both directions together
+
+  DirectionRecord& dir(Direction d) { return d == Direction::kForward ? fwd : rev; }
+  const DirectionRecord& dir(Direction d) const { return d == Direction::kForward ? fwd : rev; }
+  uint64_t packets() const { return fwd.packets + rev.packets; }
+  uint64_t bytes() const { return fwd.bytes + rev.bytes; }
+  // Earliest and latest packet of either direction.
+  Timestamp first() const {
+    if (!fwd.packets) return rev.first;
+    return rev.packets && rev.first < fwd.first ? rev.first : fwd.first;
+  }
+  Timestamp last() const {
+    if (!fwd.packets) return rev.last;
+    return rev.packets && rev.last > fwd.last ? rev.last : fwd.last;
+  }
+
+  friend bool operator==(const FlowRecord&, const FlowRecord&) = default;
+};
+
+}  // namespace flowkit

@@ -1,0 +1,46 @@
+// Timestamp: nanoseconds since the UNIX epoch, UTC. Packet time in file mode, wall time live.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace flowkit {
+
+struct Timestamp {
+  int64_t ns = 0;
+
+  static constexpr Timestamp from_seconds(int64_t s) { return {s * 1'000'000'000}; }
+  static constexpr Timestamp from_usec(int64_t sec, int64_t usec) {
+    return {sec * 1'000'000'000 + usec * 1'000};
+  }
+  constexpr int64_t seconds() const {
+    return ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
+  }
+  constexpr int64_t subsec_ns() const { return ns - seconds() * 1'000'000'000; }
+  constexpr int64_t millis() const { return ns / 1'000'000; }
+  constexpr int64_t micros() const { return ns / 1'000; }
+  // Seconds as a double the way Python tools compute it: sec + usec / 1e6.
+  double seconds_double_usec() const {
+    return double(seconds()) + double(subsec_ns() / 1000) / 1e6;
+  }
+  constexpr bool is_set() const { return ns != 0; }
+
+  friend constexpr auto operator<=>(Timestamp, Timestamp) = default;
+};
+
+constexpr int64_t kNanosPerSecond = 1'000'000'000;
+
+// A span of time in nanoseconds.
+using Duration = int64_t;
+constexpr Duration seconds_to_ns(double s) {
+  return Duration(s * 1e9);
+}
+
+// "2016-03-24T01:27:27.829442Z"; microseconds, or nanoseconds when the value has them.
+std::string format_iso8601(Timestamp t);
+// nfdump's layout: "2016-03-24 01:27:27.829" (milliseconds, UTC).
+std::string format_nfdump_time(Timestamp t);
+// Writes the ISO form into buf (>= 32 bytes); returns the length.
+size_t format_iso8601(Timestamp t, char* buf);
+
+}  // namespace flowkit
