@@ -1,0 +1,139 @@
+#include "export/line_writer.h"
+
+#include <cstdio>
+
+namespace flowkit::exporter {
+
+namespace {
+
+void put_scaled(TextOutput& out, uint64_t v, size_t width) {
+  size_t m = out.mark();
+  if (v >= 1'000'000'000) {
+    char tmp[32];
+    std::snprintf(tmp, sizeof tmp, "%.1f G", double(v) / 1e9);
+    out.put(tmp);
+  } else if (v >= 1'000'000) {
+    char tmp[32];
+    std::snprintf(tmp, sizeof tmp, "%.1f M", double(v) / 1e6);
+    out.put(tmp);
+  } else {
+    out.put_u64(v);
+  }
+  out.align_right(m, width);
+}
+
+void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, bool icmp) {
+  size_t m = out.mark();
+  out.put_ip(ip);
+  out.align_right(m, 16);
+  out.put(':');
+  m = out.mark();
+  if (icmp) {
+    out.put_u64(port_or_icmp >> 8);
+    out.put('.');
+    out.put_u64(port_or_icmp & 0xff);
+  } else {
+    out.put_u64(port_or_icmp);
+  }
+  out.align_left(m, 5);
+}
+
+}  // namespace
+
+std::string_view protocol_name(uint8_t p) {
+  switch (p) {
+    case 1:
+      return "ICMP";
+    case 2:
+      return "IGMP";
+    case 4:
+      return "IPIP";
+    case 6:
+      return "TCP";
+    case 17:
+      return "UDP";
+    case 41:
+      return "IPv6";
+    case 47:
+      return "GRE";
+    case 50:
+      return "ESP";
+    case 51:
+      return "AH";
+    case 58:
+      return "ICMP6";
+    case 89:
+      return "OSPF";
+    case 103:
+      return "PIM";
+    case 112:
+      return "VRRP";
+    case 132:
+      return "SCTP";
+    default:
+      return {};
+  }
+}
+
+LineWriter::LineWriter(TextOutput& out) : out_(out) {
+  out_.put(
+      "Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP "
+      "Addr:Port   Packets    Bytes Flows\n");
+}
+
+void LineWriter::write(std::span<const FlowRecord> records) {
+  for (const FlowRecord& r : records) {
+    Timestamp first = r.first(), last = r.last();
+    out_.put(format_nfdump_time(first));
+    int64_t ms = (last.ns - first.ns) / 1'000'000;
+    char hms[32];
+    std::snprintf(hms, sizeof hms, "%02lld:%02lld:%02lld.%03lld", (long long)(ms / 3600000),
+                  (long long)(ms / 60000 % 60), (long long)(ms / 1000 % 60),
+                  (long long)(ms % 1000));
+    size_t m = out_.mark();
+    out_.put(' ');
+    out_.put(hms);
+    out_.align_right(m, 17);
+    out_.put(' ');
+    m = out_.mark();
+    std::string_view name = protocol_name(r.protocol);
+    if (name.empty())
+      out_.put_u64(r.protocol);
+    else
+      out_.put(name);
+    out_.align_left(m, 5);
+    out_.put(' ');
+    bool icmp = r.protocol == 1 || r.protocol == 58;
+    put_endpoint(out_, r.src_ip, r.src_port, false);
+    out_.put(r.biflow ? " <-> " : " -> ");
+    put_endpoint(out_, r.dst_ip,
+                 icmp ? uint32_t(r.fwd.icmp_type) << 8 | r.fwd.icmp_code : r.dst_port, icmp);
+    out_.put(' ');
+    put_scaled(out_, r.packets(), 8);
+    out_.put(' ');
+    put_scaled(out_, r.bytes(), 8);
+    out_.put("     1\n");
+    ++flows_;
+    packets_ += r.packets();
+    bytes_ += r.bytes();
+    if (first < first_) first_ = first;
+    if (last > last_) last_ = last;
+  }
+}
+
+Status LineWriter::flush() {
+  double secs = flows_ ? double(last_.ns - first_.ns) / 1e9 : 0;
+  char tmp[256];
+  std::snprintf(tmp, sizeof tmp,
+                "Summary: total flows: %llu, total bytes: %llu, total packets: %llu, avg bps: "
+                "%llu, avg pps: %llu, avg bpp: %llu\n",
+                (unsigned long long)flows_, (unsigned long long)bytes_,
+                (unsigned long long)packets_,
+                (unsigned long long)(secs > 0 ? double(bytes_) * 8 / secs : 0),
+                (unsigned long long)(secs > 0 ? double(packets_) / secs : 0),
+                (unsigned long long)(packets_ ? bytes_ / packets_ : 0));
+  out_.put(tmp);
+  return out_.flush();
+}
+
+}  // namespace flowkit::exporter

@@ -1,0 +1,27 @@
+// LineWriter: nfdump's default `-o line` layout, so that nfdump users read flowkit's output
+// at a glance. A biflow is one line with `<->` and the packets and bytes of both directions.
+// IPv6 addresses are printed in full (like nfdump -6). Ends with nfdump's summary line.
+#pragma once
+
+#include "core/flow_sink.h"
+#include "export/text_output.h"
+
+namespace flowkit::exporter {
+
+class LineWriter : public FlowSink {
+ public:
+  explicit LineWriter(TextOutput& out);
+  void write(std::span<const FlowRecord> records) override;
+  // Writes the summary line, then flushes.
+  Status flush() override;
+
+ private:
+  TextOutput& out_;
+  uint64_t flows_ = 0, packets_ = 0, bytes_ = 0;
+  Timestamp first_{INT64_MAX}, last_{INT64_MIN};
+};
+
+// nfdump's protocol column: "TCP", "UDP", "ICMP6", ... or the number.
+std::string_view protocol_name(uint8_t protocol);
+
+}  // namespace flowkit::exporter

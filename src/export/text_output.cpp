@@ -1,0 +1,182 @@
+#include "export/text_output.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstring>
+
+namespace flowkit::exporter {
+
+Result<std::unique_ptr<TextOutput>> TextOutput::open(const std::string& path) {
+  if (path == "-") return std::unique_ptr<TextOutput>(new TextOutput(1, false, "stdout"));
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Status::error("cannot create " + path + ": " + std::strerror(errno) +
+                         " (check the directory exists and is writable)");
+  }
+  return std::unique_ptr<TextOutput>(new TextOutput(fd, true, path));
+}
+
+TextOutput::~TextOutput() {
+  flush();
+  if (owns_) ::close(fd_);
+}
+
+void TextOutput::write_out() {
+  if (!error_.ok()) {
+    buf_.clear();
+    return;
+  }
+  size_t off = 0;
+  while (off < buf_.size()) {
+    ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      error_ = Status::error("writing " + path_ + ": " + std::strerror(errno) +
+                             (errno == ENOSPC ? " (the disk is full; output stops here)" : ""));
+      break;
+    }
+    off += size_t(n);
+  }
+  buf_.clear();
+}
+
+Status TextOutput::flush() {
+  write_out();
+  return error_;
+}
+
+void TextOutput::put_u64(uint64_t v) {
+  char tmp[24];
+  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+  buf_.append(tmp, r.ptr);
+}
+
+void TextOutput::put_i64(int64_t v) {
+  char tmp[24];
+  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+  buf_.append(tmp, r.ptr);
+}
+
+void TextOutput::put_double(double v) {
+  if (!std::isfinite(v)) v = 0;
+  char tmp[32];
+  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
+  buf_.append(tmp, r.ptr);
+}
+
+void TextOutput::put_python_float(double v) {
+  if (!std::isfinite(v)) {
+    buf_.append(std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
+    return;
+  }
+  if (v == 0) {
+    buf_.append(std::signbit(v) ? "-0.0" : "0.0");
+    return;
+  }
+  // Shortest digits in scientific form, then laid out the way Python's repr does.
+  char sci[40];
+  auto r = std::to_chars(sci, sci + sizeof sci, v, std::chars_format::scientific);
+  std::string_view s(sci, size_t(r.ptr - sci));
+  bool negative = s.front() == '-';
+  if (negative) s.remove_prefix(1);
+  size_t e = s.find('e');
+  int exp = std::atoi(std::string(s.substr(e + 1)).c_str());
+  std::string digits;
+  for (char c : s.substr(0, e))
+    if (c != '.') digits.push_back(c);
+  if (negative) buf_.push_back('-');
+  if (exp < -4 || exp >= 16) {
+    buf_.push_back(digits[0]);
+    if (digits.size() > 1) {
+      buf_.push_back('.');
+      buf_.append(digits, 1);
+    }
+    char tmp[16];
+    std::snprintf(tmp, sizeof tmp, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
+    buf_.append(tmp);
+  } else if (exp < 0) {
+    buf_.append("0.");
+    buf_.append(size_t(-exp - 1), '0');
+    buf_.append(digits);
+  } else {
+    size_t int_digits = size_t(exp) + 1;
+    if (digits.size() <= int_digits) {
+      buf_.append(digits);
+      buf_.append(int_digits - digits.size(), '0');
+      buf_.append(".0");
+    } else {
+      buf_.append(digits, 0, int_digits);
+      buf_.push_back('.');
+      buf_.append(digits, int_digits);
+    }
+  }
+}
+
+void TextOutput::put_ip(const IpAddress& a) {
+  char tmp[48];
+  buf_.append(tmp, a.format(tmp));
+}
+
+void TextOutput::put_mac(const MacAddress& m) {
+  static const char kHex[] = "0123456789abcdef";
+  char tmp[17];
+  for (int i = 0; i < 6; ++i) {
+    tmp[i * 3] = kHex[m.b[i] >> 4];
+    tmp[i * 3 + 1] = kHex[m.b[i] & 15];
+    if (i < 5) tmp[i * 3 + 2] = ':';
+  }
+  buf_.append(tmp, 17);
+}
+
+void TextOutput::put_iso8601(Timestamp t) {
+  char tmp[40];
+  buf_.append(tmp, format_iso8601(t, tmp));
+}
+
+void TextOutput::put_json_string(std::string_view s) {
+  buf_.push_back('"');
+  for (unsigned char c : s) {
+    switch (c) {
+      case '"':
+        buf_.append("\\\"");
+        break;
+      case '\\':
+        buf_.append("\\\\");
+        break;
+      case '\n':
+        buf_.append("\\n");
+        break;
+      case '\r':
+        buf_.append("\\r");
+        break;
+      case '\t':
+        buf_.append("\\t");
+        break;
+      default:
+        if (c < 0x20) {
+          char tmp[8];
+          std::snprintf(tmp, sizeof tmp, "\\u%04x", c);
+          buf_.append(tmp);
+        } else {
+          buf_.push_back(char(c));
+        }
+    }
+  }
+  buf_.push_back('"');
+}
+
+void TextOutput::align_right(size_t mark, size_t width) {
+  size_t n = buf_.size() - mark;
+  if (n < width) buf_.insert(mark, width - n, ' ');
+}
+
+void TextOutput::align_left(size_t mark, size_t width) {
+  size_t n = buf_.size() - mark;
+  if (n < width) buf_.append(width - n, ' ');
+}
+
+}  // namespace flowkit::exporter

@@ -1,0 +1,66 @@
+// FlowKey: the fields that tell flows apart, laid out for one memcmp and one hash. In biflow mode
+// the two endpoints are put in a canonical order so both directions of a conversation map to the
+// same key; `reversed` says whether the packet's source was moved to endpoint 1.
+#pragma once
+
+#include <xxhash.h>
+
+#include <cstdint>
+#include <cstring>
+
+#include "packet/packet_view.h"
+
+namespace flowkit::meter {
+
+// softflowd's -T: which header fields make up the key.
+enum class KeyMode : uint8_t {
+  kFull,   // addresses, protocol, ports
+  kProto,  // addresses and protocol
+  kIp,     // addresses only
+};
+
+struct KeyOptions {
+  KeyMode mode = KeyMode::kFull;
+  bool biflow = true;
+  bool vlan = false;        // outer VLAN id joins the key
+  bool flow_label = false;  // IPv6 flow label joins the key (0 = unset)
+};
+
+struct FlowKey {
+  uint8_t addr[2][16];
+  uint16_t port[2];
+  uint8_t protocol;
+  uint8_t ip_version;
+  uint16_t vlan;
+  uint32_t flow_label;
+
+  bool operator==(const FlowKey& o) const { return std::memcmp(this, &o, sizeof *this) == 0; }
+};
+static_assert(sizeof(FlowKey) == 44, "FlowKey must have no padding: it is hashed and compared raw");
+
+// Builds the key of a packet; returns true when the packet's source became endpoint 1.
+inline bool make_key(const packet::PacketView& v, const KeyOptions& o, FlowKey& k) {
+  bool with_ports = o.mode == KeyMode::kFull;
+  uint16_t sport = with_ports ? v.src_port : 0;
+  uint16_t dport = with_ports ? v.dst_port : 0;
+  bool swap = false;
+  if (o.biflow) {
+    int c = std::memcmp(v.src, v.dst, 16);
+    swap = c > 0 || (c == 0 && sport > dport);
+  }
+  std::memcpy(k.addr[swap ? 1 : 0], v.src, 16);
+  std::memcpy(k.addr[swap ? 0 : 1], v.dst, 16);
+  k.port[swap ? 1 : 0] = sport;
+  k.port[swap ? 0 : 1] = dport;
+  k.protocol = o.mode == KeyMode::kIp ? 0 : v.protocol;
+  k.ip_version = v.ip_version;
+  k.vlan = o.vlan && v.vlan_depth ? v.vlan_id : 0;
+  k.flow_label = o.flow_label ? v.flow_label : 0;
+  return swap;
+}
+
+inline uint64_t hash_key(const FlowKey& k) {
+  return XXH3_64bits(&k, sizeof k);
+}
+
+}  // namespace flowkit::meter

@@ -1,0 +1,328 @@
+#include "meter/meter.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <deque>
+#include <vector>
+
+#include "packet/testing/frame_builder.h"
+
+namespace flowkit::meter {
+namespace {
+
+using packet::testing::Frame;
+
+class Collect : public FlowSink {
+ public:
+  void write(std::span<const FlowRecord> records) override {
+    flows.insert(flows.end(), records.begin(), records.end());
+  }
+  std::vector<FlowRecord> flows;
+};
+
+constexpr int64_t kSec = 1'000'000'000;
+
+// Feeds frames with their timestamps (seconds) through a meter and flushes it.
+class Feed {
+ public:
+  explicit Feed(MeterOptions o = {}) : meter_(o, sink_) {}
+  Feed& at(double t, std::vector<uint8_t> frame, uint32_t iface = 0) {
+    frames_.push_back(std::move(frame));
+    capture::RawPacket p;
+    p.ts = Timestamp{int64_t(std::llround(t * 1e9))};
+    p.data = frames_.back().data();
+    p.caplen = p.wirelen = uint32_t(frames_.back().size());
+    p.linktype = 1;
+    p.interface = iface;
+    meter_.process(std::span(&p, 1));
+    return *this;
+  }
+  std::vector<FlowRecord>& done() {
+    meter_.flush();
+    return sink_.flows;
+  }
+  Meter& meter() { return meter_; }
+  std::vector<FlowRecord>& so_far() { return sink_.flows; }
+
+ private:
+  Collect sink_;
+  Meter meter_;
+  std::deque<std::vector<uint8_t>> frames_;
+};
+
+std::vector<uint8_t> tcp(const char* s, const char* d, uint16_t sp, uint16_t dp, uint8_t flags,
+                         size_t payload = 0) {
+  return Frame().eth(0x0800).ipv4(6, s, d).tcp(sp, dp, flags).payload(payload).done();
+}
+std::vector<uint8_t> udp(const char* s, const char* d, uint16_t sp, uint16_t dp,
+                         size_t payload = 0) {
+  return Frame().eth(0x0800).ipv4(17, s, d).udp(sp, dp).payload(payload).done();
+}
+
+constexpr uint8_t F = 1, S = 2, R = 4, P = 8, A = 16;
+
+TEST(Meter, BiflowTakesDirectionFromFirstPacket) {
+  Feed run;
+  run.at(1.0, tcp("10.0.0.2", "10.0.0.1", 5000, 80, S))
+      .at(1.1, tcp("10.0.0.1", "10.0.0.2", 80, 5000, S | A))
+      .at(1.2, tcp("10.0.0.2", "10.0.0.1", 5000, 80, A, 100));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 1u);
+  const FlowRecord& r = flows[0];
+  EXPECT_TRUE(r.biflow);
+  EXPECT_EQ(r.src_ip.to_string(), "10.0.0.2");
+  EXPECT_EQ(r.src_port, 5000);
+  EXPECT_EQ(r.dst_port, 80);
+  EXPECT_EQ(r.fwd.packets, 2u);
+  EXPECT_EQ(r.fwd.bytes, 40u + 140);
+  EXPECT_EQ(r.rev.packets, 1u);
+  EXPECT_EQ(r.fwd.tcp_flags, S | A);
+  EXPECT_EQ(r.rev.tcp_flags, S | A);
+  EXPECT_EQ(r.fwd.first, Timestamp{1 * kSec});
+  EXPECT_EQ(r.fwd.last, Timestamp{1'200'000'000});
+  EXPECT_EQ(r.end_reason, EndReason::kForcedEnd);
+  EXPECT_TRUE(r.fwd.has_mac);
+}
+
+TEST(Meter, UniflowSplitsDirections) {
+  MeterOptions o;
+  o.key.biflow = false;
+  Feed run(o);
+  run.at(1, udp("1.1.1.1", "2.2.2.2", 53, 53)).at(2, udp("2.2.2.2", "1.1.1.1", 53, 53));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_FALSE(flows[0].biflow);
+  EXPECT_EQ(flows[0].src_ip.to_string(), "1.1.1.1");
+  EXPECT_EQ(flows[1].src_ip.to_string(), "2.2.2.2");
+}
+
+TEST(Meter, IdleTimeoutIsStrictlyGreater) {
+  MeterOptions o;
+  o.idle_timeout_ns = 10 * kSec;
+  Feed run(o);
+  run.at(0, udp("1.1.1.1", "2.2.2.2", 1, 2))
+      .at(10, udp("1.1.1.1", "2.2.2.2", 1, 2))     // exactly the timeout: same flow
+      .at(20.5, udp("1.1.1.1", "2.2.2.2", 1, 2));  // more: a new flow
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].fwd.packets, 2u);
+  EXPECT_EQ(flows[0].end_reason, EndReason::kIdleTimeout);
+  EXPECT_EQ(flows[1].fwd.packets, 1u);
+}
+
+TEST(Meter, ActiveTimeoutRestartsKeepingOrientation) {
+  MeterOptions o;
+  o.active_timeout_ns = 3 * kSec;
+  Feed run(o);
+  for (int i = 0; i < 10; ++i) {
+    run.at(i, udp("1.1.1.1", "2.2.2.2", 1, 2));
+    run.at(i + 0.5, udp("2.2.2.2", "1.1.1.1", 2, 1));
+  }
+  auto& flows = run.done();
+  ASSERT_GE(flows.size(), 3u);
+  uint64_t packets = 0;
+  for (size_t i = 0; i < flows.size(); ++i) {
+    packets += flows[i].packets();
+    EXPECT_EQ(flows[i].src_ip.to_string(), "1.1.1.1");
+    EXPECT_EQ(flows[i].end_reason,
+              i + 1 < flows.size() ? EndReason::kActiveTimeout : EndReason::kForcedEnd);
+  }
+  EXPECT_EQ(packets, 20u);
+}
+
+TEST(Meter, TcpEndWaitsForLastAckThenEnds) {
+  MeterOptions o;
+  o.tcp_end_timeout_ns = 2 * kSec;
+  Feed run(o);
+  run.at(0, tcp("1.1.1.1", "2.2.2.2", 1000, 80, S))
+      .at(0.1, tcp("2.2.2.2", "1.1.1.1", 80, 1000, S | A))
+      .at(0.2, tcp("1.1.1.1", "2.2.2.2", 1000, 80, F | A))
+      .at(0.3, tcp("2.2.2.2", "1.1.1.1", 80, 1000, F | A))
+      .at(0.4, tcp("1.1.1.1", "2.2.2.2", 1000, 80, A))
+      .at(5, udp("9.9.9.9", "8.8.8.8", 1, 1));  // time passes
+  ASSERT_EQ(run.so_far().size(), 1u);
+  EXPECT_EQ(run.so_far()[0].end_reason, EndReason::kEndOfFlow);
+  EXPECT_EQ(run.so_far()[0].packets(), 5u);
+}
+
+TEST(Meter, SynReusingPortsOfAClosedFlowStartsANewOne) {
+  Feed run;
+  run.at(0, tcp("1.1.1.1", "2.2.2.2", 1000, 80, S))
+      .at(0.1, tcp("2.2.2.2", "1.1.1.1", 80, 1000, R | A))
+      .at(0.2, tcp("1.1.1.1", "2.2.2.2", 1000, 80, S));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].end_reason, EndReason::kEndOfFlow);
+  EXPECT_EQ(flows[0].packets(), 2u);
+  EXPECT_EQ(flows[1].packets(), 1u);
+}
+
+TEST(Meter, FullCacheEvictsLeastRecentlyUsed) {
+  MeterOptions o;
+  o.max_flows = 2;
+  Feed run(o);
+  run.at(0, udp("1.1.1.1", "2.2.2.2", 1, 1))
+      .at(1, udp("1.1.1.1", "2.2.2.2", 2, 2))
+      .at(2, udp("1.1.1.1", "2.2.2.2", 1, 1))   // flow 1 becomes the most recent
+      .at(3, udp("1.1.1.1", "2.2.2.2", 3, 3));  // evicts flow 2
+  ASSERT_EQ(run.so_far().size(), 1u);
+  EXPECT_EQ(run.so_far()[0].src_port, 2);
+  EXPECT_EQ(run.so_far()[0].end_reason, EndReason::kLackOfResources);
+  EXPECT_EQ(run.done().size(), 3u);
+}
+
+TEST(Meter, FragmentsBeforeTheirFirstAreAttributed) {
+  Feed run;
+  auto first =
+      Frame().eth(0x0800).ipv4(17, "1.1.1.1", "2.2.2.2", 0x2000, 5).udp(7, 9).payload(1472).done();
+  auto middle =
+      Frame().eth(0x0800).ipv4(17, "1.1.1.1", "2.2.2.2", 0x2000 | 185, 5).payload(1480).done();
+  auto last = Frame().eth(0x0800).ipv4(17, "1.1.1.1", "2.2.2.2", 370, 5).payload(100).done();
+  run.at(0, last).at(0.001, middle).at(0.002, first);
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].src_port, 7);
+  EXPECT_EQ(flows[0].fwd.packets, 3u);
+  EXPECT_EQ(flows[0].fwd.bytes, 1500u + 1500 + 120);
+  EXPECT_EQ(flows[0].fwd.first, Timestamp{0});
+  EXPECT_EQ(run.meter().stats().fragments.held, 2u);
+  EXPECT_EQ(run.meter().stats().fragments.orphaned, 0u);
+}
+
+TEST(Meter, OrphanFragmentsAreCountedWithoutPorts) {
+  Feed run;
+  auto later = Frame().eth(0x0800).ipv4(17, "1.1.1.1", "2.2.2.2", 185, 6).payload(80).done();
+  auto overlap = Frame().eth(0x0800).ipv4(17, "1.1.1.1", "2.2.2.2", 186, 6).payload(80).done();
+  run.at(0, later).at(0.1, overlap);
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].src_port, 0);
+  EXPECT_EQ(flows[0].fwd.packets, 2u);
+  EXPECT_EQ(run.meter().stats().fragments.orphaned, 2u);
+  EXPECT_EQ(run.meter().stats().fragments.overlapping, 1u);
+}
+
+TEST(Meter, SamplingCountsOneInN) {
+  MeterOptions o;
+  o.sample = 4;
+  Feed run(o);
+  for (int i = 0; i < 16; ++i) run.at(i * 0.01, udp("1.1.1.1", "2.2.2.2", 1, 2));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].fwd.packets, 4u);
+  EXPECT_EQ(flows[0].sampling_interval, 4u);
+  EXPECT_EQ(run.meter().stats().not_sampled, 12u);
+}
+
+TEST(Meter, KeyModes) {
+  for (auto [mode, expected] :
+       {std::pair{KeyMode::kFull, 3u}, {KeyMode::kProto, 2u}, {KeyMode::kIp, 1u}}) {
+    MeterOptions o;
+    o.key.mode = mode;
+    Feed run(o);
+    run.at(0, udp("1.1.1.1", "2.2.2.2", 1, 2))
+        .at(1, udp("1.1.1.1", "2.2.2.2", 3, 4))
+        .at(2, tcp("1.1.1.1", "2.2.2.2", 1, 2, S));
+    EXPECT_EQ(run.done().size(), expected);
+  }
+}
+
+TEST(Meter, IcmpTypePerDirectionInOneFlow) {
+  Feed run;
+  run.at(0, Frame().eth(0x0800).ipv4(1, "1.1.1.1", "2.2.2.2").bytes({8, 0, 0, 0}).be32(1).done())
+      .at(0.1,
+          Frame().eth(0x0800).ipv4(1, "2.2.2.2", "1.1.1.1").bytes({0, 0, 0, 0}).be32(1).done());
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 1u);
+  EXPECT_EQ(flows[0].fwd.icmp_type, 8);
+  EXPECT_EQ(flows[0].rev.icmp_type, 0);
+  EXPECT_EQ(flows[0].rev.packets, 1u);
+}
+
+TEST(Meter, StatisticsArePopulationMoments) {
+  Feed run;
+  run.at(0, udp("1.1.1.1", "2.2.2.2", 1, 2, 0))     // 28 bytes
+      .at(1, udp("1.1.1.1", "2.2.2.2", 1, 2, 72))   // 100
+      .at(3, udp("2.2.2.2", "1.1.1.1", 2, 1, 22));  // 50
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 1u);
+  const FlowRecord& r = flows[0];
+  ASSERT_TRUE(r.has_stats);
+  EXPECT_DOUBLE_EQ(r.fwd.pkt_size.min, 28);
+  EXPECT_DOUBLE_EQ(r.fwd.pkt_size.max, 100);
+  EXPECT_DOUBLE_EQ(r.fwd.pkt_size.mean, 64);
+  EXPECT_DOUBLE_EQ(r.fwd.pkt_size.stddev, 36);
+  EXPECT_DOUBLE_EQ(r.fwd.piat.mean, 1);
+  EXPECT_DOUBLE_EQ(r.rev.piat.mean, 0);
+  EXPECT_DOUBLE_EQ(r.piat.min, 1);
+  EXPECT_DOUBLE_EQ(r.piat.max, 2);
+  EXPECT_DOUBLE_EQ(r.piat.mean, 1.5);
+  EXPECT_DOUBLE_EQ(r.piat.stddev, 0.5);
+  EXPECT_NEAR(r.pkt_size.mean, 178.0 / 3, 1e-12);
+}
+
+TEST(Meter, FlushEmitsInStartOrder) {
+  Feed run;
+  run.at(0, udp("5.5.5.5", "6.6.6.6", 1, 2))
+      .at(1, udp("1.1.1.1", "2.2.2.2", 1, 2))
+      .at(2, udp("5.5.5.5", "6.6.6.6", 1, 2));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 2u);
+  EXPECT_EQ(flows[0].src_ip.to_string(), "5.5.5.5");
+  EXPECT_EQ(flows[1].src_ip.to_string(), "1.1.1.1");
+}
+
+TEST(Meter, TunnelIdentityIsKept) {
+  Feed run;
+  auto vx = [](const char* in_src, const char* in_dst, const char* out_src, const char* out_dst) {
+    return Frame()
+        .eth(0x0800)
+        .ipv4(17, out_src, out_dst)
+        .udp(5000, 4789)
+        .bytes({8, 0, 0, 0})
+        .be32(42u << 8)
+        .eth(0x0800)
+        .ipv4(1, in_src, in_dst)
+        .bytes({8, 0, 0, 0})
+        .done();
+  };
+  run.at(0, vx("10.0.0.1", "10.0.0.2", "192.0.2.1", "192.0.2.2"))
+      .at(1, vx("10.0.0.2", "10.0.0.1", "192.0.2.2", "192.0.2.1"));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 1u);
+  const FlowRecord& r = flows[0];
+  EXPECT_EQ(r.tunnel_type, TunnelType::kVxlan);
+  EXPECT_EQ(r.tunnel_id, 42u);
+  EXPECT_EQ(r.outer_src_ip.to_string(), "192.0.2.1");
+  EXPECT_EQ(r.fwd.bytes, 24u);
+  EXPECT_EQ(r.fwd.bytes_outer, 24u + 50);
+  EXPECT_EQ(r.rev.bytes_outer, 24u + 50);
+}
+
+TEST(Meter, ManyFlowsSurviveIndexGrowthAndErasure) {
+  MeterOptions o;
+  o.idle_timeout_ns = kSec;
+  o.stats = false;
+  Collect sink;
+  Meter m(o, sink);
+  std::vector<std::vector<uint8_t>> frames;
+  for (int i = 0; i < 20000; ++i) {
+    auto f = udp("10.0.0.1", "10.0.0.2", uint16_t(i), 53);
+    capture::RawPacket p;
+    p.ts = Timestamp{int64_t(i) * 1'000'000};  // 1 ms apart: ~1000 flows live at a time
+    p.data = f.data();
+    p.caplen = p.wirelen = uint32_t(f.size());
+    p.linktype = 1;
+    m.process(std::span(&p, 1));
+    // The same flow again: must be found, not duplicated.
+    m.process(std::span(&p, 1));
+  }
+  m.flush();
+  ASSERT_EQ(sink.flows.size(), 20000u);
+  for (const FlowRecord& r : sink.flows) EXPECT_EQ(r.fwd.packets, 2u);
+  EXPECT_LT(m.stats().peak_flows, 1100u);
+}
+
+}  // namespace
+}  // namespace flowkit::meter
