@@ -62,8 +62,14 @@ class PacketSource {
   virtual bool finished() const = 0;
   // Problems worth telling the user (a truncated file, an unreadable block), in order.
   virtual std::vector<std::string> take_warnings() { return {}; }
+  // Every interface seen so far, in the order first defined. The list only grows (a pcapng
+  // file may define interfaces between packets); RawPacket::interface indexes it.
   virtual const std::vector<InterfaceInfo>& interfaces() const = 0;
   virtual SourceStats stats() const = 0;
+  // True when RawPacket::data stays valid for the source's whole lifetime, not only until the
+  // next read_batch() (a memory-mapped file). MergedSource uses it to refill one input in the
+  // middle of a batch without copying; a consumer may use it to keep packets without copies.
+  virtual bool stable_data() const { return false; }
 };
 
 }  // namespace flowkit::capture

@@ -61,7 +61,8 @@ struct DirectionRecord {
   uint8_t vlan_depth = 0;  // 0 none, 1 single tag, 2 QinQ
   uint16_t vlan_id = 0, vlan_id_inner = 0;
   uint8_t mpls_depth = 0;                // labels seen (only the top three are kept)
-  std::array<uint32_t, 3> mpls_label{};  // 20-bit label values, top of stack first
+  std::array<uint32_t, 3> mpls_label{};  // top of stack first, as IPFIX's 3-byte label
+                                         // stack section: label << 4 | TC << 1 | S
   SummaryStats pkt_size;                 // bytes per packet
   SummaryStats piat;                     // packet inter-arrival time, seconds
 

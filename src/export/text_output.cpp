@@ -26,7 +26,7 @@ TextOutput::~TextOutput() {
 }
 
 void TextOutput::write_out() {
-  if (!error_.ok()) {
+  if (!error_.ok() || reader_gone_) {
     buf_.clear();
     return;
   }
@@ -35,6 +35,10 @@ void TextOutput::write_out() {
     ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
     if (n < 0) {
       if (errno == EINTR) continue;
+      if (errno == EPIPE) {
+        reader_gone_ = true;
+        break;
+      }
       error_ = Status::error("writing " + path_ + ": " + std::strerror(errno) +
                              (errno == ENOSPC ? " (the disk is full; output stops here)" : ""));
       break;

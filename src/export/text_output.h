@@ -45,8 +45,10 @@ class TextOutput {
   void align_right(size_t mark, size_t width);
   void align_left(size_t mark, size_t width);
 
-  // Writes everything buffered; returns the first error met so far.
+  // Writes everything buffered; returns the first error met so far. A reader that went away
+  // (`flowkit meter ... | head`) is not an error: output just stops, see reader_gone().
   Status flush();
+  bool reader_gone() const { return reader_gone_; }
   const std::string& path() const { return path_; }
 
  private:
@@ -61,6 +63,7 @@ class TextOutput {
   std::string path_;
   std::string buf_;
   Status error_;
+  bool reader_gone_ = false;
 };
 
 }  // namespace flowkit::exporter

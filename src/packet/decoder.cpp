@@ -21,6 +21,9 @@ constexpr uint16_t kEtherTransparentBridging = 0x6558;
 constexpr uint16_t kEtherErspan2 = 0x88be;
 constexpr uint16_t kEtherErspan3 = 0x22eb;
 constexpr uint16_t kEtherPpp = 0x880b;
+constexpr uint16_t kEtherMacsec = 0x88e5;
+constexpr uint16_t kEtherArista = 0xd28b;
+constexpr uint16_t kEtherFabricPath = 0x8903;
 
 constexpr uint8_t kProtoIcmp = 1;
 constexpr uint8_t kProtoIpip = 4;
@@ -140,8 +143,32 @@ class Decoder {
         return ip(16, 0);
       case 100:  // ATM RFC 1483: LLC/SNAP
         return llc(0);
+      case 6: {  // Token Ring: access control, frame control, addresses
+        if (!have(0, 14)) return truncated();
+        mac_at(8, 2);
+        uint32_t off = 14;
+        if (p_[8] & 0x80) {  // source-routed: a routing information field follows
+          if (!have(14, 1)) return truncated();
+          off += p_[14] & 0x1f;
+        }
+        return llc(off);
+      }
+      case 10:  // FDDI: frame control, addresses
+        if (!have(0, 13)) return truncated();
+        mac_at(7, 1);
+        return llc(13);
       case 107:  // Frame Relay: Q.922 address, then NLPID
         return frame_relay();
+      case 226: {  // Solaris ipnet: 24-byte header with the address family
+        if (!have(0, 24)) return truncated();
+        if (p_[1] == 2) return ip(24, 4);
+        if (p_[1] == 26) return ip(24, 6);
+        return false;
+      }
+      case 239:  // Linux NFLOG
+        return nflog();
+      case 178:  // Juniper Ethernet
+        return juniper_ether();
       case 127: {  // radiotap + 802.11
         if (!have(0, 4)) return truncated();
         return ieee80211(load_le16(p_ + 2));
@@ -152,6 +179,12 @@ class Decoder {
         v_.skip = SkipReason::kUnsupportedLinkType;
         return false;
     }
+  }
+
+  void mac_at(uint32_t src, uint32_t dst) {
+    v_.has_mac = true;
+    std::memcpy(v_.src_mac, p_ + src, 6);
+    std::memcpy(v_.dst_mac, p_ + dst, 6);
   }
 
   void sll_mac(uint16_t arphrd, uint16_t addrlen, uint32_t addr_off) {
@@ -192,7 +225,7 @@ class Decoder {
   bool frame_relay() {
     if (!have(0, 4)) return truncated();
     uint32_t off = 2;
-    if (p_[off] != 0x03) return false;  // only UI frames carry NLPID-encapsulated data
+    if (p_[off] != 0x03) return ethertype(load_be16(p_ + off), off + 2);  // Cisco encapsulation
     ++off;
     if (p_[off] == 0) ++off;  // optional padding
     if (!have(off, 1)) return truncated();
@@ -206,6 +239,33 @@ class Decoder {
       default:
         return false;
     }
+  }
+
+  bool nflog() {
+    if (!have(0, 4)) return truncated();
+    int version = p_[0] == 2 ? 4 : (p_[0] == 10 ? 6 : 0);
+    if (!version) return false;
+    // Type-length-value attributes (host byte order, 4-byte aligned); type 9 is the packet.
+    for (uint32_t off = 4; have(off, 4);) {
+      uint32_t tlv_len = load_le16(p_ + off), type = load_le16(p_ + off + 2);
+      if (tlv_len < 4) return false;
+      if (type == 9) return ip(off + 4, version);
+      off += (tlv_len + 3) & ~3u;
+    }
+    return truncated();
+  }
+
+  bool juniper_ether() {
+    if (!have(0, 4)) return truncated();
+    if (p_[0] != 'M' || p_[1] != 'G' || p_[2] != 'C') return false;
+    uint8_t flags = p_[3];
+    uint32_t off = 4;
+    if (flags & 0x80) {  // extension TLVs
+      if (!have(off, 2)) return truncated();
+      off += 2 + load_be16(p_ + off);
+    }
+    if (flags & 0x02) return ip(off + 4, 0);  // layer 2 stripped: a 4-byte cookie, then IP
+    return ethernet(off);
   }
 
   bool ieee80211(uint32_t off) {
@@ -293,6 +353,31 @@ class Decoder {
         case kEtherPppoeSession:
           if (!have(off, 6)) return truncated();
           return ppp(off + 6);
+        case kEtherMacsec: {
+          if (!have(off, 6)) return truncated();
+          uint8_t tci = p_[off];
+          if (tci & 0x0c) {  // encrypted or changed text: no readable payload
+            v_.skip = SkipReason::kEncrypted;
+            return false;
+          }
+          off += (tci & 0x20) ? 14 : 6;  // SecTAG, with the SCI when it is present
+          if (!have(off, 2)) return truncated();
+          type = load_be16(p_ + off);
+          off += 2;
+          continue;
+        }
+        case kEtherFabricPath:  // Cisco FabricPath: FTag/TTL, then the original frame
+          if (!have(off, 2)) return truncated();
+          return ethernet_payload(off + 2);
+        case kEtherArista: {  // vendor timestamp between the addresses and the real type
+          if (!have(off, 4)) return truncated();
+          uint16_t version = load_be16(p_ + off + 2);
+          off += 4 + ((version & 0x00f0) == 0x20 ? 6 : 8);  // 48- or 64-bit time
+          if (!have(off, 2)) return truncated();
+          type = load_be16(p_ + off);
+          off += 2;
+          continue;
+        }
         default:
           return false;
       }
@@ -303,7 +388,7 @@ class Decoder {
     for (int n = 0; n < kMaxMplsLabels; ++n) {
       if (!have(off, 4)) return truncated();
       uint32_t lse = load_be32(p_ + off);
-      if (v_.mpls_depth < 3) v_.mpls_label[v_.mpls_depth] = lse >> 12;
+      if (v_.mpls_depth < 3) v_.mpls_label[v_.mpls_depth] = lse >> 8;  // IPFIX's 3-byte form
       if (v_.mpls_depth < 255) ++v_.mpls_depth;
       off += 4;
       if (lse & 0x100) {  // bottom of stack: the payload type is not signalled, so sniff it
@@ -350,7 +435,6 @@ class Decoder {
     uint32_t total = load_be16(h + 2);
     if (total == 0) total = wire_rest(off);  // segmentation offload: length left to the NIC
     if (ihl < 20 || total < ihl) return bad_ip();
-    if (!have(off, ihl)) return truncated();
     v_.ip_version = 4;
     std::memcpy(v_.src, kV4MappedPrefix, 12);
     std::memcpy(v_.src + 12, h + 12, 4);
@@ -374,6 +458,7 @@ class Decoder {
       v_.frag_len = total - ihl;
       if (frag_offset) return true;  // no transport header in this fragment
     }
+    if (!have(off, ihl)) return l4_cut();  // options cut by the snap length
     return transport(v_.protocol, off + ihl, end);
   }
 

@@ -79,8 +79,8 @@ TEST(Decoder, VlanQinQAndMpls) {
   v = run(m);
   ASSERT_EQ(v.skip, SkipReason::kNone);
   EXPECT_EQ(v.mpls_depth, 2);
-  EXPECT_EQ(v.mpls_label[0], 272u);
-  EXPECT_EQ(v.mpls_label[1], 305u);
+  EXPECT_EQ(v.mpls_label[0], 272u << 4);
+  EXPECT_EQ(v.mpls_label[1], 305u << 4 | 1);
   EXPECT_EQ(v.icmp_type, 8);
 }
 
@@ -465,7 +465,9 @@ TEST(Decoder, EveryTruncationIsSafe) {
       std::vector<uint8_t> cut(full.begin(), full.begin() + long(n));
       PacketView v;
       decode(cut.data(), uint32_t(cut.size()), uint32_t(full.size()), 1, DecodeOptions{}, v);
-      if (v.skip == SkipReason::kNone) EXPECT_NE(v.ip_version, 0);
+      if (v.skip == SkipReason::kNone) {
+        EXPECT_NE(v.ip_version, 0);
+      }
     }
   }
 }

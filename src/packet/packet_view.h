@@ -12,14 +12,15 @@ namespace flowkit::packet {
 enum class SkipReason : uint8_t {
   kNone = 0,
   kNotIp,                // ARP, LLDP, STP, PPPoE discovery, 802.11 management/control...
-  kEncrypted,            // 802.11 protected frames: no IP header to read
+  kEncrypted,            // 802.11 protected frames, encrypted MACsec: no IP header to read
   kUnsupportedLinkType,  // a link layer the decoder does not know
   kTruncated,            // the capture ended before the IP header did
   kBadIpHeader,          // version, header length or total length that cannot be right
   kCount
 };
 inline constexpr const char* kSkipReasonNames[] = {
-    "none", "not IP", "802.11 encrypted", "unsupported link type", "truncated", "bad IP header"};
+    "none",      "not IP",       "encrypted (802.11, MACsec)", "unsupported link type",
+    "truncated", "bad IP header"};
 
 struct PacketView {
   // Innermost IP header: the one that keys the flow.
@@ -53,7 +54,7 @@ struct PacketView {
   uint8_t vlan_depth = 0;
   uint16_t vlan_id = 0, vlan_id_inner = 0;
   uint8_t mpls_depth = 0;
-  uint32_t mpls_label[3];
+  uint32_t mpls_label[3];  // label << 4 | traffic class << 1 | bottom of stack
 
   // Outermost tunnel, when the flow is keyed by an inner packet.
   TunnelType tunnel = TunnelType::kNone;

@@ -1,0 +1,345 @@
+// flowkit meter: packets (pcap/pcapng files or live interfaces) into flow records.
+#include <fmt/core.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capture/live_source.h"
+#include "capture/merged_source.h"
+#include "commands.h"
+#include "export/csv_writer.h"
+#include "export/flowrecorder_writer.h"
+#include "export/json_writer.h"
+#include "export/line_writer.h"
+#include "export/text_output.h"
+#include "export/top_talkers.h"
+#include "meter/meter.h"
+
+namespace flowkit::app {
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+capture::LiveSource* g_live = nullptr;
+
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal.store(sig);
+  if (g_live) g_live->stop();
+}
+
+struct MeterArgs {
+  std::vector<std::string> files;
+  std::vector<std::string> interfaces;
+  std::string filter;
+  std::string output = "line";
+  std::string write = "-";
+  bool uniflow = false;
+  std::string key = "full";
+  bool key_vlan = false;
+  bool key_flow_label = false;
+  double idle = 300, active = 1800, tcp_end_timeout = 5;
+  bool no_tcp_end = false;
+  size_t max_flows = 2'000'000;
+  uint32_t sample = 1;
+  bool no_stats = false;
+  bool no_decap = false;
+  std::string reader = "flowkit";
+  int snaplen = 262144;
+  bool promisc = true;
+  bool quiet = false;
+  bool progress = false;
+  size_t top = 0;
+  CLI::Option* idle_opt = nullptr;
+  CLI::Option* active_opt = nullptr;
+  CLI::Option* tcp_end_opt = nullptr;
+};
+
+std::string human(double v) {
+  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
+  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
+  if (v >= 1e3) return fmt::format("{:.1f} k", v / 1e3);
+  return fmt::format("{:.0f}", v);
+}
+
+Result<std::unique_ptr<FlowSink>> make_writer(const MeterArgs& a, exporter::TextOutput& out) {
+  bool biflow = !a.uniflow;
+  if (a.output == "json") return std::unique_ptr<FlowSink>(new exporter::JsonWriter(out));
+  if (a.output == "csv") return std::unique_ptr<FlowSink>(new exporter::CsvWriter(out, biflow));
+  if (a.output == "flowrecorder")
+    return std::unique_ptr<FlowSink>(new exporter::FlowRecorderWriter(out, biflow));
+  if (a.output == "line") return std::unique_ptr<FlowSink>(new exporter::LineWriter(out));
+  return Status::error("unknown output format '" + a.output +
+                       "': use json, csv, flowrecorder, line or none");
+}
+
+// A sink that drops records, for runs that only want the summary.
+class NullSink : public FlowSink {
+ public:
+  void write(std::span<const FlowRecord>) override {}
+};
+
+void print_summary(const meter::Meter& m, const capture::PacketSource& src, double seconds,
+                   size_t peak_memory) {
+  const meter::MeterStats& s = m.stats();
+  capture::SourceStats cs = src.stats();
+  std::string out = fmt::format("flowkit meter: {} packets read in {:.2f} s ({} packets/s)\n",
+                                s.packets, seconds, human(seconds > 0 ? s.packets / seconds : 0));
+  out += fmt::format("  counted in flows: {} packets, {} IP bytes", s.decoded, s.ip_bytes);
+  if (s.tunneled) out += fmt::format(" ({} from inside tunnels)", s.tunneled);
+  out += "\n";
+  uint64_t skipped = s.skipped_total();
+  if (skipped || s.not_sampled) {
+    out += fmt::format("  skipped: {}", skipped);
+    std::string sep = " (";
+    for (size_t i = 1; i < std::size(s.skipped); ++i) {
+      if (!s.skipped[i]) continue;
+      out += fmt::format("{}{} {}", sep, packet::kSkipReasonNames[i], s.skipped[i]);
+      sep = ", ";
+    }
+    if (sep != " (") out += ")";
+    if (s.not_sampled) out += fmt::format("; not sampled: {}", s.not_sampled);
+    out += "\n";
+  }
+  if (s.l4_truncated)
+    out += fmt::format("  transport header cut by the snap length: {} (counted without ports)\n",
+                       s.l4_truncated);
+  if (s.fragments.fragments) {
+    out += fmt::format(
+        "  fragments: {} (arrived before their first: {}, never saw their first: {}, overlapping: "
+        "{}, impossible: {})\n",
+        s.fragments.fragments, s.fragments.held, s.fragments.orphaned, s.fragments.overlapping,
+        s.fragments.bad);
+  }
+  out += fmt::format("  flows: {} (", s.flows);
+  std::string sep;
+  for (size_t i = 1; i < std::size(s.flows_by_reason); ++i) {
+    out += fmt::format("{}{} {}", sep, kEndReasonNames[i], s.flows_by_reason[i]);
+    sep = ", ";
+  }
+  out += fmt::format("); at most {} in memory", s.peak_flows);
+  if (s.peak_flows) out += fmt::format(", {} bytes each", peak_memory / s.peak_flows);
+  out += "\n";
+  if (cs.bad_records) out += fmt::format("  corrupt capture records: {}\n", cs.bad_records);
+  if (cs.kernel_drops) out += fmt::format("  dropped by the kernel: {}\n", cs.kernel_drops);
+  std::fputs(out.c_str(), stderr);
+}
+
+int run_meter(MeterArgs& a) {
+  if (a.files.empty() == a.interfaces.empty()) {
+    std::fprintf(stderr,
+                 "flowkit meter: give either capture files (-r FILE) or live interfaces (-i IFACE)"
+                 "\n  e.g. flowkit meter -r capture.pcap   or   sudo flowkit meter -i eth0\n");
+    return 2;
+  }
+  meter::MeterOptions mo;
+  mo.key.biflow = !a.uniflow;
+  mo.key.mode = a.key == "proto" ? meter::KeyMode::kProto
+                : a.key == "ip"  ? meter::KeyMode::kIp
+                                 : meter::KeyMode::kFull;
+  mo.key.vlan = a.key_vlan;
+  mo.key.flow_label = a.key_flow_label;
+  if (a.output == "flowrecorder") {
+    // flowRecorder's own semantics unless the user says otherwise: 3600 s idle timeout, no
+    // active timeout, no TCP end detection.
+    if (!a.idle_opt->count()) a.idle = 3600;
+    if (!a.active_opt->count()) a.active = 0;
+    if (!a.tcp_end_opt->count()) a.no_tcp_end = true;
+  }
+  mo.idle_timeout_ns = int64_t(a.idle * 1e9);
+  mo.active_timeout_ns = int64_t(a.active * 1e9);
+  mo.tcp_end_timeout_ns = int64_t(a.tcp_end_timeout * 1e9);
+  mo.tcp_end = !a.no_tcp_end;
+  mo.max_flows = a.max_flows;
+  mo.sample = a.sample;
+  mo.stats = !a.no_stats;
+  mo.decode.decapsulate = !a.no_decap;
+
+  std::unique_ptr<capture::PacketSource> source;
+  bool live = !a.interfaces.empty();
+  if (live) {
+    capture::LiveOptions lo;
+    lo.interfaces = a.interfaces;
+    lo.snaplen = a.snaplen;
+    lo.promiscuous = a.promisc;
+    lo.filter = a.filter;
+    auto r = capture::LiveSource::open(lo);
+    if (!r) {
+      std::fprintf(stderr, "flowkit meter: %s\n", r.status().message().c_str());
+      return 1;
+    }
+    g_live = r.value().get();
+    source = std::move(r.value());
+  } else {
+    if (!a.filter.empty()) {
+      std::fprintf(stderr, "flowkit meter: --filter applies to live capture (-i) only\n");
+      return 2;
+    }
+    auto r = capture::open_capture_files(a.files, a.reader == "libpcap"
+                                                      ? capture::FileReaderKind::kLibpcap
+                                                      : capture::FileReaderKind::kFlowkit);
+    if (!r) {
+      std::fprintf(stderr, "flowkit meter: %s\n", r.status().message().c_str());
+      return 1;
+    }
+    source = std::move(r.value());
+  }
+
+  auto out = exporter::TextOutput::open(a.write);
+  if (!out) {
+    std::fprintf(stderr, "flowkit meter: %s\n", out.status().message().c_str());
+    return 1;
+  }
+  std::unique_ptr<FlowSink> writer;
+  if (a.output == "none") {
+    writer = std::make_unique<NullSink>();
+  } else {
+    auto w = make_writer(a, **out);
+    if (!w) {
+      std::fprintf(stderr, "flowkit meter: %s\n", w.status().message().c_str());
+      return 2;
+    }
+    writer = std::move(w.value());
+  }
+  exporter::TopTalkers top;
+  exporter::Tee tee({writer.get(), &top});
+  FlowSink& sink = a.top ? static_cast<FlowSink&>(tee) : *writer;
+
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  meter::Meter m(mo, sink);
+  bool show_progress = !a.quiet && (a.progress || isatty(2));
+  auto t0 = std::chrono::steady_clock::now();
+  auto next_progress = t0 + std::chrono::milliseconds(500);
+  size_t peak_memory = 0;
+  std::vector<capture::RawPacket> batch(256);
+  // Stops early when the reader of our output has gone (`flowkit meter -r x | head`).
+  while ((!g_stop_signal.load() || live) && !(*out)->reader_gone()) {
+    size_t n = source->read_batch(batch);
+    if (n) m.process(std::span(batch.data(), n));
+    if (live) {
+      if (!n)
+        m.advance(Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()});
+      if (source->finished()) break;
+    } else if (!n) {
+      break;
+    }
+    if (m.memory_bytes() > peak_memory) peak_memory = m.memory_bytes();
+    if (show_progress && std::chrono::steady_clock::now() >= next_progress) {
+      next_progress += std::chrono::milliseconds(500);
+      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      capture::SourceStats cs = source->stats();
+      std::string pct =
+          cs.bytes_total ? fmt::format("{:5.1f}% ", 100.0 * cs.bytes_read / cs.bytes_total) : "";
+      std::fprintf(stderr, "\r%s%s packets, %s flows active, %s packets/s   ", pct.c_str(),
+                   human(double(m.stats().packets)).c_str(),
+                   human(double(m.active_flows())).c_str(),
+                   human(m.stats().packets / secs).c_str());
+    }
+    for (const std::string& w : source->take_warnings())
+      std::fprintf(stderr, "%sflowkit meter: warning: %s\n", show_progress ? "\r" : "", w.c_str());
+  }
+  for (const std::string& w : source->take_warnings())
+    std::fprintf(stderr, "flowkit meter: warning: %s\n", w.c_str());
+  if (show_progress) std::fputs("\r\033[K", stderr);
+  if (g_stop_signal.load() && !a.quiet)
+    std::fprintf(stderr, "flowkit meter: stopped by signal; flushing every flow in flight\n");
+  m.flush();
+  g_live = nullptr;
+  Status st = sink.flush();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!a.quiet) {
+    print_summary(m, *source, secs, peak_memory);
+    if (a.top) std::fputs(top.format(a.top).c_str(), stderr);
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "flowkit meter: %s\n", st.message().c_str());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_meter_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<MeterArgs>();
+  CLI::App* cmd = app.add_subcommand(
+      "meter",
+      "Meter packets into flows.\n"
+      "Reads pcap/pcapng files (-r, several are merged in time order) or live interfaces (-i),\n"
+      "and writes one record per flow. Flows are bidirectional by default (RFC 5103: the\n"
+      "first packet's sender is the forward direction); tunnels (GRE, VXLAN, Geneve, IP-in-IP,\n"
+      "GTP-U, Teredo) are opened and the inner packet keys the flow.\n\n"
+      "Examples:\n"
+      "  flowkit meter -r incident.pcap                     nfdump-style lines on the terminal\n"
+      "  flowkit meter -r a.pcap -r b.pcapng -o json -w flows.jsonl\n"
+      "  flowkit meter -r x.pcap -o flowrecorder --uniflow  flowRecorder's CSV columns\n"
+      "  sudo flowkit meter -i eth0 -f 'not port 22' -o csv -w live.csv   (Ctrl-C to stop)");
+  cmd->add_option("-r,--read", args->files,
+                  "Capture file (pcap or pcapng; '-' = stdin); repeatable");
+  cmd->add_option("-i,--interface", args->interfaces, "Live interface to capture on; repeatable");
+  cmd->add_option("-f,--filter", args->filter, "BPF filter for live capture, e.g. 'tcp port 443'");
+  cmd->add_option("-o,--output", args->output,
+                  "Output format: line (nfdump's layout), json (JSON lines), csv (every field),\n"
+                  "flowrecorder (flowRecorder's 18/44 columns; implies its timeouts), none")
+      ->capture_default_str();
+  cmd->add_option("-w,--write", args->write, "Write flows to this file ('-' = stdout)")
+      ->capture_default_str();
+  cmd->add_flag("--uniflow", args->uniflow, "One record per direction instead of biflows");
+  cmd->add_option("-T,--key", args->key,
+                  "Flow key, like softflowd -T: full (addresses, protocol, ports), proto\n"
+                  "(addresses and protocol), ip (addresses only)")
+      ->check(CLI::IsMember({"full", "proto", "ip"}))
+      ->capture_default_str();
+  cmd->add_flag("--key-vlan", args->key_vlan, "Add the outer VLAN id to the flow key");
+  cmd->add_flag("--key-flow-label", args->key_flow_label,
+                "Add the IPv6 flow label to the key (for traffic whose ports are hidden: ESP,\n"
+                "fragments). Each direction sends its own label, so a biflow joins only\n"
+                "directions that use the same one; 0 means unset");
+  args->idle_opt = cmd->add_option("--idle-timeout", args->idle,
+                                   "Seconds without packets after which a flow ends")
+                       ->capture_default_str();
+  args->active_opt = cmd->add_option("--active-timeout", args->active,
+                                     "Seconds after which a long flow is reported and restarted "
+                                     "(0 = never)")
+                         ->capture_default_str();
+  args->tcp_end_opt = cmd->add_option("--tcp-end-timeout", args->tcp_end_timeout,
+                                      "Seconds a TCP flow lingers after FIN both ways or RST, for "
+                                      "the last ACKs")
+                          ->capture_default_str();
+  cmd->add_flag("--no-tcp-end", args->no_tcp_end, "Do not end TCP flows on FIN/RST");
+  cmd->add_option("--max-flows", args->max_flows,
+                  "Flow cache size; when full, the least recently used flow is ended")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--sample", args->sample,
+                  "Count 1 packet in N (deterministic), recorded on each flow")
+      ->check(CLI::PositiveNumber);
+  cmd->add_flag("--no-stats", args->no_stats,
+                "Skip packet size / inter-arrival statistics (less memory per flow)");
+  cmd->add_flag("--no-decap", args->no_decap, "Do not open tunnels: the outer packet is the flow");
+  cmd->add_option("--reader", args->reader,
+                  "File reader: flowkit (fast, pcapng interfaces) or libpcap (for comparison)")
+      ->check(CLI::IsMember({"flowkit", "libpcap"}))
+      ->capture_default_str();
+  cmd->add_option("--snaplen", args->snaplen, "Live capture: bytes kept per packet")
+      ->capture_default_str();
+  cmd->add_flag("!--no-promisc", args->promisc,
+                "Live capture: do not put interfaces in promiscuous mode");
+  cmd->add_option("--top", args->top, "After the run, print the N busiest hosts");
+  cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+  cmd->add_flag("--progress", args->progress,
+                "Show the progress line even when stderr is not a terminal");
+  cmd->callback([args, exit_code] { *exit_code = run_meter(*args); });
+}
+
+}  // namespace flowkit::app

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Builds flowkit and runs the whole test suite: unit tests, the shared suites (CESNET FlowTest,
+# flowRecorder), conservation against tshark on every shared capture, then the same suite under
+# AddressSanitizer + UndefinedBehaviorSanitizer (with every shared capture metered), then each
+# libFuzzer target for a short while. Tests that need ../shared skip when it is absent.
+#   FLOWKIT_FUZZ_SECONDS=N   seconds per fuzz target (default 30; 0 skips fuzzing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/bootstrap.sh
+jobs=${JOBS:-2}
+
+echo "== release build and tests"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j"$jobs"
+ctest --test-dir build -j"$jobs" --output-on-failure -LE sanitizer-only
+
+echo "== ASan+UBSan build and tests"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFLOWKIT_SANITIZE=ON \
+  -DFLOWKIT_BENCH=OFF >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE release-only
+
+fuzz_seconds=${FLOWKIT_FUZZ_SECONDS:-30}
+if [[ $fuzz_seconds -gt 0 ]]; then
+  echo "== libFuzzer targets, ${fuzz_seconds}s each"
+  CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DFLOWKIT_FUZZ=ON -DFLOWKIT_TESTS=OFF -DFLOWKIT_BENCH=OFF >/dev/null
+  cmake --build build-fuzz -j"$jobs" --target decoder_fuzz meter_fuzz
+  corpus=build-fuzz/corpus
+  rm -rf "$corpus" && mkdir -p "$corpus/meter"
+  if [[ -d ../shared/flowtest/pcaps ]]; then
+    tests/fuzz/make_corpus.py "$corpus/decoder" ../shared/flowtest/pcaps ../shared/flowrecorder/pcaps
+  else
+    mkdir -p "$corpus/decoder"
+  fi
+  build-fuzz/tests/fuzz/decoder_fuzz "$corpus/decoder" -max_total_time="$fuzz_seconds" -print_final_stats=1 2>&1 | tail -3
+  build-fuzz/tests/fuzz/meter_fuzz "$corpus/meter" -max_total_time="$fuzz_seconds" -max_len=4096 -print_final_stats=1 2>&1 | tail -3
+fi
+echo "== all tests passed"
