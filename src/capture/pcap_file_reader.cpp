@@ -77,11 +77,12 @@ constexpr Compressor kCompressors[] = {
     {"\x04\x22\x4d\x18", 4, "lz4", "unlz4"},
 };
 
-constexpr size_t kWindowSize = size_t(2) << 20;
+// Small enough that what read() copies in is still in the L2 cache when the packets are decoded.
+constexpr size_t kWindowSize = size_t(256) << 10;
 // Below this many unread bytes a streamed regular file is refilled before a batch, so that a
 // batch rarely stops short at the end of the window. Pipes are refilled only when the next
 // record is incomplete: reading ahead could block while complete packets wait.
-constexpr size_t kLowWater = size_t(512) << 10;
+constexpr size_t kLowWater = size_t(64) << 10;
 // The largest block a stream holds in memory; larger blocks that are not needed are skipped.
 constexpr size_t kMaxBlock = size_t(64) << 20;
 

@@ -36,7 +36,7 @@ inline constexpr uint32_t kMaxCaplen = 262144;
 
 // How a regular file's bytes get into memory. Pipes are always streamed.
 enum class FileIo : uint8_t {
-  // read() through a 2 MiB buffer that is reused: the kernel copies each byte once, into memory
+  // read() through a 256 KiB buffer that is reused: the kernel copies each byte once, into memory
   // that stays in cache; packet data are valid until the next read_batch(). The default: on
   // the development VM it reads small packets 6-8x faster than kMap (100+ vs 12-17 million
   // packets/s), because there every first touch of a mapped page costs about 1.5 us.

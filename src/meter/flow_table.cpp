@@ -1,25 +1,44 @@
 #include "meter/flow_table.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 
 namespace flowkit::meter {
 
-FlowTable::FlowTable(size_t max_flows) : max_flows_(max_flows < 1 ? 1 : max_flows) {
+namespace {
+constexpr size_t kLine = 64;
+}
+
+FlowTable::FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_bytes)
+    : max_flows_(max_flows < 1 ? 1 : max_flows),
+      slot_size_((sizeof(FlowState) + extra_bytes + kLine - 1) / kLine * kLine),
+      idle_ns_(idle_timeout_ns > 0 ? idle_timeout_ns : 1),
+      // 256 buckets per idle timeout: a flow is reported at most 1/256 of it late.
+      tick_ns_(std::max<int64_t>(idle_ns_ / 256, 1'000'000)),
+      wheel_(size_t(idle_ns_ / tick_ns_ + 4)) {
   index_.assign(1024, Slot{0, kNoFlow});
   mask_ = index_.size() - 1;
+}
+
+FlowTable::~FlowTable() {
+  for (uint8_t* c : chunks_) std::free(c);
 }
 
 uint32_t FlowTable::allocate() {
   uint32_t id;
   if (free_head_ != kNoFlow) {
     id = free_head_;
-    free_head_ = at(id).lru_next;
+    free_head_ = at(id).wheel_next;
   } else {
     id = next_unused_++;
-    if (((id - 1) >> kChunkShift) >= chunks_.size())
-      chunks_.emplace_back(new uint8_t[kChunkSize * sizeof(FlowState)]);
+    if (((id - 1) >> kChunkShift) >= chunks_.size()) {
+      void* chunk = std::aligned_alloc(kLine, kChunkSize * slot_size_);
+      if (!chunk) std::abort();  // out of memory: nothing sensible is left to do
+      chunks_.push_back(static_cast<uint8_t*>(chunk));
+    }
   }
-  std::memset(slot_ptr(id), 0, sizeof(FlowState));
+  std::memset(slot_ptr(id), 0, slot_size_);
   return id;
 }
 
@@ -35,19 +54,31 @@ void FlowTable::grow_index() {
   }
 }
 
-uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool create, bool* inserted) {
+void FlowTable::prefetch_flow(uint64_t hash) const {
+  uint32_t h = uint32_t(hash);
+  for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+    const Slot& s = index_[i];
+    if (s.id == kNoFlow) return;
+    if (s.hash32 == h) {
+      const uint8_t* p = slot_ptr(s.id);
+      __builtin_prefetch(p);
+      __builtin_prefetch(p + kLine);
+      __builtin_prefetch(p + 2 * kLine);
+      return;
+    }
+  }
+}
+
+uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool create, int64_t now,
+                                   bool* inserted) {
   uint32_t h = uint32_t(hash);
   size_t i = h & mask_;
-  for (;;) {
+  *inserted = false;
+  for (;; i = (i + 1) & mask_) {
     const Slot& s = index_[i];
     if (s.id == kNoFlow) break;
-    if (s.hash32 == h && at(s.id).key == key) {
-      *inserted = false;
-      return s.id;
-    }
-    i = (i + 1) & mask_;
+    if (s.hash32 == h && at(s.id).key == key) return s.id;
   }
-  *inserted = false;
   if (!create) return kNoFlow;
   // Keep the load under 70% so probe sequences stay short.
   if ((size_ + 1) * 10 > index_.size() * 7) {
@@ -59,9 +90,10 @@ uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool creat
   FlowState& f = at(id);
   f.key = key;
   f.hash32 = h;
+  f.last_seen = now;
   index_[i] = Slot{h, id};
   ++size_;
-  lru_append(f, id);
+  wheel_file(f, id);
   *inserted = true;
   return id;
 }
@@ -82,40 +114,56 @@ void FlowTable::erase(uint32_t id) {
     }
   }
   index_[hole] = Slot{0, kNoFlow};
-  lru_unlink(f, id);
+  wheel_unlink(f, id);
   age_remove(id);
   --size_;
-  f.lru_next = free_head_;
+  f.wheel_next = free_head_;
   free_head_ = id;
 }
 
-void FlowTable::lru_unlink(FlowState& f, uint32_t id) {
-  if (f.lru_prev)
-    at(f.lru_prev).lru_next = f.lru_next;
-  else if (lru_head_ == id)
-    lru_head_ = f.lru_next;
-  if (f.lru_next)
-    at(f.lru_next).lru_prev = f.lru_prev;
-  else if (lru_tail_ == id)
-    lru_tail_ = f.lru_prev;
-  f.lru_prev = f.lru_next = kNoFlow;
+void FlowTable::wheel_unlink(FlowState& f, uint32_t id) {
+  Bucket& b = bucket_of(f.filed_deadline);
+  if (f.wheel_prev)
+    at(f.wheel_prev).wheel_next = f.wheel_next;
+  else if (b.head == id)
+    b.head = f.wheel_next;
+  if (f.wheel_next)
+    at(f.wheel_next).wheel_prev = f.wheel_prev;
+  else if (b.tail == id)
+    b.tail = f.wheel_prev;
+  f.wheel_prev = f.wheel_next = kNoFlow;
 }
 
-void FlowTable::lru_append(FlowState& f, uint32_t id) {
-  f.lru_prev = lru_tail_;
-  f.lru_next = kNoFlow;
-  if (lru_tail_)
-    at(lru_tail_).lru_next = id;
+void FlowTable::wheel_file(FlowState& f, uint32_t id) {
+  f.filed_deadline = f.last_seen + idle_ns_;
+  Bucket& b = bucket_of(f.filed_deadline);
+  f.wheel_prev = b.tail;
+  f.wheel_next = kNoFlow;
+  if (b.tail)
+    at(b.tail).wheel_next = id;
   else
-    lru_head_ = id;
-  lru_tail_ = id;
+    b.head = id;
+  b.tail = id;
 }
 
-void FlowTable::touch(uint32_t id) {
-  if (lru_tail_ == id) return;
-  FlowState& f = at(id);
-  lru_unlink(f, id);
-  lru_append(f, id);
+uint32_t FlowTable::eviction_victim() {
+  if (size_ == 0) return kNoFlow;
+  // From the bucket of the earliest deadline on: a flow used since it was filed moves to the
+  // bucket of its new deadline; the first one that was not is the victim. After one turn every
+  // flow has been filed anew, so the second turn finds one.
+  size_t start = done_tick_ == INT64_MIN ? 0 : size_t(uint64_t(done_tick_ + 1) % wheel_.size());
+  for (size_t k = 0; k < 2 * wheel_.size(); ++k) {
+    Bucket& b = wheel_[(start + k) % wheel_.size()];
+    while (b.head != kNoFlow) {
+      uint32_t id = b.head;
+      FlowState& f = at(id);
+      if (f.last_seen + idle_ns_ <= f.filed_deadline) return id;
+      wheel_unlink(f, id);
+      wheel_file(f, id);
+      if (&bucket_of(f.filed_deadline) == &b) return id;  // used within this bucket's time
+    }
+  }
+  return kNoFlow;
 }
 
 void FlowTable::age_push_back(AgeList list, uint32_t id, int64_t time) {
@@ -123,6 +171,7 @@ void FlowTable::age_push_back(AgeList list, uint32_t id, int64_t time) {
   FlowState& f = at(id);
   int l = int(list);
   f.age_list = list;
+  f.in_age_list = 1;
   f.age_time = time;
   f.age_prev = age_tail_[l];
   f.age_next = kNoFlow;
@@ -135,9 +184,8 @@ void FlowTable::age_push_back(AgeList list, uint32_t id, int64_t time) {
 
 void FlowTable::age_remove(uint32_t id) {
   FlowState& f = at(id);
+  if (!f.in_age_list) return;
   int l = int(f.age_list);
-  bool member = f.age_prev || f.age_next || age_head_[l] == id;
-  if (!member) return;
   if (f.age_prev)
     at(f.age_prev).age_next = f.age_next;
   else
@@ -147,10 +195,11 @@ void FlowTable::age_remove(uint32_t id) {
   else
     age_tail_[l] = f.age_prev;
   f.age_prev = f.age_next = kNoFlow;
+  f.in_age_list = 0;
 }
 
 size_t FlowTable::memory_bytes() const {
-  return chunks_.size() * kChunkSize * sizeof(FlowState) + index_.size() * sizeof(Slot);
+  return chunks_.size() * kChunkSize * slot_size_ + index_.size() * sizeof(Slot);
 }
 
 }  // namespace flowkit::meter

@@ -1,10 +1,16 @@
-// FlowTable: the meter's flow cache. Flow states live in fixed-size chunks (stable addresses,
-// no per-flow allocation) and are found through an open-addressing index of (hash, slot) pairs
-// with linear probing. Two intrusive lists order the flows for expiry without scanning:
-//   - the LRU list, by last use: its head is the first to idle out or to be evicted;
-//   - an age list per kind (active flows by start, closing TCP flows by close time): its head
-//     is the first to reach the active or TCP-end timeout.
-// All timeouts of one kind are equal, so each list is an exact timer queue with O(1) operations.
+// FlowTable: the meter's flow cache. Flow states live in fixed-size, cache-line aligned slots in
+// chunks (stable addresses, no per-flow allocation) and are found through an open-addressing
+// index of (hash, id) pairs with linear probing. Flows are ordered for expiry without scanning:
+//   - a timer wheel for the idle timeout, driven by packet time (or wall time live). A flow sits
+//     in the bucket of the deadline it had when it was filed (last packet + idle timeout); a
+//     packet only updates last_seen, and a flow found in a due bucket with a later deadline is
+//     filed again. So there is no list work per packet, a flow is reported at most one bucket
+//     (idle timeout / 256) after it idled out, and the earliest bucket's first flow not used
+//     since it was filed is the least recently used one (to bucket precision): the eviction
+//     victim when the cache is full. Whether a packet still belongs to its flow is decided
+//     exactly by the meter, from last_seen.
+//   - an age list per kind (active flows by start, closing TCP flows by close time), each an
+//     exact timer queue because all timeouts of one kind are equal.
 #pragma once
 
 #include <cstdint>
@@ -15,69 +21,107 @@
 
 namespace flowkit::meter {
 
-inline constexpr uint32_t kNoFlow = 0;  // slot numbers start at 1
+inline constexpr uint32_t kNoFlow = 0;  // ids start at 1
 
-struct DirState {
+// What every packet updates: one cache line for both directions.
+struct DirCounters {
   uint64_t packets;
   uint64_t bytes;
   int64_t first;  // ns
   int64_t last;
+};
+
+// What the first packet of a direction sets.
+struct DirAttributes {
   uint32_t flow_label;
   uint16_t interface;
-  uint8_t tcp_flags, tos, ttl, ttl_min, ttl_max, icmp_type, icmp_code;
+  uint16_t vlan_id;
+  uint8_t tos, ttl, icmp_type, icmp_code;
   uint8_t has_mac;
   uint8_t vlan_depth;
-  uint16_t vlan_id;
   uint8_t src_mac[6];
   uint8_t dst_mac[6];
 };
 
 enum class AgeList : uint8_t { kActive = 0, kClosing = 1 };
 
-struct FlowState {
+struct alignas(64) FlowState {
+  // Line 0: found by key, checked for idleness.
   FlowKey key;
   uint32_t hash32;
-  uint32_t lru_prev, lru_next;
+  int64_t last_seen;  // last packet of either direction
+  uint32_t wheel_prev, wheel_next;
+  // Line 1.
+  DirCounters dir[2];
+  // Lines 2-3.
+  int64_t filed_deadline;  // the idle deadline of the wheel bucket it is in
+  int64_t age_time;        // start (active list) or close time (closing list)
   uint32_t age_prev, age_next;
-  uint32_t ext;          // index into the meter's extension pool (tunnel, MPLS, QinQ), 0: none
-  uint32_t stats;        // index into the meter's statistics pool, 0: none
+  uint32_t ext;  // index into the meter's extension pool (tunnel, MPLS, QinQ), 0: none
+  uint8_t tcp_flags[2];
+  uint8_t ttl_min[2], ttl_max[2];
   uint8_t fwd_endpoint;  // key endpoint (0/1) that sent the flow's first packet
   AgeList age_list;
+  uint8_t in_age_list;
   uint8_t fin_mask;  // bit d: FIN seen in direction d
   uint8_t closing;
-  int64_t age_time;   // start (active list) or close time (closing list)
-  int64_t last_seen;  // last packet of either direction
-  DirState dir[2];
+  DirAttributes attr[2];
 };
 
 class FlowTable {
  public:
-  // REQUIRES: max_flows >= 1.
-  explicit FlowTable(size_t max_flows);
+  // REQUIRES: max_flows >= 1, idle_timeout_ns > 0. `extra_bytes` are reserved after each
+  // FlowState (per-flow metadata of the meter's; see extra()).
+  FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_bytes = 0);
+  ~FlowTable();
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
-  // Finds the flow with this key, or creates it when `create` (the caller ensures size() <
-  // max_flows). A created flow has a zeroed state with key and hash set, is at the LRU tail
-  // and in no age list. Returns kNoFlow when absent and not created.
-  uint32_t find_or_insert(const FlowKey& key, uint64_t hash, bool create, bool* inserted);
+  // Finds the flow with this key, or creates it when `create` (the caller ensures !full()). A
+  // created flow has its key, hash and last_seen (= now) set, everything else zero (extra bytes
+  // included), is filed in the wheel and in no age list. Returns kNoFlow when absent and not
+  // created.
+  uint32_t find_or_insert(const FlowKey& key, uint64_t hash, bool create, int64_t now,
+                          bool* inserted);
   // Removes the flow from the index and every list and frees its slot.
   void erase(uint32_t id);
+  // Hints the memory system that a lookup of this hash, and then of its flow, comes soon.
+  void prefetch_index(uint64_t hash) const { __builtin_prefetch(&index_[uint32_t(hash) & mask_]); }
+  void prefetch_flow(uint64_t hash) const;
 
   FlowState& at(uint32_t id) { return *reinterpret_cast<FlowState*>(slot_ptr(id)); }
+  const FlowState& at(uint32_t id) const {
+    return *reinterpret_cast<const FlowState*>(slot_ptr(id));
+  }
+  uint8_t* extra(uint32_t id) { return slot_ptr(id) + sizeof(FlowState); }
+  const uint8_t* extra(uint32_t id) const { return slot_ptr(id) + sizeof(FlowState); }
   size_t size() const { return size_; }
-  size_t max_flows() const { return max_flows_; }
   bool full() const { return size_ >= max_flows_; }
 
-  void touch(uint32_t id);  // moves to the LRU tail
-  uint32_t lru_head() const { return lru_head_; }
+  // Calls expired(id) for every flow whose last packet is more than the idle timeout before
+  // `now`, in due buckets (the callback must erase it); refiles the others found there.
+  template <class Fn>
+  void expire_idle(int64_t now, Fn&& expired);
+  // The least recently used flow (to bucket precision), or kNoFlow when empty.
+  uint32_t eviction_victim();
 
   void age_push_back(AgeList list, uint32_t id, int64_t time);
   void age_remove(uint32_t id);
   uint32_t age_head(AgeList list) const { return age_head_[int(list)]; }
-  uint32_t age_next(uint32_t id) { return at(id).age_next; }
 
-  // Bytes held by states and index (what an active flow costs without metadata).
+  // Calls fn(id) for every flow (fn may erase it).
+  template <class Fn>
+  void for_each(Fn&& fn) {
+    for (Bucket& b : wheel_) {
+      for (uint32_t id = b.head; id != kNoFlow;) {
+        uint32_t next = at(id).wheel_next;
+        fn(id);
+        id = next;
+      }
+    }
+  }
+
+  // Bytes held by slots and index (what the flows in the table cost).
   size_t memory_bytes() const;
 
  private:
@@ -85,28 +129,68 @@ class FlowTable {
     uint32_t hash32;
     uint32_t id;  // kNoFlow: empty
   };
-  static constexpr size_t kChunkShift = 12;  // 4096 states per chunk
+  static constexpr size_t kChunkShift = 12;  // 4096 slots per chunk
   static constexpr size_t kChunkSize = size_t(1) << kChunkShift;
 
-  uint8_t* slot_ptr(uint32_t id) {
+  uint8_t* slot_ptr(uint32_t id) const {
     uint32_t i = id - 1;
-    return chunks_[i >> kChunkShift].get() + (i & (kChunkSize - 1)) * sizeof(FlowState);
+    return chunks_[i >> kChunkShift] + (i & (kChunkSize - 1)) * slot_size_;
   }
   uint32_t allocate();
   void grow_index();
-  void lru_unlink(FlowState& f, uint32_t id);
-  void lru_append(FlowState& f, uint32_t id);
+  struct Bucket {
+    uint32_t head = kNoFlow, tail = kNoFlow;
+  };
+  int64_t tick_of(int64_t t) const {
+    return t >= 0 ? t / tick_ns_ : -((-t + tick_ns_ - 1) / tick_ns_);
+  }
+  Bucket& bucket_of(int64_t deadline) {
+    return wheel_[size_t(uint64_t(tick_of(deadline)) % wheel_.size())];
+  }
+  void wheel_unlink(FlowState& f, uint32_t id);
+  void wheel_file(FlowState& f, uint32_t id);
 
   size_t max_flows_;
+  size_t slot_size_;
   size_t size_ = 0;
   std::vector<Slot> index_;
   size_t mask_ = 0;
-  std::vector<std::unique_ptr<uint8_t[]>> chunks_;
+  std::vector<uint8_t*> chunks_;
   uint32_t next_unused_ = 1;  // ids never handed out start here
   uint32_t free_head_ = kNoFlow;
-  uint32_t lru_head_ = kNoFlow, lru_tail_ = kNoFlow;
+  int64_t idle_ns_;
+  int64_t tick_ns_;
+  std::vector<Bucket> wheel_;
+  int64_t done_tick_ = INT64_MIN;  // buckets up to this tick have been expired
   uint32_t age_head_[2] = {kNoFlow, kNoFlow};
   uint32_t age_tail_[2] = {kNoFlow, kNoFlow};
 };
+
+template <class Fn>
+void FlowTable::expire_idle(int64_t now, Fn&& expired) {
+  // Bucket t holds deadlines in [t, t + 1) ticks: it is due once now reaches tick t + 1.
+  int64_t last_due = tick_of(now) - 1;
+  if (done_tick_ == INT64_MIN) done_tick_ = last_due;
+  if (last_due <= done_tick_) return;
+  int64_t from = done_tick_ + 1;
+  // After a jump longer than the wheel, one turn visits every bucket.
+  if (last_due - from >= int64_t(wheel_.size())) from = last_due - int64_t(wheel_.size()) + 1;
+  for (int64_t t = from; t <= last_due; ++t) {
+    Bucket& b = wheel_[size_t(uint64_t(t) % wheel_.size())];
+    uint32_t id = b.head;
+    while (id != kNoFlow) {
+      FlowState& f = at(id);
+      uint32_t next = f.wheel_next;
+      if (f.last_seen < now - idle_ns_) {
+        expired(id);
+      } else if (tick_of(f.last_seen + idle_ns_) != t) {
+        wheel_unlink(f, id);
+        wheel_file(f, id);
+      }
+      id = next;
+    }
+  }
+  done_tick_ = last_due;
+}
 
 }  // namespace flowkit::meter

@@ -8,8 +8,66 @@ namespace flowkit::meter {
 
 namespace {
 
-constexpr size_t kBatch = 256;
+constexpr size_t kRecordBatch = 256;
+// Software pipeline over the batch: the index slot of packet i + 2k and the flow state of packet
+// i + k load while packet i is counted.
+constexpr size_t kPrefetchAhead = 6;
 constexpr uint8_t kTcpFin = 0x01, kTcpSyn = 0x02, kTcpRst = 0x04, kTcpAck = 0x10;
+
+// Running sums for flowRecorder's statistics, kept after the FlowState in its slot. Sums of
+// squares are integers, so the moments are exact until the export divides them; the sum of
+// the sizes is the byte count, the count is the packet count.
+struct SizeSums {
+  uint32_t min, max;
+  uint64_t sumsq;
+};
+struct GapSums {  // gaps between consecutive packets, in ns
+  int64_t min, max, sum;
+  int64_t prev;  // time of the previous packet
+  unsigned __int128 sumsq;
+};
+struct FlowStats {
+  GapSums gap[3];    // forward, reverse, both
+  SizeSums size[3];  // forward, reverse, both
+};
+
+void add_size(SizeSums& s, uint32_t size, uint64_t n) {
+  if (n == 1) s.min = s.max = size;
+  s.min = std::min(s.min, size);
+  s.max = std::max(s.max, size);
+  s.sumsq += uint64_t(size) * size;
+}
+
+void add_time(GapSums& g, int64_t ts, uint64_t n) {
+  if (n > 1) {
+    int64_t gap = ts - g.prev;
+    if (n == 2) g.min = g.max = gap;
+    g.min = std::min(g.min, gap);
+    g.max = std::max(g.max, gap);
+    g.sum += gap;
+    __int128 sq = __int128(gap) * gap;
+    g.sumsq += (unsigned __int128)sq;
+  }
+  g.prev = ts;
+}
+
+SummaryStats summarize(double min, double max, long double sum, long double sumsq, uint64_t n,
+                       double scale) {
+  if (n == 0) return {};
+  long double mean = sum / n;
+  long double var = sumsq / n - mean * mean;
+  double sd = var > 0 ? double(std::sqrt(var)) : 0;
+  return SummaryStats{min / scale, max / scale, double(mean) / scale, sd / scale};
+}
+
+SummaryStats size_summary(const SizeSums& s, uint64_t bytes, uint64_t n) {
+  return summarize(s.min, s.max, bytes, s.sumsq, n, 1);
+}
+
+SummaryStats gap_summary(const GapSums& g, uint64_t packets) {
+  if (packets < 2) return {};
+  return summarize(double(g.min), double(g.max), g.sum, (long double)g.sumsq, packets - 1, 1e9);
+}
 
 IpAddress ip_of(const uint8_t* b) {
   return IpAddress::v6(b);
@@ -17,46 +75,43 @@ IpAddress ip_of(const uint8_t* b) {
 
 }  // namespace
 
-template <class T>
-uint32_t Meter::Pool<T>::take() {
-  if (!free.empty()) {
-    uint32_t i = free.back();
-    free.pop_back();
-    items[i] = T{};
-    return i;
-  }
-  items.emplace_back();
-  return uint32_t(items.size() - 1);
-}
-
-void Meter::Moments::add(double x, uint64_t n) {
-  if (n == 1) {
-    min = max = mean = x;
-    m2 = 0;
-    return;
-  }
-  if (x < min) min = x;
-  if (x > max) max = x;
-  double delta = x - mean;
-  mean += delta / double(n);
-  m2 += delta * (x - mean);
-}
-
-SummaryStats Meter::Moments::summary(uint64_t n) const {
-  if (n == 0) return {};
-  return SummaryStats{min, max, mean, std::sqrt(std::max(0.0, m2 / double(n)))};
-}
-
 Meter::Meter(const MeterOptions& options, FlowSink& sink)
-    : opt_(options), sink_(sink), table_(options.max_flows), fragments_(options.fragments) {
+    : opt_(options),
+      sink_(sink),
+      table_(options.max_flows, options.idle_timeout_ns, options.stats ? sizeof(FlowStats) : 0),
+      fragments_(options.fragments) {
   if (opt_.sample == 0) opt_.sample = 1;
-  batch_.reserve(kBatch);
+  batch_.reserve(kRecordBatch);
 }
 
 Meter::~Meter() = default;
 
 void Meter::process(std::span<const capture::RawPacket> packets) {
-  for (const capture::RawPacket& p : packets) packet(p);
+  // Stage 1: decode and hash the whole batch.
+  if (work_.size() < packets.size()) work_.resize(packets.size());
+  for (size_t i = 0; i < packets.size(); ++i) {
+    const capture::RawPacket& p = packets[i];
+    Work& w = work_[i];
+    w.keyed = false;
+    w.sampled_out = opt_.sample > 1 && sample_counter_++ % opt_.sample != 0;
+    if (w.sampled_out) continue;
+    packet::decode(p.data, p.caplen, p.wirelen, p.linktype, opt_.decode, w.view);
+    if (w.view.skip != packet::SkipReason::kNone || w.view.is_fragment) continue;
+    w.swapped = make_key(w.view, opt_.key, w.key);
+    w.hash = hash_key(w.key);
+    w.keyed = true;
+  }
+  // Stage 2: count in order, loading index slots and flow states a few packets ahead.
+  const size_t n = packets.size();
+  for (size_t i = 0; i < std::min(n, 2 * kPrefetchAhead); ++i)
+    if (work_[i].keyed) table_.prefetch_index(work_[i].hash);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 2 * kPrefetchAhead < n && work_[i + 2 * kPrefetchAhead].keyed)
+      table_.prefetch_index(work_[i + 2 * kPrefetchAhead].hash);
+    if (i + kPrefetchAhead < n && work_[i + kPrefetchAhead].keyed)
+      table_.prefetch_flow(work_[i + kPrefetchAhead].hash);
+    handle(packets[i], work_[i]);
+  }
   emit_batch();
 }
 
@@ -68,51 +123,67 @@ void Meter::advance(Timestamp now) {
   emit_batch();
 }
 
-void Meter::packet(const capture::RawPacket& p) {
+void Meter::handle(const capture::RawPacket& p, Work& w) {
   ++stats_.packets;
   int64_t ts = p.ts.ns;
   if (ts > now_) {
     now_ = ts;
     expire(now_);
   }
-  if (opt_.sample > 1 && sample_counter_++ % opt_.sample != 0) {
+  if (w.sampled_out) {
     ++stats_.not_sampled;
     return;
   }
-  packet::decode(p.data, p.caplen, p.wirelen, p.linktype, opt_.decode, view_);
-  if (view_.skip != packet::SkipReason::kNone) {
-    ++stats_.skipped[size_t(view_.skip)];
+  if (w.view.skip != packet::SkipReason::kNone) {
+    ++stats_.skipped[size_t(w.view.skip)];
     return;
   }
-  if (view_.is_fragment) {
-    if (!fragments_.on_fragment(view_, ts, p.interface)) return;
-    account(view_, ts, p.interface);
-    HeldFragment h;
-    while (fragments_.pop_ready(h)) account(h.view, h.ts, h.interface);
+  if (w.keyed) {
+    account(w.view, w.key, w.hash, w.swapped, ts, p.interface);
     return;
   }
-  account(view_, ts, p.interface);
+  // A fragment: the tracker supplies its ports, or holds it until its first fragment comes.
+  if (!fragments_.on_fragment(w.view, ts, p.interface)) return;
+  account_view(w.view, ts, p.interface);
+  drain_fragments();
 }
 
-void Meter::account(packet::PacketView& v, int64_t ts, uint32_t interface) {
+void Meter::account_view(const packet::PacketView& v, int64_t ts, uint32_t interface) {
+  FlowKey key;
+  bool swapped = make_key(v, opt_.key, key);
+  account(v, key, hash_key(key), swapped, ts, interface);
+}
+
+void Meter::drain_fragments() {
+  HeldFragment h;
+  while (fragments_.pop_ready(h)) account_view(h.view, h.ts, h.interface);
+}
+
+void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t hash, bool swapped,
+                    int64_t ts, uint32_t interface) {
   ++stats_.decoded;
   stats_.ip_bytes += v.ip_bytes;
   if (v.l4_truncated) ++stats_.l4_truncated;
   if (v.tunnel != TunnelType::kNone) ++stats_.tunneled;
 
-  FlowKey key;
-  bool swapped = make_key(v, opt_.key, key);
-  uint64_t hash = hash_key(key);
   bool inserted;
-  uint32_t id = table_.find_or_insert(key, hash, !table_.full(), &inserted);
+  uint32_t id = table_.find_or_insert(key, hash, !table_.full(), now_, &inserted);
   if (id == kNoFlow) {  // cache full: the least recently used flow makes room
-    export_flow(table_.lru_head(), EndReason::kLackOfResources, false);
-    id = table_.find_or_insert(key, hash, true, &inserted);
-  } else if (!inserted && table_.at(id).closing && (v.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn &&
-             v.protocol == 6) {
+    export_flow(table_.eviction_victim(), EndReason::kLackOfResources, false);
+    id = table_.find_or_insert(key, hash, true, now_, &inserted);
+  } else if (!inserted) {
+    const FlowState& f = table_.at(id);
+    EndReason ended = EndReason::kUnknown;
+    // The flow idled out and its bucket is not due yet: this packet starts a new one.
+    if (f.last_seen < ts - opt_.idle_timeout_ns)
+      ended = f.closing ? EndReason::kEndOfFlow : EndReason::kIdleTimeout;
     // A new connection reuses the ports of one that has just ended.
-    export_flow(id, EndReason::kEndOfFlow, false);
-    id = table_.find_or_insert(key, hash, true, &inserted);
+    else if (f.closing && v.protocol == 6 && (v.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn)
+      ended = EndReason::kEndOfFlow;
+    if (ended != EndReason::kUnknown) {
+      export_flow(id, ended, false);
+      id = table_.find_or_insert(key, hash, true, now_, &inserted);
+    }
   }
   FlowState& f = table_.at(id);
   if (inserted) {
@@ -121,51 +192,58 @@ void Meter::account(packet::PacketView& v, int64_t ts, uint32_t interface) {
     if (table_.size() > stats_.peak_flows) stats_.peak_flows = table_.size();
   }
   int d = (swapped ? 1 : 0) == f.fwd_endpoint ? 0 : 1;
-  DirState& s = f.dir[d];
+  DirCounters& c = f.dir[d];
   bool first_of_record = f.dir[0].packets == 0 && f.dir[1].packets == 0;
   if (first_of_record && !f.closing) table_.age_push_back(AgeList::kActive, id, ts);
 
-  int64_t prev_dir_last = s.last;
-  int64_t prev_any = f.last_seen;
-  if (s.packets == 0) {
-    s.first = s.last = ts;
-    s.flow_label = v.flow_label;
-    s.interface = uint16_t(interface);
-    s.tos = v.tos;
-    s.ttl = s.ttl_min = s.ttl_max = v.ttl;
-    s.icmp_type = v.icmp_type;
-    s.icmp_code = v.icmp_code;
-    s.has_mac = v.has_mac;
+  if (c.packets == 0) {
+    c.first = c.last = ts;
+    f.ttl_min[d] = f.ttl_max[d] = v.ttl;
+    DirAttributes& a = f.attr[d];
+    a.flow_label = v.flow_label;
+    a.interface = uint16_t(interface);
+    a.tos = v.tos;
+    a.ttl = v.ttl;
+    a.icmp_type = v.icmp_type;
+    a.icmp_code = v.icmp_code;
+    a.has_mac = v.has_mac;
     if (v.has_mac) {
-      std::memcpy(s.src_mac, v.src_mac, 6);
-      std::memcpy(s.dst_mac, v.dst_mac, 6);
+      std::memcpy(a.src_mac, v.src_mac, 6);
+      std::memcpy(a.dst_mac, v.dst_mac, 6);
     }
-    s.vlan_depth = v.vlan_depth;
-    s.vlan_id = v.vlan_id;
+    a.vlan_depth = v.vlan_depth;
+    a.vlan_id = v.vlan_id;
   } else {
-    if (ts < s.first) s.first = ts;
-    if (ts > s.last) s.last = ts;
-    if (v.ttl < s.ttl_min) s.ttl_min = v.ttl;
-    if (v.ttl > s.ttl_max) s.ttl_max = v.ttl;
+    if (ts < c.first) c.first = ts;
+    if (ts > c.last) c.last = ts;
+    if (v.ttl < f.ttl_min[d]) f.ttl_min[d] = v.ttl;
+    if (v.ttl > f.ttl_max[d]) f.ttl_max[d] = v.ttl;
   }
-  ++s.packets;
-  s.bytes += v.ip_bytes;
-  s.tcp_flags |= v.tcp_flags;
+  ++c.packets;
+  c.bytes += v.ip_bytes;
+  f.tcp_flags[d] |= v.tcp_flags;
   if (first_of_record || ts > f.last_seen) f.last_seen = ts;
 
   if (v.tunnel != TunnelType::kNone || v.mpls_depth || v.vlan_depth >= 2) {
     if (!f.ext) {
-      f.ext = ext_.take();
-      FlowExt& e = ext_.items[f.ext];
+      if (!ext_free_.empty()) {
+        f.ext = ext_free_.back();
+        ext_free_.pop_back();
+        ext_[f.ext] = FlowExt{};
+      } else {
+        f.ext = uint32_t(ext_.size());
+        ext_.emplace_back();
+      }
+      FlowExt& e = ext_[f.ext];
       e.tunnel = v.tunnel;
       e.tunnel_id = v.tunnel_id;
       // The tunnel endpoints as seen in the forward direction.
       std::memcpy(e.outer_src, d == 0 ? v.outer_src : v.outer_dst, 16);
       std::memcpy(e.outer_dst, d == 0 ? v.outer_dst : v.outer_src, 16);
     }
-    DirExt& de = ext_.items[f.ext].dir[d];
+    DirExt& de = ext_[f.ext].dir[d];
     de.bytes_outer += v.outer_ip_bytes;
-    if (s.packets == 1) {
+    if (c.packets == 1) {
       de.mpls_depth = v.mpls_depth;
       std::memcpy(de.mpls_label, v.mpls_label, sizeof de.mpls_label);
       de.vlan_id_inner = v.vlan_id_inner;
@@ -173,16 +251,13 @@ void Meter::account(packet::PacketView& v, int64_t ts, uint32_t interface) {
   }
 
   if (opt_.stats) {
-    if (!f.stats) f.stats = stats_pool_.take();
-    FlowStatsExt& st = stats_pool_.items[f.stats];
-    double size = double(v.ip_bytes);
-    st.size[d].add(size, s.packets);
-    st.size[2].add(size, ++st.both_packets);
-    if (s.packets > 1) st.piat[d].add(double(ts - prev_dir_last) / 1e9, s.packets - 1);
-    if (st.both_packets > 1) st.piat[2].add(double(ts - prev_any) / 1e9, st.both_packets - 1);
+    FlowStats& st = *reinterpret_cast<FlowStats*>(table_.extra(id));
+    uint64_t both = f.dir[0].packets + f.dir[1].packets;
+    add_size(st.size[d], v.ip_bytes, c.packets);
+    add_size(st.size[2], v.ip_bytes, both);
+    add_time(st.gap[d], ts, c.packets);
+    add_time(st.gap[2], ts, both);
   }
-
-  table_.touch(id);
 
   if (v.protocol == 6 && opt_.tcp_end && !f.closing) {
     bool end = v.tcp_flags & kTcpRst;
@@ -198,11 +273,9 @@ void Meter::account(packet::PacketView& v, int64_t ts, uint32_t interface) {
 }
 
 void Meter::expire(int64_t now) {
-  for (uint32_t id; (id = table_.lru_head()) != kNoFlow &&
-                    table_.at(id).last_seen < now - opt_.idle_timeout_ns;) {
-    const FlowState& f = table_.at(id);
-    export_flow(id, f.closing ? EndReason::kEndOfFlow : EndReason::kIdleTimeout, false);
-  }
+  table_.expire_idle(now, [this](uint32_t id) {
+    export_flow(id, table_.at(id).closing ? EndReason::kEndOfFlow : EndReason::kIdleTimeout, false);
+  });
   if (opt_.active_timeout_ns > 0) {
     for (uint32_t id; (id = table_.age_head(AgeList::kActive)) != kNoFlow &&
                       table_.at(id).age_time <= now - opt_.active_timeout_ns;) {
@@ -214,38 +287,36 @@ void Meter::expire(int64_t now) {
     export_flow(id, EndReason::kEndOfFlow, false);
   }
   fragments_.expire(now);
-  HeldFragment h;
-  while (fragments_.pop_ready(h)) account(h.view, h.ts, h.interface);
+  drain_fragments();
 }
 
 void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {
   FlowState& f = table_.at(id);
   if (f.dir[0].packets || f.dir[1].packets) {
     batch_.emplace_back();
-    to_record(f, reason, batch_.back());
+    to_record(id, reason, batch_.back());
     ++stats_.flows;
     ++stats_.flows_by_reason[size_t(reason)];
-    if (batch_.size() >= kBatch) emit_batch();
+    if (batch_.size() >= kRecordBatch) emit_batch();
   }
   if (keep) {
     // Active timeout: the flow goes on as a new record with the same orientation; it rejoins
     // the active list with its next packet.
     table_.age_remove(id);
     std::memset(f.dir, 0, sizeof f.dir);
+    std::memset(f.tcp_flags, 0, sizeof f.tcp_flags);
     if (f.ext) {
-      for (DirExt& de : ext_.items[f.ext].dir) de.bytes_outer = 0;
+      for (DirExt& de : ext_[f.ext].dir) de.bytes_outer = 0;
     }
-    if (f.stats) {
-      stats_pool_.items[f.stats] = FlowStatsExt{};
-    }
+    if (opt_.stats) *reinterpret_cast<FlowStats*>(table_.extra(id)) = FlowStats{};
     return;
   }
-  if (f.ext) ext_.give(f.ext);
-  if (f.stats) stats_pool_.give(f.stats);
+  if (f.ext) ext_free_.push_back(f.ext);
   table_.erase(id);
 }
 
-void Meter::to_record(const FlowState& f, EndReason reason, FlowRecord& r) const {
+void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) const {
+  const FlowState& f = table_.at(id);
   int fe = f.fwd_endpoint, re = 1 - fe;
   r = FlowRecord{};
   r.src_ip = ip_of(f.key.addr[fe]);
@@ -257,7 +328,7 @@ void Meter::to_record(const FlowState& f, EndReason reason, FlowRecord& r) const
   r.end_reason = reason;
   r.biflow = opt_.key.biflow;
   r.sampling_interval = opt_.sample;
-  const FlowExt* e = f.ext ? &ext_.items[f.ext] : nullptr;
+  const FlowExt* e = f.ext ? &ext_[f.ext] : nullptr;
   if (e) {
     r.tunnel_type = e->tunnel;
     r.tunnel_id = e->tunnel_id;
@@ -267,29 +338,30 @@ void Meter::to_record(const FlowState& f, EndReason reason, FlowRecord& r) const
     }
   }
   for (int d = 0; d < 2; ++d) {
-    const DirState& s = f.dir[d];
+    const DirCounters& c = f.dir[d];
+    const DirAttributes& a = f.attr[d];
     DirectionRecord& o = d == 0 ? r.fwd : r.rev;
-    if (s.packets == 0) continue;
-    o.packets = s.packets;
-    o.bytes = s.bytes;
-    o.first = Timestamp{s.first};
-    o.last = Timestamp{s.last};
-    o.flow_label = s.flow_label;
-    o.interface = s.interface;
-    o.tcp_flags = s.tcp_flags;
-    o.tos = s.tos;
-    o.ttl = s.ttl;
-    o.ttl_min = s.ttl_min;
-    o.ttl_max = s.ttl_max;
-    o.icmp_type = s.icmp_type;
-    o.icmp_code = s.icmp_code;
-    o.has_mac = s.has_mac;
-    if (s.has_mac) {
-      std::memcpy(o.src_mac.b.data(), s.src_mac, 6);
-      std::memcpy(o.dst_mac.b.data(), s.dst_mac, 6);
+    if (c.packets == 0) continue;
+    o.packets = c.packets;
+    o.bytes = c.bytes;
+    o.first = Timestamp{c.first};
+    o.last = Timestamp{c.last};
+    o.tcp_flags = f.tcp_flags[d];
+    o.ttl_min = f.ttl_min[d];
+    o.ttl_max = f.ttl_max[d];
+    o.flow_label = a.flow_label;
+    o.interface = a.interface;
+    o.tos = a.tos;
+    o.ttl = a.ttl;
+    o.icmp_type = a.icmp_type;
+    o.icmp_code = a.icmp_code;
+    o.has_mac = a.has_mac;
+    if (a.has_mac) {
+      std::memcpy(o.src_mac.b.data(), a.src_mac, 6);
+      std::memcpy(o.dst_mac.b.data(), a.dst_mac, 6);
     }
-    o.vlan_depth = s.vlan_depth;
-    o.vlan_id = s.vlan_id;
+    o.vlan_depth = a.vlan_depth;
+    o.vlan_id = a.vlan_id;
     if (e) {
       const DirExt& de = e->dir[d];
       o.bytes_outer = de.bytes_outer;
@@ -298,16 +370,17 @@ void Meter::to_record(const FlowState& f, EndReason reason, FlowRecord& r) const
       for (int i = 0; i < 3; ++i) o.mpls_label[i] = de.mpls_label[i];
     }
   }
-  if (f.stats) {
-    const FlowStatsExt& st = stats_pool_.items[f.stats];
+  if (opt_.stats) {
+    const FlowStats& st = *reinterpret_cast<const FlowStats*>(table_.extra(id));
     r.has_stats = true;
     for (int d = 0; d < 2; ++d) {
       DirectionRecord& o = d == 0 ? r.fwd : r.rev;
-      o.pkt_size = st.size[d].summary(f.dir[d].packets);
-      o.piat = st.piat[d].summary(f.dir[d].packets > 1 ? f.dir[d].packets - 1 : 0);
+      o.pkt_size = size_summary(st.size[d], f.dir[d].bytes, f.dir[d].packets);
+      o.piat = gap_summary(st.gap[d], f.dir[d].packets);
     }
-    r.pkt_size = st.size[2].summary(st.both_packets);
-    r.piat = st.piat[2].summary(st.both_packets > 1 ? st.both_packets - 1 : 0);
+    uint64_t packets = f.dir[0].packets + f.dir[1].packets;
+    r.pkt_size = size_summary(st.size[2], f.dir[0].bytes + f.dir[1].bytes, packets);
+    r.piat = gap_summary(st.gap[2], packets);
   }
 }
 
@@ -319,18 +392,17 @@ void Meter::emit_batch() {
 
 void Meter::flush() {
   fragments_.release_all();
-  HeldFragment h;
-  while (fragments_.pop_ready(h)) account(h.view, h.ts, h.interface);
+  drain_fragments();
   // Every flow still in the table, in the order it started.
   std::vector<std::pair<int64_t, uint32_t>> order;
   order.reserve(table_.size());
-  for (uint32_t id = table_.lru_head(); id != kNoFlow; id = table_.at(id).lru_next) {
+  table_.for_each([&](uint32_t id) {
     const FlowState& f = table_.at(id);
     int64_t start = INT64_MAX;
-    for (const DirState& s : f.dir)
-      if (s.packets && s.first < start) start = s.first;
+    for (const DirCounters& c : f.dir)
+      if (c.packets && c.first < start) start = c.first;
     order.emplace_back(start, id);
-  }
+  });
   std::stable_sort(order.begin(), order.end(), [this](const auto& a, const auto& b) {
     if (a.first != b.first) return a.first < b.first;
     return std::memcmp(&table_.at(a.second).key, &table_.at(b.second).key, sizeof(FlowKey)) < 0;
@@ -347,8 +419,8 @@ const MeterStats& Meter::stats() const {
 }
 
 size_t Meter::memory_bytes() const {
-  return table_.memory_bytes() + ext_.items.capacity() * sizeof(FlowExt) +
-         stats_pool_.items.capacity() * sizeof(FlowStatsExt);
+  return table_.memory_bytes() + ext_.capacity() * sizeof(FlowExt) +
+         work_.capacity() * sizeof(Work);
 }
 
 }  // namespace flowkit::meter

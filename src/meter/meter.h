@@ -1,8 +1,12 @@
 // Meter: turns packets into flow records. Decodes each packet, finds its flow (biflow by
 // default, RFC 5103: the first packet's sender is the forward direction), counts it, and expires
 // flows by idle timeout, active timeout, TCP end (FIN both ways or RST, after a short grace for
-// the last ACKs) and cache pressure (least recently used first). Time is packet time, so a file
-// always gives the same flows; live capture advances time with advance().
+// the last ACKs) and cache pressure. Time is packet time, so a file always gives the same flows;
+// live capture advances time with advance().
+//
+// Packets are handled a batch at a time: first every packet of the batch is decoded and its key
+// hashed (prefetching the index), then the batch is counted in order while the flow states a
+// few packets ahead are prefetched, so that the cache misses of a large flow table overlap.
 #pragma once
 
 #include <cstdint>
@@ -71,8 +75,7 @@ class Meter {
 
   const MeterStats& stats() const;
   size_t active_flows() const { return table_.size(); }
-  // Bytes of flow state (table, index, extensions) now: divide by active_flows() for a per-flow
-  // cost.
+  // Bytes of flow state now (table slots, index, extensions, statistics).
   size_t memory_bytes() const;
 
  private:
@@ -89,38 +92,33 @@ class Meter {
     uint8_t outer_dst[16];
     DirExt dir[2];
   };
-  struct Moments {  // Welford's running mean and squared deviations
-    double min, max, mean, m2;
-    void add(double x, uint64_t n);
-    SummaryStats summary(uint64_t n) const;
-  };
-  struct FlowStatsExt {
-    Moments size[3];  // forward, reverse, both
-    Moments piat[3];
-    uint64_t both_packets;
-  };
-  template <class T>
-  struct Pool {
-    std::vector<T> items{T{}};  // index 0 is "none"
-    std::vector<uint32_t> free;
-    uint32_t take();
-    void give(uint32_t i) { free.push_back(i); }
+  // A packet of the batch between decoding and counting.
+  struct Work {
+    packet::PacketView view;
+    FlowKey key;
+    uint64_t hash;
+    bool swapped;
+    bool keyed;  // key and hash are valid (a decoded packet that is not a fragment)
+    bool sampled_out;
   };
 
-  void packet(const capture::RawPacket& p);
-  void account(packet::PacketView& v, int64_t ts, uint32_t interface);
+  void handle(const capture::RawPacket& p, Work& w);
+  void account(const packet::PacketView& v, const FlowKey& key, uint64_t hash, bool swapped,
+               int64_t ts, uint32_t interface);
+  void account_view(const packet::PacketView& v, int64_t ts, uint32_t interface);
+  void drain_fragments();
   void expire(int64_t now);
   void export_flow(uint32_t id, EndReason reason, bool keep);
-  void to_record(const FlowState& f, EndReason reason, FlowRecord& r) const;
+  void to_record(uint32_t id, EndReason reason, FlowRecord& r) const;
   void emit_batch();
 
   MeterOptions opt_;
   FlowSink& sink_;
   FlowTable table_;
   FragmentTracker fragments_;
-  Pool<FlowExt> ext_;
-  Pool<FlowStatsExt> stats_pool_;
-  packet::PacketView view_;
+  std::vector<FlowExt> ext_{FlowExt{}};  // index 0 is "none"
+  std::vector<uint32_t> ext_free_;
+  std::vector<Work> work_;
   int64_t now_ = INT64_MIN;
   uint64_t sample_counter_ = 0;
   std::vector<FlowRecord> batch_;

@@ -111,6 +111,22 @@ TEST(Meter, IdleTimeoutIsStrictlyGreater) {
   EXPECT_EQ(flows[1].fwd.packets, 1u);
 }
 
+TEST(Meter, IdleFlowsAreReportedWithinABucketOfTheirDeadline) {
+  MeterOptions o;
+  o.idle_timeout_ns = 10 * kSec;
+  Feed run(o);
+  run.at(0, udp("1.1.1.1", "2.2.2.2", 1, 2)).at(4, udp("1.1.1.1", "2.2.2.2", 3, 4));
+  run.meter().advance(Timestamp{9'900'000'000});
+  EXPECT_EQ(run.so_far().size(), 0u);
+  run.meter().advance(Timestamp{10'100'000'000});  // 10 s / 256 buckets: at most 40 ms late
+  ASSERT_EQ(run.so_far().size(), 1u);
+  EXPECT_EQ(run.so_far()[0].src_port, 1);
+  // A jump far beyond the wheel's span reports everything at once.
+  run.meter().advance(Timestamp{int64_t(86400) * kSec});
+  EXPECT_EQ(run.so_far().size(), 2u);
+  EXPECT_EQ(run.meter().active_flows(), 0u);
+}
+
 TEST(Meter, ActiveTimeoutRestartsKeepingOrientation) {
   MeterOptions o;
   o.active_timeout_ns = 3 * kSec;
