@@ -90,10 +90,9 @@ uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool creat
   FlowState& f = at(id);
   f.key = key;
   f.hash32 = h;
-  f.last_seen = now;
   index_[i] = Slot{h, id};
   ++size_;
-  wheel_file(f, id);
+  wheel_file(f, id, now);
   *inserted = true;
   return id;
 }
@@ -122,7 +121,7 @@ void FlowTable::erase(uint32_t id) {
 }
 
 void FlowTable::wheel_unlink(FlowState& f, uint32_t id) {
-  Bucket& b = bucket_of(f.filed_deadline);
+  Bucket& b = wheel_[f.wheel_bucket];
   if (f.wheel_prev)
     at(f.wheel_prev).wheel_next = f.wheel_next;
   else if (b.head == id)
@@ -134,9 +133,9 @@ void FlowTable::wheel_unlink(FlowState& f, uint32_t id) {
   f.wheel_prev = f.wheel_next = kNoFlow;
 }
 
-void FlowTable::wheel_file(FlowState& f, uint32_t id) {
-  f.filed_deadline = f.last_seen + idle_ns_;
-  Bucket& b = bucket_of(f.filed_deadline);
+void FlowTable::wheel_file(FlowState& f, uint32_t id, int64_t last_used) {
+  f.wheel_bucket = uint32_t(bucket_index(last_used + idle_ns_));
+  Bucket& b = wheel_[f.wheel_bucket];
   f.wheel_prev = b.tail;
   f.wheel_next = kNoFlow;
   if (b.tail)
@@ -153,14 +152,15 @@ uint32_t FlowTable::eviction_victim() {
   // flow has been filed anew, so the second turn finds one.
   size_t start = done_tick_ == INT64_MIN ? 0 : size_t(uint64_t(done_tick_ + 1) % wheel_.size());
   for (size_t k = 0; k < 2 * wheel_.size(); ++k) {
-    Bucket& b = wheel_[(start + k) % wheel_.size()];
+    size_t bucket = (start + k) % wheel_.size();
+    Bucket& b = wheel_[bucket];
     while (b.head != kNoFlow) {
       uint32_t id = b.head;
       FlowState& f = at(id);
-      if (f.last_seen + idle_ns_ <= f.filed_deadline) return id;
+      int64_t last = f.last_seen();
+      if (bucket_index(last + idle_ns_) == bucket) return id;  // not used since it was filed
       wheel_unlink(f, id);
-      wheel_file(f, id);
-      if (&bucket_of(f.filed_deadline) == &b) return id;  // used within this bucket's time
+      wheel_file(f, id, last);
     }
   }
   return kNoFlow;
@@ -170,7 +170,7 @@ void FlowTable::age_push_back(AgeList list, uint32_t id, int64_t time) {
   age_remove(id);
   FlowState& f = at(id);
   int l = int(list);
-  f.age_list = list;
+  f.age_list = uint8_t(list);
   f.in_age_list = 1;
   f.age_time = time;
   f.age_prev = age_tail_[l];

@@ -23,7 +23,8 @@ namespace flowkit::meter {
 
 inline constexpr uint32_t kNoFlow = 0;  // ids start at 1
 
-// What every packet updates: one cache line for both directions.
+// What every packet updates: one cache line for both directions. `last` outlives an active
+// timeout's restart (packets 0), so the flow's idleness is still known.
 struct DirCounters {
   uint64_t packets;
   uint64_t bytes;
@@ -31,42 +32,44 @@ struct DirCounters {
   int64_t last;
 };
 
-// What the first packet of a direction sets.
+// What the first packet of a direction sets (MAC addresses: see FlowState).
 struct DirAttributes {
   uint32_t flow_label;
   uint16_t interface;
   uint16_t vlan_id;
   uint8_t tos, ttl, icmp_type, icmp_code;
-  uint8_t has_mac;
-  uint8_t vlan_depth;
-  uint8_t src_mac[6];
-  uint8_t dst_mac[6];
-};
+  uint8_t has_mac : 1, vlan_depth : 2;
+} __attribute__((packed));
+static_assert(sizeof(DirAttributes) == 13);
 
 enum class AgeList : uint8_t { kActive = 0, kClosing = 1 };
 
+// 192 bytes, three cache lines: line 0 to find the flow, line 1 for the counters, line 2 for the
+// rest. MAC addresses are kept for the forward direction; a reverse direction whose addresses are
+// not the forward ones swapped keeps its own in the flow's extension.
 struct alignas(64) FlowState {
-  // Line 0: found by key, checked for idleness.
   FlowKey key;
   uint32_t hash32;
-  int64_t last_seen;  // last packet of either direction
   uint32_t wheel_prev, wheel_next;
-  // Line 1.
+  int64_t age_time;  // start (active list) or close time (closing list)
   DirCounters dir[2];
-  // Lines 2-3.
-  int64_t filed_deadline;  // the idle deadline of the wheel bucket it is in
-  int64_t age_time;        // start (active list) or close time (closing list)
   uint32_t age_prev, age_next;
-  uint32_t ext;  // index into the meter's extension pool (tunnel, MPLS, QinQ), 0: none
+  uint32_t ext;           // index into the meter's extension pool (tunnel, MPLS, QinQ...), 0: none
+  uint32_t wheel_bucket;  // the timer wheel bucket the flow is filed in
   uint8_t tcp_flags[2];
   uint8_t ttl_min[2], ttl_max[2];
-  uint8_t fwd_endpoint;  // key endpoint (0/1) that sent the flow's first packet
-  AgeList age_list;
-  uint8_t in_age_list;
-  uint8_t fin_mask;  // bit d: FIN seen in direction d
-  uint8_t closing;
+  uint8_t fwd_endpoint : 1;  // key endpoint (0/1) that sent the flow's first packet
+  uint8_t age_list : 1;      // AgeList
+  uint8_t in_age_list : 1;
+  uint8_t fin_mask : 2;  // bit d: FIN seen in direction d
+  uint8_t closing : 1;
+  uint8_t src_mac[6], dst_mac[6];  // forward direction
   DirAttributes attr[2];
+
+  // Last packet of either direction.
+  int64_t last_seen() const { return dir[0].last > dir[1].last ? dir[0].last : dir[1].last; }
 };
+static_assert(sizeof(FlowState) == 192, "keep a flow in three cache lines");
 
 class FlowTable {
  public:
@@ -78,9 +81,9 @@ class FlowTable {
   FlowTable& operator=(const FlowTable&) = delete;
 
   // Finds the flow with this key, or creates it when `create` (the caller ensures !full()). A
-  // created flow has its key, hash and last_seen (= now) set, everything else zero (extra bytes
-  // included), is filed in the wheel and in no age list. Returns kNoFlow when absent and not
-  // created.
+  // created flow has its key and hash set, everything else zero (extra bytes included), is filed
+  // in the wheel as last used at `now`, and is in no age list. Returns kNoFlow when absent and
+  // not created.
   uint32_t find_or_insert(const FlowKey& key, uint64_t hash, bool create, int64_t now,
                           bool* inserted);
   // Removes the flow from the index and every list and frees its slot.
@@ -144,11 +147,11 @@ class FlowTable {
   int64_t tick_of(int64_t t) const {
     return t >= 0 ? t / tick_ns_ : -((-t + tick_ns_ - 1) / tick_ns_);
   }
-  Bucket& bucket_of(int64_t deadline) {
-    return wheel_[size_t(uint64_t(tick_of(deadline)) % wheel_.size())];
+  size_t bucket_index(int64_t deadline) const {
+    return size_t(uint64_t(tick_of(deadline)) % wheel_.size());
   }
   void wheel_unlink(FlowState& f, uint32_t id);
-  void wheel_file(FlowState& f, uint32_t id);
+  void wheel_file(FlowState& f, uint32_t id, int64_t last_used);
 
   size_t max_flows_;
   size_t slot_size_;
@@ -181,11 +184,12 @@ void FlowTable::expire_idle(int64_t now, Fn&& expired) {
     while (id != kNoFlow) {
       FlowState& f = at(id);
       uint32_t next = f.wheel_next;
-      if (f.last_seen < now - idle_ns_) {
+      int64_t last = f.last_seen();
+      if (last < now - idle_ns_) {
         expired(id);
-      } else if (tick_of(f.last_seen + idle_ns_) != t) {
+      } else {
         wheel_unlink(f, id);
-        wheel_file(f, id);
+        wheel_file(f, id, last);
       }
       id = next;
     }

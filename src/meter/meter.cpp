@@ -175,7 +175,7 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
     const FlowState& f = table_.at(id);
     EndReason ended = EndReason::kUnknown;
     // The flow idled out and its bucket is not due yet: this packet starts a new one.
-    if (f.last_seen < ts - opt_.idle_timeout_ns)
+    if (f.last_seen() < ts - opt_.idle_timeout_ns)
       ended = f.closing ? EndReason::kEndOfFlow : EndReason::kIdleTimeout;
     // A new connection reuses the ports of one that has just ended.
     else if (f.closing && v.protocol == 6 && (v.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn)
@@ -206,13 +206,21 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
     a.ttl = v.ttl;
     a.icmp_type = v.icmp_type;
     a.icmp_code = v.icmp_code;
+    a.vlan_depth = v.vlan_depth & 3;
+    a.vlan_id = v.vlan_id;
     a.has_mac = v.has_mac;
     if (v.has_mac) {
-      std::memcpy(a.src_mac, v.src_mac, 6);
-      std::memcpy(a.dst_mac, v.dst_mac, 6);
+      if (d == 0) {
+        std::memcpy(f.src_mac, v.src_mac, 6);
+        std::memcpy(f.dst_mac, v.dst_mac, 6);
+      } else if (!f.attr[0].has_mac || std::memcmp(v.src_mac, f.dst_mac, 6) != 0 ||
+                 std::memcmp(v.dst_mac, f.src_mac, 6) != 0) {
+        DirExt& de = ext_of(f).dir[1];
+        de.own_mac = true;
+        std::memcpy(de.src_mac, v.src_mac, 6);
+        std::memcpy(de.dst_mac, v.dst_mac, 6);
+      }
     }
-    a.vlan_depth = v.vlan_depth;
-    a.vlan_id = v.vlan_id;
   } else {
     if (ts < c.first) c.first = ts;
     if (ts > c.last) c.last = ts;
@@ -222,26 +230,17 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
   ++c.packets;
   c.bytes += v.ip_bytes;
   f.tcp_flags[d] |= v.tcp_flags;
-  if (first_of_record || ts > f.last_seen) f.last_seen = ts;
 
   if (v.tunnel != TunnelType::kNone || v.mpls_depth || v.vlan_depth >= 2) {
-    if (!f.ext) {
-      if (!ext_free_.empty()) {
-        f.ext = ext_free_.back();
-        ext_free_.pop_back();
-        ext_[f.ext] = FlowExt{};
-      } else {
-        f.ext = uint32_t(ext_.size());
-        ext_.emplace_back();
-      }
-      FlowExt& e = ext_[f.ext];
+    FlowExt& e = ext_of(f);
+    if (e.tunnel == TunnelType::kNone && v.tunnel != TunnelType::kNone) {
       e.tunnel = v.tunnel;
       e.tunnel_id = v.tunnel_id;
       // The tunnel endpoints as seen in the forward direction.
       std::memcpy(e.outer_src, d == 0 ? v.outer_src : v.outer_dst, 16);
       std::memcpy(e.outer_dst, d == 0 ? v.outer_dst : v.outer_src, 16);
     }
-    DirExt& de = ext_[f.ext].dir[d];
+    DirExt& de = e.dir[d];
     de.bytes_outer += v.outer_ip_bytes;
     if (c.packets == 1) {
       de.mpls_depth = v.mpls_depth;
@@ -270,6 +269,20 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
       table_.age_push_back(AgeList::kClosing, id, ts);
     }
   }
+}
+
+Meter::FlowExt& Meter::ext_of(FlowState& f) {
+  if (!f.ext) {
+    if (!ext_free_.empty()) {
+      f.ext = ext_free_.back();
+      ext_free_.pop_back();
+      ext_[f.ext] = FlowExt{};
+    } else {
+      f.ext = uint32_t(ext_.size());
+      ext_.emplace_back();
+    }
+  }
+  return ext_[f.ext];
 }
 
 void Meter::expire(int64_t now) {
@@ -303,7 +316,7 @@ void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {
     // Active timeout: the flow goes on as a new record with the same orientation; it rejoins
     // the active list with its next packet.
     table_.age_remove(id);
-    std::memset(f.dir, 0, sizeof f.dir);
+    for (DirCounters& c : f.dir) c.packets = c.bytes = c.first = 0;
     std::memset(f.tcp_flags, 0, sizeof f.tcp_flags);
     if (f.ext) {
       for (DirExt& de : ext_[f.ext].dir) de.bytes_outer = 0;
@@ -357,8 +370,14 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) const {
     o.icmp_code = a.icmp_code;
     o.has_mac = a.has_mac;
     if (a.has_mac) {
-      std::memcpy(o.src_mac.b.data(), a.src_mac, 6);
-      std::memcpy(o.dst_mac.b.data(), a.dst_mac, 6);
+      const uint8_t* src = d == 0 ? f.src_mac : f.dst_mac;
+      const uint8_t* dst = d == 0 ? f.dst_mac : f.src_mac;
+      if (d == 1 && e && e->dir[1].own_mac) {
+        src = e->dir[1].src_mac;
+        dst = e->dir[1].dst_mac;
+      }
+      std::memcpy(o.src_mac.b.data(), src, 6);
+      std::memcpy(o.dst_mac.b.data(), dst, 6);
     }
     o.vlan_depth = a.vlan_depth;
     o.vlan_id = a.vlan_id;

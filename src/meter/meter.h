@@ -84,8 +84,10 @@ class Meter {
     uint32_t mpls_label[3];
     uint8_t mpls_depth;
     uint16_t vlan_id_inner;
+    bool own_mac;  // reverse only: MACs that are not the forward ones swapped
+    uint8_t src_mac[6], dst_mac[6];
   };
-  struct FlowExt {  // rare layers: tunnels, MPLS, QinQ
+  struct FlowExt {  // what few flows need: tunnels, MPLS, QinQ, asymmetric MACs
     TunnelType tunnel;
     uint32_t tunnel_id;
     uint8_t outer_src[16];
@@ -105,6 +107,7 @@ class Meter {
   void handle(const capture::RawPacket& p, Work& w);
   void account(const packet::PacketView& v, const FlowKey& key, uint64_t hash, bool swapped,
                int64_t ts, uint32_t interface);
+  FlowExt& ext_of(FlowState& f);
   void account_view(const packet::PacketView& v, int64_t ts, uint32_t interface);
   void drain_fragments();
   void expire(int64_t now);

@@ -1,0 +1,118 @@
+// Micro-benchmarks of the metering path on packets held in memory (flowkit gen's traffic, so no
+// I/O): decoding alone, the whole meter with and without statistics, and the JSON writer.
+// Whole-run comparisons against peers are in bench/meter_vs_nfpcapd.sh.
+#include <benchmark/benchmark.h>
+
+#include <cstring>
+#include <vector>
+
+#include "export/json_writer.h"
+#include "export/text_output.h"
+#include "gen/traffic_generator.h"
+#include "meter/meter.h"
+#include "packet/decoder.h"
+
+namespace {
+
+using namespace flowkit;
+
+// One million generated packets, built once.
+struct Corpus {
+  std::vector<uint8_t> bytes;
+  std::vector<capture::RawPacket> packets;
+
+  Corpus() {
+    gen::GeneratorOptions o;
+    o.seed = 42;
+    o.packets = 1'000'000;
+    auto g = gen::TrafficGenerator::create(o);
+    std::vector<size_t> offsets;
+    std::vector<gen::PacketMeta> metas;
+    uint8_t frame[gen::TrafficGenerator::kMaxFrameSize];
+    gen::PacketMeta meta;
+    while ((*g)->next(frame, &meta)) {
+      offsets.push_back(bytes.size());
+      metas.push_back(meta);
+      bytes.insert(bytes.end(), frame, frame + meta.length);
+    }
+    for (size_t i = 0; i < offsets.size(); ++i) {
+      capture::RawPacket p;
+      p.ts = metas[i].ts;
+      p.data = bytes.data() + offsets[i];
+      p.caplen = p.wirelen = metas[i].length;
+      p.linktype = 1;
+      packets.push_back(p);
+    }
+  }
+};
+
+const Corpus& corpus() {
+  static const Corpus c;
+  return c;
+}
+
+class NullSink : public FlowSink {
+ public:
+  void write(std::span<const FlowRecord> r) override { flows += r.size(); }
+  size_t flows = 0;
+};
+
+// The decoder on packets already in cache, as the meter sees them coming out of the reader.
+void BM_Decode(benchmark::State& state) {
+  const Corpus& c = corpus();
+  std::span<const capture::RawPacket> hot(c.packets.data(), 1024);
+  packet::PacketView v;
+  packet::DecodeOptions o;
+  for (auto _ : state) {
+    for (const capture::RawPacket& p : hot) {
+      packet::decode(p.data, p.caplen, p.wirelen, p.linktype, o, v);
+      benchmark::DoNotOptimize(v.ip_bytes);
+    }
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * hot.size()));
+}
+BENCHMARK(BM_Decode)->Unit(benchmark::kMicrosecond);
+
+void BM_Meter(benchmark::State& state) {
+  const Corpus& c = corpus();
+  meter::MeterOptions o;
+  o.stats = state.range(0) != 0;
+  size_t flows = 0;
+  for (auto _ : state) {
+    NullSink sink;
+    meter::Meter m(o, sink);
+    for (size_t i = 0; i < c.packets.size(); i += 256) {
+      size_t n = std::min<size_t>(256, c.packets.size() - i);
+      m.process(std::span(c.packets.data() + i, n));
+    }
+    m.flush();
+    flows = sink.flows;
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * c.packets.size()));
+  state.counters["flows"] = double(flows);
+}
+BENCHMARK(BM_Meter)->Arg(0)->Arg(1)->ArgName("stats")->Unit(benchmark::kMillisecond);
+
+void BM_JsonWriter(benchmark::State& state) {
+  const Corpus& c = corpus();
+  struct Keep : FlowSink {
+    void write(std::span<const FlowRecord> r) override {
+      records.insert(records.end(), r.begin(), r.end());
+    }
+    std::vector<FlowRecord> records;
+  } keep;
+  {
+    meter::Meter m(meter::MeterOptions{}, keep);
+    m.process(c.packets);
+    m.flush();
+  }
+  auto out = exporter::TextOutput::open("/dev/null");
+  exporter::JsonWriter w(**out);
+  for (auto _ : state) w.write(keep.records);
+  state.SetItemsProcessed(int64_t(state.iterations() * keep.records.size()));
+}
+BENCHMARK(BM_JsonWriter)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
