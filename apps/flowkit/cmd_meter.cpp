@@ -273,16 +273,17 @@ int run_meter(MeterArgs& a) {
 void add_meter_command(CLI::App& app, int* exit_code) {
   auto args = std::make_shared<MeterArgs>();
   CLI::App* cmd = app.add_subcommand(
-      "meter",
-      "Meter packets into flows.\n"
-      "Reads pcap/pcapng files (-r, several are merged in time order) or live interfaces (-i),\n"
-      "and writes one record per flow. Flows are bidirectional by default (RFC 5103: the\n"
-      "first packet's sender is the forward direction); tunnels (GRE, VXLAN, Geneve, IP-in-IP,\n"
-      "GTP-U, Teredo) are opened and the inner packet keys the flow.\n\n"
+      "meter", "Meter packets (pcap/pcapng files, live interfaces) into flow records");
+  cmd->footer(
+      "Flows are bidirectional by default (RFC 5103: the first packet's sender is the forward\n"
+      "direction). Tunnels (GRE, VXLAN, Geneve, IP-in-IP, GTP-U, Teredo) are opened and the\n"
+      "inner packet keys the flow. Several files are merged in time order. File input uses\n"
+      "packet time, so the same file always gives the same flows. A summary goes to stderr.\n\n"
       "Examples:\n"
       "  flowkit meter -r incident.pcap                     nfdump-style lines on the terminal\n"
       "  flowkit meter -r a.pcap -r b.pcapng -o json -w flows.jsonl\n"
       "  flowkit meter -r x.pcap -o flowrecorder --uniflow  flowRecorder's CSV columns\n"
+      "  flowkit meter -r big.pcap -o none --top 20         only the summary and top talkers\n"
       "  sudo flowkit meter -i eth0 -f 'not port 22' -o csv -w live.csv   (Ctrl-C to stop)");
   cmd->add_option("-r,--read", args->files,
                   "Capture file (pcap or pcapng; '-' = stdin); repeatable");

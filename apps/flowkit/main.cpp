@@ -7,12 +7,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "flowkit: network flow toolkit.\n"
       "  flowkit meter -r capture.pcap            packets -> biflows (see: flowkit meter --help)\n"
-      "  flowkit gen -w demo.pcap --packets 1e5   write a realistic synthetic capture"};
+      "  flowkit gen -w demo.pcap --packets 1e5   write a realistic synthetic capture\n"
+      "  flowkit fields                           every flow field and its IPFIX number"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "flowkit 0.1.0");
   int exit_code = 0;
   flowkit::app::add_meter_command(app, &exit_code);
   flowkit::app::add_gen_command(app, &exit_code);
+  flowkit::app::add_fields_command(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
