@@ -1,0 +1,539 @@
+#include "ipfix/encoder.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "core/byte_io.h"
+#include "core/field_registry.h"
+#include "ipfix/field_codec.h"
+
+namespace flowkit::ipfix {
+
+namespace {
+
+constexpr uint16_t kIpfixVersion = 10;
+constexpr uint16_t kIpfixHeader = 16;
+constexpr uint16_t kSetHeader = 4;
+constexpr uint16_t kTemplateSet = 2;
+constexpr uint16_t kOptionsTemplateSet = 3;
+constexpr uint16_t kStatsTemplate = 256;     // options: exporter statistics
+constexpr uint16_t kTypeInfoTemplate = 257;  // options: RFC 5610 type information
+constexpr uint16_t kFirstDataTemplate = 258;
+
+constexpr uint16_t kV9Header = 20;
+constexpr uint16_t kV9TemplateSet = 0;
+constexpr uint16_t kV9OptionsTemplateSet = 1;
+constexpr uint16_t kV5Header = 24;
+constexpr uint16_t kV5Record = 48;
+constexpr size_t kV5MaxRecords = 30;
+
+// A message under construction: a header, then sets, each with a 4-byte header.
+class MessageBuffer {
+ public:
+  MessageBuffer(size_t header, size_t max) : header_(header), max_(max) {
+    buf_.reserve(std::max<size_t>(max, 65535));
+    reset();
+  }
+  void reset() {
+    buf_.assign(header_, 0);
+    set_start_ = 0;
+    records_ = 0;
+  }
+  bool empty() const { return buf_.size() == header_; }
+  size_t size() const { return buf_.size(); }
+  size_t room() const { return max_ > buf_.size() ? max_ - buf_.size() : 0; }
+  uint16_t open_set_id() const { return set_start_ ? set_id_ : 0xffff; }
+  // Room for n more bytes in a set with this id (opening it costs a set header; 3 bytes stay
+  // free for the padding that may close it).
+  bool fits(uint16_t set_id, size_t n) const {
+    return room() >= n + 3 + (open_set_id() == set_id ? 0 : kSetHeader);
+  }
+  void open_set(uint16_t id) {
+    if (open_set_id() == id) return;
+    close_set(false);
+    set_start_ = buf_.size();
+    set_id_ = id;
+    put16(id);
+    put16(0);
+  }
+  // pad: round the set to 4 bytes (NetFlow v9 recommends it).
+  void close_set(bool pad) {
+    if (!set_start_) return;
+    if (pad)
+      while ((buf_.size() - set_start_) % 4) buf_.push_back(0);
+    store_be16(buf_.data() + set_start_ + 2, uint16_t(buf_.size() - set_start_));
+    set_start_ = 0;
+  }
+  uint8_t* grow(size_t n) {
+    buf_.resize(buf_.size() + n);
+    return buf_.data() + buf_.size() - n;
+  }
+  void put8(uint8_t v) { buf_.push_back(v); }
+  void put16(uint16_t v) { store_be16(grow(2), v); }
+  void put32(uint32_t v) { store_be32(grow(4), v); }
+  void put64(uint64_t v) { store_be64(grow(8), v); }
+  void put_bytes(const void* p, size_t n) { std::memcpy(grow(n), p, n); }
+  uint8_t* data() { return buf_.data(); }
+  void count_record() { ++records_; }
+  uint32_t records() const { return records_; }
+
+ private:
+  std::vector<uint8_t> buf_;
+  size_t header_, max_;
+  size_t set_start_ = 0;
+  uint16_t set_id_ = 0;
+  uint32_t records_ = 0;
+};
+
+// A field specifier as templates list it.
+struct Spec {
+  uint16_t id;
+  uint16_t length;
+  uint32_t pen;
+};
+
+size_t spec_bytes(const std::vector<Spec>& specs, bool ipfix) {
+  size_t n = 0;
+  for (const Spec& s : specs) n += 4 + (ipfix && s.pen ? 4 : 0);
+  return n;
+}
+
+// What every encoder shares: the message, the refresh policy, the statistics, the sink.
+class EncoderBase : public Encoder {
+ public:
+  EncoderBase(const EncoderOptions& o, Timestamp init, MessageSink sink,
+              const ExporterCounters* counters, size_t header)
+      : opt_(o),
+        init_(init),
+        sink_(std::move(sink)),
+        counters_(counters),
+        msg_(header, o.max_message) {}
+
+  const EncoderStats& stats() const override { return stats_; }
+  void resend_templates() override { templates_due_ = true; }
+  void flush(Timestamp now) override {
+    if (!msg_.empty()) emit(now);
+  }
+
+ protected:
+  // Whether templates and options should go out again before the next data.
+  bool refresh_due(Timestamp now) const {
+    if (templates_due_) return true;
+    if (!opt_.resend_templates) return false;
+    if (opt_.template_refresh_ns > 0 && now.ns - last_templates_.ns >= opt_.template_refresh_ns)
+      return true;
+    return opt_.template_refresh_messages > 0 &&
+           messages_since_templates_ >= opt_.template_refresh_messages;
+  }
+  void templates_sent(Timestamp now) {
+    templates_due_ = false;
+    last_templates_ = now;
+    messages_since_templates_ = 0;
+    ++stats_.template_sends;
+  }
+  void emit(Timestamp now) {
+    finish_header(now);
+    stats_.messages++;
+    stats_.octets += msg_.size();
+    ++messages_since_templates_;
+    sink_(std::span<const uint8_t>(msg_.data(), msg_.size()));
+    after_emit();
+    msg_.reset();
+  }
+  virtual void finish_header(Timestamp now) = 0;
+  virtual void send_all_templates(Timestamp) {}
+  // Makes room for one data record of t, starting a new message (with templates when they are
+  // due) if needed.
+  void make_room(const Template& t, Timestamp now) {
+    if (msg_.fits(t.id, t.record_length)) return;
+    emit(now);
+    if (!refresh_due(now)) return;
+    send_all_templates(now);
+    if (!msg_.fits(t.id, t.record_length)) emit(now);
+  }
+  virtual void after_emit() {}
+
+  // Milliseconds since the exporter's boot, as v9 and v5 count flow times.
+  uint32_t uptime_ms(Timestamp t) const {
+    return t.millis() > init_.millis() ? uint32_t(t.millis() - init_.millis()) : 0;
+  }
+  // v9 and v5 headers pair sysUpTime with a UNIX time in whole seconds; collectors subtract one
+  // from the other. Both describe the next whole second, so that every flow time (<= now) is
+  // exact to the millisecond and none lies after the header's instant.
+  static Timestamp header_instant(Timestamp now) {
+    int64_t s = now.seconds() + (now.subsec_ns() ? 1 : 0);
+    return Timestamp::from_seconds(s);
+  }
+  uint64_t ignored() const { return counters_ ? counters_->ignored_packets : 0; }
+
+  EncoderOptions opt_;
+  Timestamp init_;
+  MessageSink sink_;
+  const ExporterCounters* counters_;
+  MessageBuffer msg_;
+  EncoderStats stats_;
+  bool templates_due_ = true;
+  Timestamp last_templates_;
+  uint32_t messages_since_templates_ = 0;
+};
+
+// ---- IPFIX ------------------------------------------------------------------------------------
+
+class IpfixEncoder final : public EncoderBase {
+ public:
+  IpfixEncoder(const EncoderOptions& o, Timestamp init, MessageSink sink,
+               const ExporterCounters* counters)
+      : EncoderBase(o, init, std::move(sink), counters, kIpfixHeader),
+        cache_(Flavor::kIpfix, o.elements, kFirstDataTemplate) {
+    build_type_info();
+  }
+
+  void add(const FlowRecord& r, Timestamp now) override {
+    if (r.biflow && opt_.split_biflows) {
+      add_one(forward_half(r), now);
+      if (r.rev.packets) add_one(reverse_half(r), now);
+    } else {
+      add_one(r, now);
+    }
+  }
+
+ private:
+  void add_one(const FlowRecord& r, Timestamp now) {
+    if (refresh_due(now)) send_all_templates(now);
+    bool created;
+    const Template& t = cache_.for_record(r, &created);
+    if (created) write_template(t, now);
+    make_room(t, now);
+    msg_.open_set(t.id);
+    uint8_t* out = msg_.grow(t.record_length);
+    for (const Element& e : t.elements) {
+      encode_field(r, e, out);
+      out += e.length;
+    }
+    msg_.count_record();
+    ++stats_.data_records;
+  }
+
+  static std::vector<Spec> specs_of(const Template& t) {
+    std::vector<Spec> s;
+    for (const Element& e : t.elements) s.push_back({e.id, e.length, e.pen});
+    return s;
+  }
+
+  // A template or options template record, in a set of its kind; a new message if needed.
+  void write_template_record(uint16_t set, uint16_t id, const std::vector<Spec>& specs,
+                             uint16_t scope_count, Timestamp now) {
+    size_t n = 4 + (set == kOptionsTemplateSet ? 2 : 0) + spec_bytes(specs, true);
+    if (!msg_.fits(set, n)) emit(now);
+    msg_.open_set(set);
+    msg_.put16(id);
+    msg_.put16(uint16_t(specs.size()));
+    if (set == kOptionsTemplateSet) msg_.put16(scope_count);
+    for (const Spec& s : specs) {
+      msg_.put16(uint16_t(s.id | (s.pen ? 0x8000 : 0)));
+      msg_.put16(s.length);
+      if (s.pen) msg_.put32(s.pen);
+    }
+  }
+
+  void write_template(const Template& t, Timestamp now) {
+    write_template_record(kTemplateSet, t.id, specs_of(t), 0, now);
+  }
+
+  static std::vector<Spec> stats_specs() {
+    return {{149, 4, 0}, {41, 8, 0}, {42, 8, 0}, {40, 8, 0},
+            {164, 8, 0}, {34, 4, 0}, {35, 1, 0}, {160, 8, 0}};
+  }
+  static std::vector<Spec> type_info_specs() {
+    return {{303, 2, 0}, {346, 4, 0}, {339, 1, 0}, {344, 1, 0}, {341, 0xffff, 0}, {340, 0xffff, 0}};
+  }
+
+  void send_all_templates(Timestamp now) override {
+    write_template_record(kOptionsTemplateSet, kStatsTemplate, stats_specs(), 1, now);
+    write_template_record(kOptionsTemplateSet, kTypeInfoTemplate, type_info_specs(), 2, now);
+    for (const Template& t : cache_.all()) write_template(t, now);
+    // Options data: the exporter's statistics, then the type of each enterprise element.
+    if (!msg_.fits(kStatsTemplate, 53)) emit(now);
+    msg_.open_set(kStatsTemplate);
+    msg_.put32(opt_.observation_domain);
+    msg_.put64(stats_.messages);
+    msg_.put64(stats_.data_records);
+    msg_.put64(stats_.octets);
+    msg_.put64(ignored());
+    msg_.put32(opt_.sampling_interval);
+    msg_.put8(opt_.sampling_interval > 1 ? 1 : 0);  // 1: systematic count-based
+    msg_.put64(uint64_t(init_.millis()));
+    msg_.count_record();
+    ++stats_.data_records;
+    for (const std::vector<uint8_t>& rec : type_info_) {
+      if (!msg_.fits(kTypeInfoTemplate, rec.size())) emit(now);
+      msg_.open_set(kTypeInfoTemplate);
+      msg_.put_bytes(rec.data(), rec.size());
+      msg_.count_record();
+      ++stats_.data_records;
+    }
+    templates_sent(now);
+  }
+
+  static void put_varlen(std::vector<uint8_t>& out, std::string_view s) {
+    if (s.size() < 255) {
+      out.push_back(uint8_t(s.size()));
+    } else {
+      out.push_back(255);
+      out.push_back(uint8_t(s.size() >> 8));
+      out.push_back(uint8_t(s.size()));
+    }
+    out.insert(out.end(), s.begin(), s.end());
+  }
+
+  // One RFC 5610 record per enterprise element, both directions.
+  void build_type_info() {
+    for (const FieldInfo& f : all_fields()) {
+      if (f.ipfix_pen != kPen || f.derived) continue;
+      for (Direction d : {Direction::kForward, Direction::kReverse}) {
+        if (f.scope == FieldScope::kFlow && d == Direction::kReverse) break;
+        std::optional<Element> e = ipfix_element(f, d, 4, opt_.elements);
+        std::vector<uint8_t> rec(8);
+        store_be16(rec.data(), e->id);
+        store_be32(rec.data() + 2, e->pen);
+        rec[6] = uint8_t(e->type);
+        rec[7] = uint8_t(semantics_of(f));
+        std::string name = "flowkit_" + std::string(f.name);
+        if (d == Direction::kReverse) name += "_rev";
+        put_varlen(rec, name);
+        std::string text(f.description);
+        if (d == Direction::kReverse) text += " (reverse direction, RFC 5103)";
+        put_varlen(rec, text);
+        type_info_.push_back(std::move(rec));
+      }
+    }
+  }
+
+  void finish_header(Timestamp now) override {
+    msg_.close_set(false);
+    uint8_t* h = msg_.data();
+    store_be16(h, kIpfixVersion);
+    store_be16(h + 2, uint16_t(msg_.size()));
+    store_be32(h + 4, uint32_t(now.seconds()));
+    // RFC 7011: data records sent before this message, templates not counted.
+    store_be32(h + 8, uint32_t(sequence_));
+    store_be32(h + 12, opt_.observation_domain);
+  }
+  void after_emit() override { sequence_ += msg_.records(); }
+
+  TemplateCache cache_;
+  std::vector<std::vector<uint8_t>> type_info_;
+  uint64_t sequence_ = 0;
+};
+
+// ---- NetFlow v9 -------------------------------------------------------------------------------
+
+class Netflow9Encoder final : public EncoderBase {
+ public:
+  Netflow9Encoder(const EncoderOptions& o, Timestamp init, MessageSink sink,
+                  const ExporterCounters* counters)
+      : EncoderBase(o, init, std::move(sink), counters, kV9Header),
+        cache_(Flavor::kNetflow9, o.elements, kFirstDataTemplate) {}
+
+  void add(const FlowRecord& r, Timestamp now) override {
+    if (r.biflow) {
+      add_one(forward_half(r), now);
+      if (r.rev.packets) add_one(reverse_half(r), now);
+    } else {
+      add_one(r, now);
+    }
+  }
+
+ private:
+  void add_one(const FlowRecord& r, Timestamp now) {
+    if (refresh_due(now)) send_all_templates(now);
+    bool created;
+    const Template& t = cache_.for_record(r, &created);
+    if (created) write_template(t, now);
+    make_room(t, now);
+    if (msg_.open_set_id() != t.id) msg_.close_set(true);
+    msg_.open_set(t.id);
+    uint8_t* out = msg_.grow(t.record_length);
+    for (const Element& e : t.elements) {
+      if (e.field == FieldId::kFirst || e.field == FieldId::kLast) {
+        const DirectionRecord& d = r.dir(e.dir);
+        store_be32(out, uptime_ms(e.field == FieldId::kFirst ? d.first : d.last));
+      } else {
+        encode_field(r, e, out);
+      }
+      out += e.length;
+    }
+    msg_.count_record();
+    ++stats_.data_records;
+  }
+
+  void write_template(const Template& t, Timestamp now) {
+    size_t n = 4 + 4 * t.elements.size();
+    if (!msg_.fits(kV9TemplateSet, n)) emit(now);
+    if (msg_.open_set_id() != kV9TemplateSet) msg_.close_set(true);
+    msg_.open_set(kV9TemplateSet);
+    msg_.put16(t.id);
+    msg_.put16(uint16_t(t.elements.size()));
+    for (const Element& e : t.elements) {
+      msg_.put16(e.id);
+      msg_.put16(e.length);
+    }
+    msg_.count_record();
+  }
+
+  void send_all_templates(Timestamp now) override {
+    // Options template: scope System (1), then statistics, sampling and the boot time.
+    static const Spec kScope{1, 4, 0};
+    static const std::vector<Spec> kOptions = {{40, 8, 0}, {41, 8, 0}, {42, 8, 0},
+                                               {34, 4, 0}, {35, 1, 0}, {160, 8, 0}};
+    if (!msg_.fits(kV9OptionsTemplateSet, 10 + 4 + 4 * kOptions.size())) emit(now);
+    if (msg_.open_set_id() != kV9OptionsTemplateSet) msg_.close_set(true);
+    msg_.open_set(kV9OptionsTemplateSet);
+    msg_.put16(kStatsTemplate);
+    msg_.put16(4);
+    msg_.put16(uint16_t(4 * kOptions.size()));
+    msg_.put16(kScope.id);
+    msg_.put16(kScope.length);
+    for (const Spec& s : kOptions) {
+      msg_.put16(s.id);
+      msg_.put16(s.length);
+    }
+    msg_.count_record();
+    for (const Template& t : cache_.all()) write_template(t, now);
+    if (!msg_.fits(kStatsTemplate, 41)) emit(now);
+    if (msg_.open_set_id() != kStatsTemplate) msg_.close_set(true);
+    msg_.open_set(kStatsTemplate);
+    msg_.put32(opt_.observation_domain);
+    msg_.put64(stats_.octets);
+    msg_.put64(stats_.data_records);  // flows: the v9 meaning of "packets exported" is unclear
+    msg_.put64(stats_.data_records);
+    msg_.put32(opt_.sampling_interval);
+    msg_.put8(opt_.sampling_interval > 1 ? 1 : 0);
+    msg_.put64(uint64_t(init_.millis()));
+    msg_.count_record();
+    templates_sent(now);
+  }
+
+  void finish_header(Timestamp now) override {
+    msg_.close_set(true);
+    uint8_t* h = msg_.data();
+    Timestamp at = header_instant(now);
+    store_be16(h, 9);
+    store_be16(h + 2, uint16_t(msg_.records()));
+    store_be32(h + 4, uptime_ms(at));
+    store_be32(h + 8, uint32_t(at.seconds()));
+    store_be32(h + 12, uint32_t(stats_.messages));  // RFC 3954: export packets sent before
+    store_be32(h + 16, opt_.observation_domain);
+  }
+
+  TemplateCache cache_;
+};
+
+// ---- NetFlow v5 -------------------------------------------------------------------------------
+
+class Netflow5Encoder final : public EncoderBase {
+ public:
+  Netflow5Encoder(const EncoderOptions& o, Timestamp init, MessageSink sink,
+                  const ExporterCounters* counters)
+      : EncoderBase(o, init, std::move(sink), counters, kV5Header) {}
+
+  void add(const FlowRecord& r, Timestamp now) override {
+    if (r.ip_version != 4) {
+      ++stats_.not_exportable;
+      return;
+    }
+    if (r.biflow) {
+      add_one(forward_half(r), now);
+      if (r.rev.packets) add_one(reverse_half(r), now);
+    } else {
+      add_one(r, now);
+    }
+  }
+  void resend_templates() override {}
+
+ private:
+  void add_one(const FlowRecord& r, Timestamp now) {
+    if (msg_.records() == kV5MaxRecords || msg_.room() < kV5Record) emit(now);
+    const DirectionRecord& d = r.fwd;
+    uint8_t* o = msg_.grow(kV5Record);
+    std::memset(o, 0, kV5Record);
+    std::memcpy(o, r.src_ip.v4_bytes(), 4);
+    std::memcpy(o + 4, r.dst_ip.v4_bytes(), 4);
+    store_be16(o + 12, uint16_t(d.interface));
+    store_be32(o + 16, uint32_t(std::min<uint64_t>(d.packets, UINT32_MAX)));
+    store_be32(o + 20, uint32_t(std::min<uint64_t>(d.bytes, UINT32_MAX)));
+    store_be32(o + 24, uptime_ms(d.first));
+    store_be32(o + 28, uptime_ms(d.last));
+    bool icmp = r.protocol == 1;
+    store_be16(o + 32, icmp ? 0 : r.src_port);
+    // ICMP's type and code go where the destination port would, as v5 collectors expect.
+    store_be16(o + 34, icmp ? uint16_t(d.icmp_type << 8 | d.icmp_code) : r.dst_port);
+    o[37] = d.tcp_flags;
+    o[38] = r.protocol;
+    o[39] = d.tos;
+    msg_.count_record();
+    ++stats_.data_records;
+  }
+
+  void finish_header(Timestamp now) override {
+    uint8_t* h = msg_.data();
+    Timestamp at = header_instant(now);
+    store_be16(h, 5);
+    store_be16(h + 2, uint16_t(msg_.records()));
+    store_be32(h + 4, uptime_ms(at));
+    store_be32(h + 8, uint32_t(at.seconds()));
+    store_be32(h + 12, 0);
+    store_be32(h + 16, uint32_t(flow_sequence_));  // flows sent before this packet
+    h[20] = 0;                                     // engine type
+    h[21] = uint8_t(opt_.observation_domain);      // engine id
+    uint16_t interval = uint16_t(std::min<uint32_t>(opt_.sampling_interval, 0x3fff));
+    store_be16(h + 22, interval > 1 ? uint16_t(0x4000 | interval) : 0);
+  }
+  void after_emit() override { flow_sequence_ += msg_.records(); }
+
+  uint64_t flow_sequence_ = 0;
+};
+
+}  // namespace
+
+FlowRecord forward_half(const FlowRecord& r) {
+  FlowRecord f = r;
+  f.biflow = false;
+  f.rev = DirectionRecord{};
+  if (r.has_stats) {
+    f.pkt_size = r.fwd.pkt_size;
+    f.piat = r.fwd.piat;
+  }
+  return f;
+}
+
+FlowRecord reverse_half(const FlowRecord& r) {
+  FlowRecord f = r;
+  f.biflow = false;
+  std::swap(f.src_ip, f.dst_ip);
+  std::swap(f.src_port, f.dst_port);
+  std::swap(f.outer_src_ip, f.outer_dst_ip);
+  f.fwd = r.rev;
+  f.rev = DirectionRecord{};
+  if (r.has_stats) {
+    f.pkt_size = r.rev.pkt_size;
+    f.piat = r.rev.piat;
+  }
+  return f;
+}
+
+std::unique_ptr<Encoder> make_encoder(const EncoderOptions& options, Timestamp system_init,
+                                      MessageSink sink, const ExporterCounters* counters) {
+  switch (options.format) {
+    case Format::kIpfix:
+      return std::make_unique<IpfixEncoder>(options, system_init, std::move(sink), counters);
+    case Format::kNetflow9:
+      return std::make_unique<Netflow9Encoder>(options, system_init, std::move(sink), counters);
+    case Format::kNetflow5:
+      return std::make_unique<Netflow5Encoder>(options, system_init, std::move(sink), counters);
+  }
+  return nullptr;
+}
+
+}  // namespace flowkit::ipfix

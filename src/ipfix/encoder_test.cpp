@@ -1,0 +1,329 @@
+#include "ipfix/encoder.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/byte_io.h"
+#include "core/field_registry.h"
+#include "gen/traffic_generator.h"
+#include "ipfix/decoder.h"
+#include "meter/meter.h"
+
+namespace flowkit::ipfix {
+namespace {
+
+class Keep : public FlowSink {
+ public:
+  void write(std::span<const FlowRecord> r) override {
+    records.insert(records.end(), r.begin(), r.end());
+  }
+  std::vector<FlowRecord> records;
+};
+
+// Flows of generated traffic (IPv4, IPv6, VLAN, QinQ, ICMP, fragments), plus hand-made ones with
+// the rare layers: a tunnel, MPLS, asymmetric MACs, and a uniflow.
+std::vector<FlowRecord> sample_flows(bool biflow) {
+  gen::GeneratorOptions g;
+  g.seed = 3;
+  g.packets = 20000;
+  auto gen = gen::TrafficGenerator::create(g);
+  meter::MeterOptions o;
+  o.key.biflow = biflow;
+  Keep keep;
+  meter::Meter m(o, keep);
+  std::vector<std::vector<uint8_t>> frames;
+  uint8_t frame[gen::TrafficGenerator::kMaxFrameSize];
+  gen::PacketMeta meta;
+  while ((*gen)->next(frame, &meta)) {
+    capture::RawPacket p;
+    p.ts = meta.ts;
+    p.data = frame;
+    p.caplen = p.wirelen = meta.length;
+    p.linktype = 1;
+    m.process(std::span(&p, 1));
+  }
+  m.flush();
+  FlowRecord t = keep.records.front();
+  t.tunnel_type = TunnelType::kVxlan;
+  t.tunnel_id = 4242;
+  t.outer_src_ip = *IpAddress::parse("2001:db8::1");
+  t.outer_dst_ip = *IpAddress::parse("2001:db8::2");
+  t.fwd.bytes_outer = 999;
+  t.fwd.mpls_depth = 2;
+  t.fwd.mpls_label[0] = 272 << 4;
+  t.fwd.mpls_label[1] = 305 << 4 | 1;
+  t.fwd.vlan_depth = 2;
+  t.fwd.vlan_id = 10;
+  t.fwd.vlan_id_inner = 20;
+  t.fwd.first = Timestamp{t.fwd.first.ns + 123'456'789};
+  t.fwd.last = Timestamp{t.fwd.first.ns + 5'864'197'532};
+  if (biflow) {
+    t.rev.packets = 3;
+    t.rev.bytes = 300;
+    t.rev.first = t.fwd.first;
+    t.rev.last = t.fwd.last;
+    t.rev.has_mac = true;
+    t.rev.src_mac = *MacAddress::parse("aa:bb:cc:dd:ee:ff");
+    t.rev.bytes_outer = 333;
+  }
+  keep.records.push_back(t);
+  return keep.records;
+}
+
+struct Encoded {
+  std::vector<std::vector<uint8_t>> messages;
+  std::vector<FlowRecord> decoded;
+  DecoderStats stats;
+};
+
+Encoded round_trip(const std::vector<FlowRecord>& flows, EncoderOptions o) {
+  Encoded e;
+  Timestamp init = flows.front().first();
+  for (const FlowRecord& r : flows) init = std::min(init, r.first());
+  auto enc = make_encoder(
+      o, init, [&](std::span<const uint8_t> m) { e.messages.emplace_back(m.begin(), m.end()); },
+      nullptr);
+  Timestamp now = init;
+  for (const FlowRecord& r : flows) {
+    now = std::max(now, r.last());
+    enc->add(r, now);
+  }
+  enc->flush(now);
+  Decoder dec(o.elements.pen);
+  for (const auto& m : e.messages) EXPECT_TRUE(dec.decode(m, e.decoded).ok());
+  e.stats = dec.stats();
+  return e;
+}
+
+// Every field the original has (and its format carries) must come back equal.
+void expect_same(const FlowRecord& want, const FlowRecord& got, bool (*carried)(const FieldInfo&),
+                 int64_t time_unit_ns, size_t i) {
+  for (const FieldInfo& f : all_fields()) {
+    if (f.derived || !carried(f)) continue;
+    for (Direction d : {Direction::kForward, Direction::kReverse}) {
+      if (f.scope == FieldScope::kFlow && d == Direction::kReverse) break;
+      bool present = field_present(f, want, d);
+      ASSERT_EQ(field_present(f, got, d), present)
+          << "record " << i << " " << f.name << " dir " << int(d);
+      if (!present) continue;
+      FieldValue a = f.get(want, d), b = f.get(got, d);
+      if (f.type == FieldType::kTime) {
+        a = Timestamp{std::get<Timestamp>(a).ns / time_unit_ns * time_unit_ns};
+      }
+      EXPECT_EQ(a, b) << "record " << i << " " << f.name << (d == Direction::kReverse ? "_rev" : "")
+                      << " want " << want.src_ip.to_string() << ":" << want.src_port << " "
+                      << want.fwd.first.ns << " got " << got.src_ip.to_string() << ":"
+                      << got.src_port << " " << got.fwd.first.ns;
+    }
+  }
+}
+
+bool ipfix_carries(const FieldInfo& f) {
+  return f.ipfix_id != 0 || f.id == FieldId::kIcmpType || f.id == FieldId::kIcmpCode;
+}
+bool v9_carries(const FieldInfo& f) {
+  return f.nf9_type != 0 || f.id == FieldId::kIcmpType || f.id == FieldId::kIcmpCode ||
+         f.id == FieldId::kIpVersion;
+}
+
+TEST(IpfixRoundTrip, EveryFieldOfBiflowsAtNanosecondPrecision) {
+  auto flows = sample_flows(true);
+  EncoderOptions o;
+  o.elements.time = TimePrecision::kNanoseconds;
+  Encoded e = round_trip(flows, o);
+  ASSERT_EQ(e.decoded.size(), flows.size());
+  EXPECT_EQ(e.stats.lost_records, 0u);
+  EXPECT_EQ(e.stats.missing_template, 0u);
+  EXPECT_EQ(e.stats.bad_fields, 0u);
+  for (size_t i = 0; i < flows.size(); ++i)
+    expect_same(flows[i], e.decoded[i], ipfix_carries, 1, i);
+  for (const auto& m : e.messages) EXPECT_LE(m.size(), o.max_message);
+}
+
+TEST(IpfixRoundTrip, MillisecondsMicrosecondsAndUniflows) {
+  auto flows = sample_flows(false);
+  for (auto [p, unit] : {std::pair{TimePrecision::kMilliseconds, 1'000'000},
+                         {TimePrecision::kMicroseconds, 1'000}}) {
+    EncoderOptions o;
+    o.elements.time = p;
+    Encoded e = round_trip(flows, o);
+    ASSERT_EQ(e.decoded.size(), flows.size());
+    for (size_t i = 0; i < flows.size(); ++i)
+      expect_same(flows[i], e.decoded[i], ipfix_carries, unit, i);
+  }
+}
+
+TEST(IpfixRoundTrip, SplitBiflowsForCollectorsWithoutRfc5103) {
+  auto flows = sample_flows(true);
+  EncoderOptions o;
+  o.split_biflows = true;
+  o.elements.time = TimePrecision::kNanoseconds;
+  Encoded e = round_trip(flows, o);
+  std::vector<FlowRecord> want;
+  for (const FlowRecord& r : flows) {
+    want.push_back(forward_half(r));
+    if (r.rev.packets) want.push_back(reverse_half(r));
+  }
+  ASSERT_EQ(e.decoded.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) expect_same(want[i], e.decoded[i], ipfix_carries, 1, i);
+}
+
+TEST(Netflow9RoundTrip, FieldsV9HasSplitIntoUniflows) {
+  auto flows = sample_flows(true);
+  EncoderOptions o;
+  o.format = Format::kNetflow9;
+  Encoded e = round_trip(flows, o);
+  std::vector<FlowRecord> want;
+  for (const FlowRecord& r : flows) {
+    want.push_back(forward_half(r));
+    if (r.rev.packets) want.push_back(reverse_half(r));
+  }
+  ASSERT_EQ(e.decoded.size(), want.size());
+  EXPECT_EQ(e.stats.lost_messages, 0u);
+  for (size_t i = 0; i < want.size(); ++i) {
+    // v9 has no tunnel, end reason or reverse elements; compare what it carries.
+    FlowRecord w = want[i];
+    w.end_reason = EndReason::kUnknown;
+    w.tunnel_type = TunnelType::kNone;
+    w.fwd.bytes_outer = 0;
+    w.has_stats = false;
+    w.fwd.pkt_size = w.rev.pkt_size = {};
+    w.fwd.piat = {};
+    w.pkt_size = w.piat = {};
+    FlowRecord g = e.decoded[i];
+    g.has_stats = false;
+    g.fwd.pkt_size = {};
+    expect_same(w, g, v9_carries, 1'000'000, i);
+    EXPECT_EQ(g.fwd.pkt_size, SummaryStats{}) << i;
+  }
+  for (const auto& m : e.messages) EXPECT_LE(m.size(), o.max_message);
+}
+
+TEST(Netflow5RoundTrip, Ipv4FieldsAndCountedIpv6) {
+  auto flows = sample_flows(true);
+  EncoderOptions o;
+  o.format = Format::kNetflow5;
+  std::vector<FlowRecord> want;
+  size_t v6 = 0;
+  for (const FlowRecord& r : flows) {
+    if (r.ip_version != 4) {
+      ++v6;
+      continue;
+    }
+    want.push_back(forward_half(r));
+    if (r.rev.packets) want.push_back(reverse_half(r));
+  }
+  Encoded e;
+  Timestamp init = flows.front().first();
+  for (const FlowRecord& r : flows) init = std::min(init, r.first());
+  auto enc = make_encoder(
+      o, init, [&](std::span<const uint8_t> m) { e.messages.emplace_back(m.begin(), m.end()); },
+      nullptr);
+  Timestamp now = init;
+  for (const FlowRecord& r : flows) enc->add(r, now = std::max(now, r.last()));
+  enc->flush(now);
+  EXPECT_EQ(enc->stats().not_exportable, v6);
+  EXPECT_GT(v6, 0u);
+  Decoder dec;
+  for (const auto& m : e.messages) {
+    ASSERT_TRUE(dec.decode(m, e.decoded).ok());
+    EXPECT_LE(load_be16(m.data() + 2), 30);
+  }
+  ASSERT_EQ(e.decoded.size(), want.size());
+  EXPECT_EQ(dec.stats().lost_records, 0u);
+  for (size_t i = 0; i < want.size(); ++i) {
+    const FlowRecord &w = want[i], &g = e.decoded[i];
+    EXPECT_EQ(g.src_ip, w.src_ip);
+    EXPECT_EQ(g.dst_ip, w.dst_ip);
+    EXPECT_EQ(g.protocol, w.protocol);
+    if (w.protocol != 1) {
+      EXPECT_EQ(g.src_port, w.src_port);
+      EXPECT_EQ(g.dst_port, w.dst_port);
+    } else {
+      EXPECT_EQ(g.fwd.icmp_type, w.fwd.icmp_type);
+      EXPECT_EQ(g.fwd.icmp_code, w.fwd.icmp_code);
+    }
+    EXPECT_EQ(g.fwd.packets, w.fwd.packets);
+    EXPECT_EQ(g.fwd.bytes, w.fwd.bytes);
+    EXPECT_EQ(g.fwd.first.millis(), w.fwd.first.millis()) << i;
+    EXPECT_EQ(g.fwd.last.millis(), w.fwd.last.millis()) << i;
+    EXPECT_EQ(g.fwd.tcp_flags, w.fwd.tcp_flags);
+    EXPECT_EQ(g.fwd.tos, w.fwd.tos);
+  }
+}
+
+TEST(Ipfix, SequenceCountsDataRecordsAndTemplatesRepeat) {
+  auto flows = sample_flows(true);
+  EncoderOptions o;
+  o.template_refresh_messages = 5;
+  o.template_refresh_ns = 0;
+  Encoded e = round_trip(flows, o);
+  ASSERT_GT(e.messages.size(), 20u);
+  Decoder dec;
+  std::vector<FlowRecord> out;
+  uint64_t records_before = 0;
+  std::vector<size_t> with_templates;
+  for (size_t i = 0; i < e.messages.size(); ++i) {
+    const auto& m = e.messages[i];
+    EXPECT_EQ(load_be32(m.data() + 8), uint32_t(records_before)) << "message " << i;
+    for (size_t off = 16; off + 4 <= m.size(); off += load_be16(m.data() + off + 2)) {
+      uint16_t set = load_be16(m.data() + off);
+      if (set == 2 || set == 3) {
+        with_templates.push_back(i);
+        break;
+      }
+    }
+    uint64_t options_before = dec.stats().options_records;
+    size_t flows_before = out.size();
+    ASSERT_TRUE(dec.decode(m, out).ok());
+    records_before += (out.size() - flows_before) + (dec.stats().options_records - options_before);
+  }
+  EXPECT_EQ(dec.stats().lost_records, 0u);
+  // Templates (and options templates) at the start, then again every 5 messages.
+  ASSERT_GE(with_templates.size(), e.messages.size() / 6);
+  EXPECT_EQ(with_templates.front(), 0u);
+}
+
+TEST(Decoder, HostileInputIsCountedNotFatal) {
+  Decoder dec;
+  std::vector<FlowRecord> out;
+  std::vector<uint8_t> m(16, 0);
+  store_be16(m.data(), 10);
+  store_be16(m.data() + 2, 16);
+  EXPECT_TRUE(dec.decode(m, out).ok());
+  // A set longer than the message.
+  std::vector<uint8_t> bad = m;
+  bad.insert(bad.end(), {0x01, 0x00, 0xff, 0xff});
+  store_be16(bad.data() + 2, uint16_t(bad.size()));
+  EXPECT_FALSE(dec.decode(bad, out).ok());
+  // A template with 60000 fields, one with only zero-length fields, data for an unknown one.
+  std::vector<uint8_t> t = m;
+  t.insert(t.end(), {0, 2, 0, 12, 1, 0, 0xea, 0x60, 0, 1, 0, 0});
+  store_be16(t.data() + 2, uint16_t(t.size()));
+  EXPECT_TRUE(dec.decode(t, out).ok());
+  std::vector<uint8_t> z = m;
+  z.insert(z.end(), {0, 2, 0, 12, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 8, 0, 0, 0, 0});
+  store_be16(z.data() + 2, uint16_t(z.size()));
+  EXPECT_TRUE(dec.decode(z, out).ok());
+  EXPECT_TRUE(out.empty());
+  EXPECT_GE(dec.stats().malformed, 2u);
+  EXPECT_GE(dec.stats().missing_template, 1u);
+  // Every truncation of real messages decodes without harm.
+  auto flows = sample_flows(true);
+  for (Format f : {Format::kIpfix, Format::kNetflow9, Format::kNetflow5}) {
+    EncoderOptions o;
+    o.format = f;
+    Encoded e = round_trip(std::vector<FlowRecord>(flows.begin(), flows.begin() + 40), o);
+    for (const auto& msg : e.messages) {
+      for (size_t n = 0; n < msg.size(); n += 7) {
+        Decoder d2;
+        std::vector<FlowRecord> sink;
+        d2.decode(std::span(msg.data(), n), sink);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace flowkit::ipfix

@@ -1,0 +1,48 @@
+// Templates: which elements a data record carries. flowkit sends only the fields a record has
+// (no zero-filled MPLS labels on an untagged flow), so records of different shapes get different
+// templates. A shape is everything the registry's presence rules look at: IP versions, whether
+// the reverse direction has packets, protocol class, MACs, VLAN and MPLS depth, tunnel,
+// statistics. TemplateCache gives each shape its template, built on first use.
+#pragma once
+
+#include <cstdint>
+#include <unordered_map>
+#include <vector>
+
+#include "core/flow_record.h"
+#include "ipfix/information_elements.h"
+
+namespace flowkit::ipfix {
+
+// What one NetFlow/IPFIX flavour can carry.
+enum class Flavor : uint8_t { kIpfix, kNetflow9 };
+
+struct Template {
+  uint16_t id = 0;
+  std::vector<Element> elements;
+  uint16_t record_length = 0;  // bytes of one data record
+};
+
+class TemplateCache {
+ public:
+  // Data template ids are handed out from first_id on.
+  TemplateCache(Flavor flavor, ElementOptions options, uint16_t first_id)
+      : flavor_(flavor), options_(options), next_id_(first_id) {}
+
+  // The template for r's shape; *created is set when it was built now (so it must be sent).
+  const Template& for_record(const FlowRecord& r, bool* created);
+  // Every template built so far, in id order.
+  const std::vector<Template>& all() const { return templates_; }
+
+ private:
+  static uint32_t shape_of(const FlowRecord& r);
+  Template build(const FlowRecord& r) const;
+
+  Flavor flavor_;
+  ElementOptions options_;
+  uint16_t next_id_;
+  std::vector<Template> templates_;
+  std::unordered_map<uint32_t, uint32_t> by_shape_;  // shape -> index into templates_
+};
+
+}  // namespace flowkit::ipfix
