@@ -14,6 +14,7 @@
 #include "capture/merged_source.h"
 #include "commands.h"
 #include "export/csv_writer.h"
+#include "export/exporter_sink.h"
 #include "export/flowrecorder_writer.h"
 #include "export/json_writer.h"
 #include "export/line_writer.h"
@@ -55,6 +56,14 @@ struct MeterArgs {
   bool quiet = false;
   bool progress = false;
   size_t top = 0;
+  std::vector<std::string> exports;
+  bool export_uniflow = false;
+  size_t export_mtu = 1500;
+  std::string export_time = "ms";
+  uint32_t export_pen = ipfix::kDefaultPen;
+  double template_refresh = 60;
+  uint32_t template_refresh_packets = 100;
+  uint32_t observation_domain = 0;
   CLI::Option* idle_opt = nullptr;
   CLI::Option* active_opt = nullptr;
   CLI::Option* tcp_end_opt = nullptr;
@@ -160,6 +169,16 @@ int run_meter(MeterArgs& a) {
   mo.stats = !a.no_stats;
   mo.decode.decapsulate = !a.no_decap;
 
+  std::vector<exporter::ExportTarget> targets;
+  for (const std::string& url : a.exports) {
+    auto t = exporter::parse_export_url(url);
+    if (!t) {
+      std::fprintf(stderr, "flowkit meter: %s\n", t.status().message().c_str());
+      return 2;
+    }
+    targets.push_back(*t);
+  }
+
   std::unique_ptr<capture::PacketSource> source;
   bool live = !a.interfaces.empty();
   if (live) {
@@ -168,6 +187,16 @@ int run_meter(MeterArgs& a) {
     lo.snaplen = a.snaplen;
     lo.promiscuous = a.promisc;
     lo.filter = a.filter;
+    // The meter must not count its own exports.
+    for (const exporter::ExportTarget& t : targets) {
+      if (t.transport == exporter::ExportTarget::Transport::kFile) continue;
+      std::string mine =
+          fmt::format("not ({} and {}host {} and {}port {})",
+                      t.transport == exporter::ExportTarget::Transport::kTcp ? "tcp" : "udp",
+                      t.transport == exporter::ExportTarget::Transport::kTcp ? "" : "dst ", t.host,
+                      t.transport == exporter::ExportTarget::Transport::kTcp ? "" : "dst ", t.port);
+      lo.filter = lo.filter.empty() ? mine : "(" + lo.filter + ") and " + mine;
+    }
     auto r = capture::LiveSource::open(lo);
     if (!r) {
       std::fprintf(stderr, "flowkit meter: %s\n", r.status().message().c_str());
@@ -206,15 +235,44 @@ int run_meter(MeterArgs& a) {
     }
     writer = std::move(w.value());
   }
+  // The meter's clock is the exporters' clock; the meter exists only below, hence the pointer.
+  meter::Meter* meter_ptr = nullptr;
+  ipfix::ExporterCounters counters;
+  std::vector<std::unique_ptr<exporter::ExporterSink>> exporters;
+  exporter::ExporterSettings es;
+  es.mtu = a.export_mtu;
+  es.encoder.observation_domain = a.observation_domain;
+  es.encoder.elements.pen = a.export_pen;
+  es.encoder.elements.time = a.export_time == "ns"   ? ipfix::TimePrecision::kNanoseconds
+                             : a.export_time == "us" ? ipfix::TimePrecision::kMicroseconds
+                                                     : ipfix::TimePrecision::kMilliseconds;
+  es.encoder.template_refresh_ns = int64_t(a.template_refresh * 1e9);
+  es.encoder.template_refresh_messages = a.template_refresh_packets;
+  es.encoder.sampling_interval = a.sample;
+  es.encoder.split_biflows = a.export_uniflow;
+  exporter::ExporterSink::Clock clock{[&meter_ptr] { return meter_ptr->start_time(); },
+                                      [&meter_ptr] { return meter_ptr->now(); }};
+  for (const exporter::ExportTarget& t : targets) {
+    auto e = exporter::ExporterSink::open(t, es, clock, &counters);
+    if (!e) {
+      std::fprintf(stderr, "flowkit meter: %s\n", e.status().message().c_str());
+      return 1;
+    }
+    exporters.push_back(std::move(*e));
+  }
   exporter::TopTalkers top;
-  exporter::Tee tee({writer.get(), &top});
-  FlowSink& sink = a.top ? static_cast<FlowSink&>(tee) : *writer;
+  std::vector<FlowSink*> sinks = {writer.get()};
+  if (a.top) sinks.push_back(&top);
+  for (auto& e : exporters) sinks.push_back(e.get());
+  exporter::Tee tee(sinks);
+  FlowSink& sink = sinks.size() > 1 ? static_cast<FlowSink&>(tee) : *writer;
 
   std::signal(SIGINT, on_stop_signal);
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGPIPE, SIG_IGN);
 
   meter::Meter m(mo, sink);
+  meter_ptr = &m;
   bool show_progress = !a.quiet && (a.progress || isatty(2));
   auto t0 = std::chrono::steady_clock::now();
   auto next_progress = t0 + std::chrono::milliseconds(500);
@@ -224,6 +282,7 @@ int run_meter(MeterArgs& a) {
   while ((!g_stop_signal.load() || live) && !(*out)->reader_gone()) {
     size_t n = source->read_batch(batch);
     if (n) m.process(std::span(batch.data(), n));
+    counters.ignored_packets = m.stats().skipped_total();
     if (live) {
       if (!n)
         m.advance(Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -259,6 +318,7 @@ int run_meter(MeterArgs& a) {
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (!a.quiet) {
     print_summary(m, *source, secs, peak_memory);
+    for (const auto& e : exporters) std::fputs(e->summary().c_str(), stderr);
     if (a.top) std::fputs(top.format(a.top).c_str(), stderr);
   }
   if (!st.ok()) {
@@ -337,6 +397,33 @@ void add_meter_command(CLI::App& app, int* exit_code) {
   cmd->add_flag("!--no-promisc", args->promisc,
                 "Live capture: do not put interfaces in promiscuous mode");
   cmd->add_option("--top", args->top, "After the run, print the N busiest hosts");
+  cmd->add_option("--export", args->exports,
+                  "Send flows to a collector or file; repeatable:\n"
+                  "ipfix://HOST:PORT (UDP, default port 4739), ipfix+tcp://HOST:PORT,\n"
+                  "netflow9://HOST:PORT, netflow5://HOST:PORT (UDP, 2055), file:PATH.ipfix.\n"
+                  "IPv6 collectors: ipfix://[2001:db8::1]:4739");
+  cmd->add_flag("--export-uniflow", args->export_uniflow,
+                "IPFIX: send each biflow as two records, for collectors without RFC 5103\n"
+                "(NetFlow v9 and v5 always do)");
+  cmd->add_option("--export-mtu", args->export_mtu,
+                  "Path MTU to the collector: UDP messages stay below it, never fragmented")
+      ->capture_default_str();
+  cmd->add_option("--export-time", args->export_time,
+                  "IPFIX flow times: ms (flowStartMilliseconds), us or ns")
+      ->check(CLI::IsMember({"ms", "us", "ns"}))
+      ->capture_default_str();
+  cmd->add_option("--export-pen", args->export_pen,
+                  "IPFIX Private Enterprise Number for flowkit's own elements")
+      ->capture_default_str();
+  cmd->add_option("--template-refresh", args->template_refresh,
+                  "UDP: send templates again after this many seconds of export time (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--template-refresh-packets", args->template_refresh_packets,
+                  "UDP: send templates again after this many messages (0: never)")
+      ->capture_default_str();
+  cmd->add_option("--observation-domain", args->observation_domain,
+                  "IPFIX observation domain / NetFlow v9 source id / v5 engine id")
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
   cmd->add_flag("--progress", args->progress,
                 "Show the progress line even when stderr is not a terminal");

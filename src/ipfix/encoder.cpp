@@ -245,8 +245,10 @@ class IpfixEncoder final : public EncoderBase {
     return {{149, 4, 0}, {41, 8, 0}, {42, 8, 0}, {40, 8, 0},
             {164, 8, 0}, {34, 4, 0}, {35, 1, 0}, {160, 8, 0}};
   }
+  // RFC 5610's full record, in the order libfixbuf's readers look for.
   static std::vector<Spec> type_info_specs() {
-    return {{303, 2, 0}, {346, 4, 0}, {339, 1, 0}, {344, 1, 0}, {341, 0xffff, 0}, {340, 0xffff, 0}};
+    return {{346, 4, 0}, {303, 2, 0}, {339, 1, 0},      {344, 1, 0},     {345, 2, 0},
+            {342, 8, 0}, {343, 8, 0}, {341, 0xffff, 0}, {340, 0xffff, 0}};
   }
 
   void send_all_templates(Timestamp now) override {
@@ -294,9 +296,9 @@ class IpfixEncoder final : public EncoderBase {
       for (Direction d : {Direction::kForward, Direction::kReverse}) {
         if (f.scope == FieldScope::kFlow && d == Direction::kReverse) break;
         std::optional<Element> e = ipfix_element(f, d, 4, opt_.elements);
-        std::vector<uint8_t> rec(8);
-        store_be16(rec.data(), e->id);
-        store_be32(rec.data() + 2, e->pen);
+        std::vector<uint8_t> rec(26, 0);  // units 0 (none), range 0-0 (unspecified)
+        store_be32(rec.data(), e->pen);
+        store_be16(rec.data() + 4, e->id);
         rec[6] = uint8_t(e->type);
         rec[7] = uint8_t(semantics_of(f));
         std::string name = "flowkit_" + std::string(f.name);

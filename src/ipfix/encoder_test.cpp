@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <vector>
 
+#include "capture/merged_source.h"
 #include "core/byte_io.h"
 #include "core/field_registry.h"
 #include "gen/traffic_generator.h"
@@ -283,6 +285,49 @@ TEST(Ipfix, SequenceCountsDataRecordsAndTemplatesRepeat) {
   // Templates (and options templates) at the start, then again every 5 messages.
   ASSERT_GE(with_templates.size(), e.messages.size() / 6);
   EXPECT_EQ(with_templates.front(), 0u);
+}
+
+// Every field of every flow of real captures (all CESNET FlowTest captures: tunnels, MPLS,
+// VLANs, IPv6 extension headers, fragments; and a few large mixes) survives IPFIX and v9.
+TEST(RoundTrip, SharedCaptures) {
+  std::string shared = FLOWKIT_SHARED_DIR;
+  if (!std::filesystem::exists(shared + "/flowtest/pcaps")) GTEST_SKIP() << shared << " not found";
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(shared + "/flowtest/pcaps"))
+    files.push_back(e.path());
+  for (const char* f : {"/pcaps/ndpi-4.2/pinterest.pcap", "/pcaps/ndpi-4.2/zoom2.pcap",
+                        "/pcaps/ndpi-4.2/instagram.pcap", "/pcaps/ndpi-4.2/chrome.pcap",
+                        "/pcaps/ndpi-4.2/dnscrypt-v1-and-resolver-pings.pcap",
+                        "/pcaps/ndpi-4.2/6in4tunnel.pcap", "/pcaps/ndpi-4.2/teredo.pcap",
+                        "/pcaps/generated/scapy_synthetic.pcap", "/pcaps/tcpdump-4.99.3/vxlan.pcap",
+                        "/pcaps/tcpdump-4.99.3/geneve.pcap", "/pcaps/tcpdump-4.99.3/pppoe.pcap"})
+    files.push_back(shared + f);
+  std::sort(files.begin(), files.end());
+  size_t total = 0;
+  for (const std::string& file : files) {
+    auto src = capture::open_capture_files({file});
+    ASSERT_TRUE(src.ok()) << file;
+    Keep keep;
+    meter::Meter m(meter::MeterOptions{}, keep);
+    std::vector<capture::RawPacket> batch(256);
+    while (size_t n = (*src)->read_batch(batch)) m.process(std::span(batch.data(), n));
+    m.flush();
+    if (keep.records.empty()) continue;
+    total += keep.records.size();
+    EncoderOptions o;
+    o.elements.time = TimePrecision::kNanoseconds;
+    Encoded e = round_trip(keep.records, o);
+    ASSERT_EQ(e.decoded.size(), keep.records.size()) << file;
+    for (size_t i = 0; i < keep.records.size(); ++i)
+      expect_same(keep.records[i], e.decoded[i], ipfix_carries, 1, i);
+    o.format = Format::kNetflow9;
+    Encoded v9 = round_trip(keep.records, o);
+    size_t halves = 0;
+    for (const FlowRecord& r : keep.records) halves += r.rev.packets ? 2 : 1;
+    EXPECT_EQ(v9.decoded.size(), halves) << file;
+    EXPECT_EQ(v9.stats.bad_fields, 0u) << file;
+  }
+  EXPECT_GT(total, 400u);
 }
 
 TEST(Decoder, HostileInputIsCountedNotFatal) {

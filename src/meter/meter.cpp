@@ -113,6 +113,7 @@ void Meter::process(std::span<const capture::RawPacket> packets) {
     handle(packets[i], work_[i]);
   }
   emit_batch();
+  if (now_ != INT64_MIN) sink_.tick(Timestamp{now_});
 }
 
 void Meter::advance(Timestamp now) {
@@ -121,11 +122,13 @@ void Meter::advance(Timestamp now) {
     expire(now_);
   }
   emit_batch();
+  sink_.tick(now);
 }
 
 void Meter::handle(const capture::RawPacket& p, Work& w) {
   ++stats_.packets;
   int64_t ts = p.ts.ns;
+  if (start_ == INT64_MIN) start_ = ts;
   if (ts > now_) {
     now_ = ts;
     expire(now_);

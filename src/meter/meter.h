@@ -74,6 +74,10 @@ class Meter {
   void flush();
 
   const MeterStats& stats() const;
+  // The meter's clock: the first packet's time, and the latest time seen (packet time, or what
+  // advance() said). INT64_MIN before the first packet.
+  Timestamp start_time() const { return Timestamp{start_}; }
+  Timestamp now() const { return Timestamp{now_}; }
   size_t active_flows() const { return table_.size(); }
   // Bytes of flow state now (table slots, index, extensions, statistics).
   size_t memory_bytes() const;
@@ -123,6 +127,7 @@ class Meter {
   std::vector<uint32_t> ext_free_;
   std::vector<Work> work_;
   int64_t now_ = INT64_MIN;
+  int64_t start_ = INT64_MIN;
   uint64_t sample_counter_ = 0;
   std::vector<FlowRecord> batch_;
   mutable MeterStats stats_;

@@ -1,0 +1,286 @@
+#include "export/export_target.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/ip.h>
+#include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace flowkit::exporter {
+
+namespace {
+
+std::string errno_text() {
+  return std::strerror(errno);
+}
+
+// Sends datagrams to one collector. Sockets are connected, so a collector that is not (yet)
+// listening shows up as ECONNREFUSED on a later send: counted, and the next message goes anyway.
+class UdpTransport final : public Transport {
+ public:
+  explicit UdpTransport(int fd) : fd_(fd) {}
+  ~UdpTransport() override { ::close(fd_); }
+  bool send(std::span<const uint8_t> m) override {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      if (::send(fd_, m.data(), m.size(), 0) >= 0) {
+        ++stats_.messages;
+        stats_.bytes += m.size();
+        return true;
+      }
+      if (errno != ECONNREFUSED) break;  // a refusal reported for an earlier datagram
+    }
+    ++stats_.send_errors;
+    return true;
+  }
+  const TransportStats& stats() const override { return stats_; }
+
+ private:
+  int fd_;
+  TransportStats stats_;
+};
+
+// A stream to one collector with reconnection: after a failure, connection attempts back off
+// from 1 s to 60 s; messages sent meanwhile are dropped and counted.
+class TcpTransport final : public Transport {
+ public:
+  explicit TcpTransport(const ExportTarget& t) : target_(t) {}
+  ~TcpTransport() override { disconnect(); }
+
+  bool connected() override {
+    if (fd_ >= 0) return true;
+    auto now = std::chrono::steady_clock::now();
+    if (now < next_attempt_) return false;
+    int fd = ::socket(target_.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return schedule_retry();
+    timeval tv{2, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    int one = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&target_.addr), target_.addr_len) != 0) {
+      ::close(fd);
+      return schedule_retry();
+    }
+    fd_ = fd;
+    backoff_ = std::chrono::seconds(1);
+    if (sessions_++ > 0) ++stats_.reconnects;
+    fresh_ = true;
+    return true;
+  }
+  bool new_session() override {
+    bool f = fresh_;
+    fresh_ = false;
+    return f;
+  }
+  bool send(std::span<const uint8_t> m) override {
+    if (!connected()) {
+      ++stats_.dropped;
+      return false;
+    }
+    size_t off = 0;
+    while (off < m.size()) {
+      ssize_t n = ::send(fd_, m.data() + off, m.size() - off, MSG_NOSIGNAL);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        disconnect();
+        schedule_retry();
+        ++stats_.dropped;
+        return false;
+      }
+      off += size_t(n);
+    }
+    ++stats_.messages;
+    stats_.bytes += m.size();
+    return true;
+  }
+  Status close() override {
+    disconnect();
+    return {};
+  }
+  const TransportStats& stats() const override { return stats_; }
+
+ private:
+  bool schedule_retry() {
+    next_attempt_ = std::chrono::steady_clock::now() + backoff_;
+    backoff_ = std::min(backoff_ * 2, std::chrono::seconds(60));
+    return false;
+  }
+  void disconnect() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+
+  ExportTarget target_;
+  int fd_ = -1;
+  bool fresh_ = false;
+  uint64_t sessions_ = 0;
+  std::chrono::steady_clock::time_point next_attempt_{};
+  std::chrono::seconds backoff_{1};
+  TransportStats stats_;
+};
+
+// An IPFIX file (RFC 5655): the messages one after the other. The first write error (a full
+// disk) is kept and reported by close(); later messages are counted as dropped.
+class FileTransport final : public Transport {
+ public:
+  FileTransport(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  ~FileTransport() override { close(); }
+  bool send(std::span<const uint8_t> m) override {
+    if (!error_.ok() || fd_ < 0) {
+      ++stats_.dropped;
+      return false;
+    }
+    size_t off = 0;
+    while (off < m.size()) {
+      ssize_t n = ::write(fd_, m.data() + off, m.size() - off);
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        error_ = Status::error("writing " + path_ + ": " + errno_text() +
+                               (errno == ENOSPC ? " (the disk is full)" : ""));
+        ++stats_.dropped;
+        return false;
+      }
+      off += size_t(n);
+    }
+    ++stats_.messages;
+    stats_.bytes += m.size();
+    return true;
+  }
+  Status close() override {
+    if (fd_ >= 0 && ::close(fd_) != 0 && error_.ok())
+      error_ = Status::error("closing " + path_ + ": " + errno_text());
+    fd_ = -1;
+    return error_;
+  }
+  const TransportStats& stats() const override { return stats_; }
+
+ private:
+  int fd_;
+  std::string path_;
+  Status error_;
+  TransportStats stats_;
+};
+
+}  // namespace
+
+Result<ExportTarget> parse_export_url(std::string_view url) {
+  ExportTarget t;
+  t.url = std::string(url);
+  auto usage = [&](std::string_view why) {
+    return Status::error("--export " + std::string(url) + ": " + std::string(why) +
+                         "; use ipfix://HOST:PORT, ipfix+tcp://HOST:PORT, netflow9://HOST:PORT, "
+                         "netflow5://HOST:PORT or file:PATH.ipfix");
+  };
+  if (url.substr(0, 5) == "file:") {
+    t.transport = ExportTarget::Transport::kFile;
+    t.path = std::string(url.substr(5));
+    if (t.path.substr(0, 2) == "//") t.path = t.path.substr(2);
+    if (t.path.empty()) return usage("no file name");
+    return t;
+  }
+  size_t sep = url.find("://");
+  if (sep == std::string_view::npos) return usage("no scheme");
+  std::string_view scheme = url.substr(0, sep), rest = url.substr(sep + 3);
+  uint16_t default_port = 2055;
+  if (scheme == "ipfix" || scheme == "ipfix+udp") {
+    t.format = ipfix::Format::kIpfix;
+    default_port = 4739;
+  } else if (scheme == "ipfix+tcp") {
+    t.format = ipfix::Format::kIpfix;
+    t.transport = ExportTarget::Transport::kTcp;
+    default_port = 4739;
+  } else if (scheme == "netflow9" || scheme == "nf9") {
+    t.format = ipfix::Format::kNetflow9;
+  } else if (scheme == "netflow5" || scheme == "nf5") {
+    t.format = ipfix::Format::kNetflow5;
+  } else {
+    return usage("unknown scheme '" + std::string(scheme) + "'");
+  }
+  std::string host;
+  std::string_view port_text;
+  if (!rest.empty() && rest.front() == '[') {
+    size_t close = rest.find(']');
+    if (close == std::string_view::npos) return usage("unclosed [");
+    host = std::string(rest.substr(1, close - 1));
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return usage("expected :PORT after ]");
+      port_text = rest.substr(close + 2);
+    }
+  } else {
+    size_t colon = rest.rfind(':');
+    if (colon != std::string_view::npos && rest.find(':') == colon) {
+      host = std::string(rest.substr(0, colon));
+      port_text = rest.substr(colon + 1);
+    } else {
+      host = std::string(rest);  // a bare IPv6 address or a host without port
+    }
+  }
+  while (!port_text.empty() && port_text.back() == '/') port_text.remove_suffix(1);
+  t.port = default_port;
+  if (!port_text.empty()) {
+    unsigned long p = 0;
+    for (char c : port_text) {
+      if (c < '0' || c > '9') return usage("bad port");
+      p = p * 10 + unsigned(c - '0');
+      if (p > 65535) return usage("port above 65535");
+    }
+    if (p == 0) return usage("port 0");
+    t.port = uint16_t(p);
+  }
+  if (host.empty()) return usage("no host");
+  addrinfo hints{};
+  hints.ai_socktype = t.transport == ExportTarget::Transport::kTcp ? SOCK_STREAM : SOCK_DGRAM;
+  addrinfo* res = nullptr;
+  int rc = ::getaddrinfo(host.c_str(), std::to_string(t.port).c_str(), &hints, &res);
+  if (rc != 0 || !res) return usage("cannot resolve '" + host + "': " + gai_strerror(rc));
+  std::memcpy(&t.addr, res->ai_addr, res->ai_addrlen);
+  t.addr_len = res->ai_addrlen;
+  t.ipv6 = res->ai_family == AF_INET6;
+  char buf[INET6_ADDRSTRLEN] = {};
+  if (t.ipv6)
+    ::inet_ntop(AF_INET6, &reinterpret_cast<sockaddr_in6*>(&t.addr)->sin6_addr, buf, sizeof buf);
+  else
+    ::inet_ntop(AF_INET, &reinterpret_cast<sockaddr_in*>(&t.addr)->sin_addr, buf, sizeof buf);
+  t.host = buf;
+  ::freeaddrinfo(res);
+  return t;
+}
+
+Result<std::unique_ptr<Transport>> open_transport(const ExportTarget& t) {
+  switch (t.transport) {
+    case ExportTarget::Transport::kFile: {
+      int fd = ::open(t.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+      if (fd < 0) return Status::error("cannot create " + t.path + ": " + errno_text());
+      return std::unique_ptr<Transport>(new FileTransport(fd, t.path));
+    }
+    case ExportTarget::Transport::kTcp:
+      return std::unique_ptr<Transport>(new TcpTransport(t));
+    case ExportTarget::Transport::kUdp: {
+      int fd = ::socket(t.addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      if (fd < 0) return Status::error("cannot open a UDP socket: " + errno_text());
+      // Never let the kernel fragment an export: messages are sized to the MTU instead.
+      int pmtu = IP_PMTUDISC_DO;
+      if (t.ipv6) {
+        int on = 1;
+        ::setsockopt(fd, IPPROTO_IPV6, IPV6_DONTFRAG, &on, sizeof on);
+      } else {
+        ::setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &pmtu, sizeof pmtu);
+      }
+      int buf = 4 << 20;
+      ::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+      if (::connect(fd, reinterpret_cast<const sockaddr*>(&t.addr), t.addr_len) != 0) {
+        std::string why = errno_text();
+        ::close(fd);
+        return Status::error("cannot reach " + t.url + ": " + why);
+      }
+      return std::unique_ptr<Transport>(new UdpTransport(fd));
+    }
+  }
+  return Status::error("unknown transport");
+}
+
+}  // namespace flowkit::exporter
