@@ -26,15 +26,20 @@ if [[ $fuzz_seconds -gt 0 ]]; then
   echo "== libFuzzer targets, ${fuzz_seconds}s each"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFLOWKIT_FUZZ=ON -DFLOWKIT_TESTS=OFF -DFLOWKIT_BENCH=OFF >/dev/null
-  cmake --build build-fuzz -j"$jobs" --target decoder_fuzz meter_fuzz
+  targets=(decoder_fuzz meter_fuzz ipfix_decoder_fuzz pcap_reader_fuzz)
+  cmake --build build-fuzz -j"$jobs" --target "${targets[@]}"
   corpus=build-fuzz/corpus
-  rm -rf "$corpus" && mkdir -p "$corpus/meter"
+  rm -rf "$corpus" && mkdir -p "$corpus"/{decoder,meter,ipfix,pcap}
   if [[ -d ../shared/flowtest/pcaps ]]; then
     tests/fuzz/make_corpus.py "$corpus/decoder" ../shared/flowtest/pcaps ../shared/flowrecorder/pcaps
-  else
-    mkdir -p "$corpus/decoder"
+    cp ../shared/flowrecorder/pcaps/*.pcap "$corpus/pcap/"
   fi
-  build-fuzz/tests/fuzz/decoder_fuzz "$corpus/decoder" -max_total_time="$fuzz_seconds" -print_final_stats=1 2>&1 | tail -3
-  build-fuzz/tests/fuzz/meter_fuzz "$corpus/meter" -max_total_time="$fuzz_seconds" -max_len=4096 -print_final_stats=1 2>&1 | tail -3
+  for t in decoder:decoder_fuzz meter:meter_fuzz ipfix:ipfix_decoder_fuzz pcap:pcap_reader_fuzz; do
+    echo "-- ${t#*:}"
+    build-fuzz/tests/fuzz/${t#*:} "$corpus/${t%%:*}" -max_total_time="$fuzz_seconds" -max_len=4096 \
+      -print_final_stats=1 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY" || true
+    # A crash leaves a crash-* file and a non-zero status; fail the run on it.
+    if ls crash-* leak-* timeout-* >/dev/null 2>&1; then echo "fuzzer found a crash" >&2; exit 1; fi
+  done
 fi
 echo "== all tests passed"

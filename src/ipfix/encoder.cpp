@@ -28,21 +28,26 @@ constexpr uint16_t kV5Header = 24;
 constexpr uint16_t kV5Record = 48;
 constexpr size_t kV5MaxRecords = 30;
 
-// A message under construction: a header, then sets, each with a 4-byte header.
+// A message under construction: a header, then sets, each with a 4-byte header. The buffer
+// is allocated once; bytes are written in place, never zero-filled first.
 class MessageBuffer {
  public:
-  MessageBuffer(size_t header, size_t max) : header_(header), max_(max) {
-    buf_.reserve(std::max<size_t>(max, 65535));
+  MessageBuffer(size_t header, size_t max)
+      : header_(header),
+        max_(max),
+        cap_(std::max<size_t>(max, 65535) + 64),
+        buf_(new uint8_t[cap_]) {
     reset();
   }
   void reset() {
-    buf_.assign(header_, 0);
+    std::memset(buf_.get(), 0, header_);
+    size_ = header_;
     set_start_ = 0;
     records_ = 0;
   }
-  bool empty() const { return buf_.size() == header_; }
-  size_t size() const { return buf_.size(); }
-  size_t room() const { return max_ > buf_.size() ? max_ - buf_.size() : 0; }
+  bool empty() const { return size_ == header_; }
+  size_t size() const { return size_; }
+  size_t room() const { return max_ > size_ ? max_ - size_ : 0; }
   uint16_t open_set_id() const { return set_start_ ? set_id_ : 0xffff; }
   // Room for n more bytes in a set with this id (opening it costs a set header; 3 bytes stay
   // free for the padding that may close it).
@@ -52,7 +57,7 @@ class MessageBuffer {
   void open_set(uint16_t id) {
     if (open_set_id() == id) return;
     close_set(false);
-    set_start_ = buf_.size();
+    set_start_ = size_;
     set_id_ = id;
     put16(id);
     put16(0);
@@ -61,26 +66,31 @@ class MessageBuffer {
   void close_set(bool pad) {
     if (!set_start_) return;
     if (pad)
-      while ((buf_.size() - set_start_) % 4) buf_.push_back(0);
-    store_be16(buf_.data() + set_start_ + 2, uint16_t(buf_.size() - set_start_));
+      while ((size_ - set_start_) % 4) put8(0);
+    store_be16(buf_.get() + set_start_ + 2, uint16_t(size_ - set_start_));
     set_start_ = 0;
   }
+  // REQUIRES: n bytes fit the buffer (callers check fits() first; templates and options records
+  // are far below the 64 KiB the buffer holds beyond max).
   uint8_t* grow(size_t n) {
-    buf_.resize(buf_.size() + n);
-    return buf_.data() + buf_.size() - n;
+    if (size_ + n > cap_) std::abort();
+    uint8_t* p = buf_.get() + size_;
+    size_ += n;
+    return p;
   }
-  void put8(uint8_t v) { buf_.push_back(v); }
+  void put8(uint8_t v) { *grow(1) = v; }
   void put16(uint16_t v) { store_be16(grow(2), v); }
   void put32(uint32_t v) { store_be32(grow(4), v); }
   void put64(uint64_t v) { store_be64(grow(8), v); }
   void put_bytes(const void* p, size_t n) { std::memcpy(grow(n), p, n); }
-  uint8_t* data() { return buf_.data(); }
+  uint8_t* data() { return buf_.get(); }
   void count_record() { ++records_; }
   uint32_t records() const { return records_; }
 
  private:
-  std::vector<uint8_t> buf_;
-  size_t header_, max_;
+  size_t header_, max_, cap_;
+  std::unique_ptr<uint8_t[]> buf_;
+  size_t size_ = 0;
   size_t set_start_ = 0;
   uint16_t set_id_ = 0;
   uint32_t records_ = 0;

@@ -287,6 +287,39 @@ TEST(Ipfix, SequenceCountsDataRecordsAndTemplatesRepeat) {
   EXPECT_EQ(with_templates.front(), 0u);
 }
 
+TEST(Ipfix, TemplatesRepeatByExportTime) {
+  auto flows = sample_flows(true);
+  EncoderOptions o;
+  o.template_refresh_messages = 0;
+  o.template_refresh_ns = 10 * kNanosPerSecond;
+  std::vector<std::pair<Timestamp, std::vector<uint8_t>>> messages;
+  Timestamp now = flows.front().first();
+  auto enc = make_encoder(
+      o, now,
+      [&](std::span<const uint8_t> m) {
+        messages.emplace_back(now, std::vector<uint8_t>(m.begin(), m.end()));
+      },
+      nullptr);
+  // One flow per simulated second for a minute: templates at 0, then every 10 s.
+  for (size_t i = 0; i < 60; ++i) {
+    now = Timestamp{now.ns + kNanosPerSecond};
+    enc->add(flows[i], now);
+    enc->flush(now);
+  }
+  std::vector<int64_t> template_times;
+  for (const auto& [t, m] : messages) {
+    for (size_t off = 16; off + 4 <= m.size(); off += load_be16(m.data() + off + 2)) {
+      if (load_be16(m.data() + off) == 3) {
+        template_times.push_back(t.seconds());
+        break;
+      }
+    }
+  }
+  ASSERT_EQ(template_times.size(), 6u);
+  for (size_t i = 1; i < template_times.size(); ++i)
+    EXPECT_EQ(template_times[i] - template_times[i - 1], 10);
+}
+
 // Every field of every flow of real captures (all CESNET FlowTest captures: tunnels, MPLS,
 // VLANs, IPv6 extension headers, fragments; and a few large mixes) survives IPFIX and v9.
 TEST(RoundTrip, SharedCaptures) {

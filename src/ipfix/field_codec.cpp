@@ -14,9 +14,24 @@ namespace {
 constexpr uint64_t kNtpOffset = 2208988800ull;
 
 void put_uint(uint8_t* o, uint16_t len, uint64_t v) {
-  for (int i = len - 1; i >= 0; --i) {
-    o[i] = uint8_t(v);
-    v >>= 8;
+  switch (len) {
+    case 1:
+      o[0] = uint8_t(v);
+      return;
+    case 2:
+      store_be16(o, uint16_t(v));
+      return;
+    case 4:
+      store_be32(o, uint32_t(v));
+      return;
+    case 8:
+      store_be64(o, v);
+      return;
+    default:
+      for (int i = len - 1; i >= 0; --i) {
+        o[i] = uint8_t(v);
+        v >>= 8;
+      }
   }
 }
 

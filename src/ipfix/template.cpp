@@ -60,15 +60,22 @@ Template TemplateCache::build(const FlowRecord& r) const {
 
 const Template& TemplateCache::for_record(const FlowRecord& r, bool* created) {
   uint32_t shape = shape_of(r);
+  if (shape == last_shape_ && last_index_ < templates_.size()) {  // runs of one shape are common
+    *created = false;
+    return templates_[last_index_];
+  }
+  last_shape_ = shape;
   auto it = by_shape_.find(shape);
   if (it != by_shape_.end()) {
     *created = false;
+    last_index_ = it->second;
     return templates_[it->second];
   }
   Template t = build(r);
   t.id = next_id_++;
   templates_.push_back(std::move(t));
-  by_shape_.emplace(shape, uint32_t(templates_.size() - 1));
+  last_index_ = uint32_t(templates_.size() - 1);
+  by_shape_.emplace(shape, last_index_);
   *created = true;
   return templates_.back();
 }

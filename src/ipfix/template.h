@@ -43,6 +43,8 @@ class TemplateCache {
   uint16_t next_id_;
   std::vector<Template> templates_;
   std::unordered_map<uint32_t, uint32_t> by_shape_;  // shape -> index into templates_
+  uint32_t last_shape_ = UINT32_MAX;
+  uint32_t last_index_ = UINT32_MAX;
 };
 
 }  // namespace flowkit::ipfix
