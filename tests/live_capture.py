@@ -111,6 +111,19 @@ def main():
                 problems.append(f"SIGINT run exited {rc}: {err}")
             if not flows or any(f["protocol"] != 1 for f in flows):
                 problems.append(f"filter icmp: got {[(f['protocol'], f['dst_port']) for f in flows]}")
+            # Exporting to a collector across the same link: the meter must not meter its own
+            # export datagrams (flowkit filters its destination out of the capture).
+            # Short timeouts, so that flows are exported while the capture still runs.
+            rc, err, flows = run_meter(flowkit, out, ["--export", f"ipfix://{IP_B}:4739",
+                                                      "--export", f"netflow9://{IP_B}:2055",
+                                                      "--idle-timeout", "0.3",
+                                                      "--active-timeout", "0.5"],
+                                       signal.SIGTERM)
+            own = [f for f in flows if f["protocol"] == 17 and f["dst_port"] in (4739, 2055)]
+            if rc != 0 or own or not find(flows, 6, 8080):
+                problems.append(f"export while live: exit {rc}, own exports metered: {own}")
+            if "export ipfix://" not in err:
+                problems.append(f"no export summary: {err}")
             bad = subprocess.run(["ip", "netns", "exec", NS_A, flowkit, "meter", "-i", "fkva", "-f",
                                   "tcp port", "-q"], capture_output=True, text=True, timeout=20)
             if bad.returncode == 0 or "filter" not in bad.stderr:

@@ -288,17 +288,6 @@ class IpfixEncoder final : public EncoderBase {
     templates_sent(now);
   }
 
-  static void put_varlen(std::vector<uint8_t>& out, std::string_view s) {
-    if (s.size() < 255) {
-      out.push_back(uint8_t(s.size()));
-    } else {
-      out.push_back(255);
-      out.push_back(uint8_t(s.size() >> 8));
-      out.push_back(uint8_t(s.size()));
-    }
-    out.insert(out.end(), s.begin(), s.end());
-  }
-
   // One RFC 5610 record per enterprise element, both directions.
   void build_type_info() {
     for (const FieldInfo& f : all_fields()) {
@@ -313,10 +302,10 @@ class IpfixEncoder final : public EncoderBase {
         rec[7] = uint8_t(semantics_of(f));
         std::string name = "flowkit_" + std::string(f.name);
         if (d == Direction::kReverse) name += "_rev";
-        put_varlen(rec, name);
+        append_varlen(rec, name);
         std::string text(f.description);
         if (d == Direction::kReverse) text += " (reverse direction, RFC 5103)";
-        put_varlen(rec, text);
+        append_varlen(rec, text);
         type_info_.push_back(std::move(rec));
       }
     }
@@ -508,6 +497,18 @@ class Netflow5Encoder final : public EncoderBase {
 };
 
 }  // namespace
+
+void append_varlen(std::vector<uint8_t>& out, std::string_view s) {
+  if (s.size() > 65535) s = s.substr(0, 65535);
+  if (s.size() < 255) {
+    out.push_back(uint8_t(s.size()));
+  } else {
+    out.push_back(255);
+    out.push_back(uint8_t(s.size() >> 8));
+    out.push_back(uint8_t(s.size()));
+  }
+  out.insert(out.end(), s.begin(), s.end());
+}
 
 FlowRecord forward_half(const FlowRecord& r) {
   FlowRecord f = r;

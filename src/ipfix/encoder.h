@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "core/flow_record.h"
@@ -71,6 +72,10 @@ class Encoder {
 // IPFIX reports it as systemInitTimeMilliseconds. `counters` may be null.
 std::unique_ptr<Encoder> make_encoder(const EncoderOptions& options, Timestamp system_init,
                                       MessageSink sink, const ExporterCounters* counters);
+
+// Appends an IPFIX variable-length field: a 1-byte length below 255, else 255 and a 2-byte
+// length (RFC 7011 7). Strings longer than 65535 bytes are cut there.
+void append_varlen(std::vector<uint8_t>& out, std::string_view s);
 
 // The reverse direction of a biflow as a uniflow record of its own (empty when it has no
 // packets), and the forward direction alone.

@@ -363,6 +363,44 @@ TEST(RoundTrip, SharedCaptures) {
   EXPECT_GT(total, 400u);
 }
 
+TEST(Ipfix, VariableLengthFieldsUseOneAndThreeByteLengths) {
+  for (size_t n : {0, 1, 254, 255, 256, 300, 65535, 70000}) {
+    std::vector<uint8_t> v;
+    append_varlen(v, std::string(n, 'x'));
+    size_t kept = std::min<size_t>(n, 65535);
+    if (kept < 255) {
+      ASSERT_EQ(v.size(), 1 + kept);
+      EXPECT_EQ(v[0], kept);
+    } else {
+      ASSERT_EQ(v.size(), 3 + kept);
+      EXPECT_EQ(v[0], 255);
+      EXPECT_EQ(size_t(v[1] << 8 | v[2]), kept);
+    }
+  }
+  // The decoder walks both forms: a template with a string (varlen) before the source port.
+  for (size_t n : {10, 300}) {
+    std::vector<uint8_t> m(16, 0);
+    store_be16(m.data(), 10);
+    std::vector<uint8_t> tmpl = {0, 2, 0, 16, 1, 0, 0, 2, 0x01, 0x55, 0xff, 0xff, 0, 7, 0, 2};
+    m.insert(m.end(), tmpl.begin(), tmpl.end());
+    std::vector<uint8_t> rec;
+    append_varlen(rec, std::string(n, 'a'));
+    rec.push_back(0x12);
+    rec.push_back(0x34);
+    m.push_back(1);
+    m.push_back(0);
+    m.push_back(uint8_t((rec.size() + 4) >> 8));
+    m.push_back(uint8_t(rec.size() + 4));
+    m.insert(m.end(), rec.begin(), rec.end());
+    store_be16(m.data() + 2, uint16_t(m.size()));
+    Decoder dec;
+    std::vector<FlowRecord> out;
+    ASSERT_TRUE(dec.decode(m, out).ok());
+    ASSERT_EQ(out.size(), 1u) << n;
+    EXPECT_EQ(out[0].src_port, 0x1234) << n;
+  }
+}
+
 TEST(Decoder, HostileInputIsCountedNotFatal) {
   Decoder dec;
   std::vector<FlowRecord> out;
