@@ -6,9 +6,16 @@ tshark's count: every frame in which it finds an IP header; its bytes are the fi
 total length (IPv4) or 40 + payload length (IPv6). Captures with tunnels (GRE, VXLAN, Geneve,
 GTP, Teredo, IP-in-IP...) are left out: flowkit counts the inner packet there, by design.
 
-usage: conservation.py FLOWKIT SHARED_DIR FOLDER [-v]
+tshark takes a second to start, so the folder's captures are first copied, packet for packet,
+into one pcapng with an interface per capture (tests/pcapng_concat.cpp) and tshark reads that
+once; frame.interface_id tells the captures apart. (That flowkit's reader returns every packet
+tshark sees in each file is checked by src/capture/shared_captures_test.cpp.) A capture the
+reader cannot open is counted by tshark on its own: it must hold no IP packet.
+
+usage: conservation.py FLOWKIT PCAPNG_CONCAT SHARED_DIR FOLDER [-v]
 Exit 0 when every capture agrees, 1 otherwise, 77 when the shared data or tshark is absent.
 """
+import collections
 import concurrent.futures
 import csv
 import gzip
@@ -39,36 +46,38 @@ def ip_in_ip(layers):
     return False
 
 
-def tshark_count(path):
-    """(packets, bytes, tunneled_frames, zero_length_frame_bytes) by tshark.
+def tshark_counts(path):
+    """{interface id: [packets, bytes, tunneled_frames, zero_length_frame_bytes]} by tshark.
 
     A header whose length field says 0 (segmentation offload, IPv6 jumbograms) does not tell
     tshark the packet's size; flowkit then counts the bytes on the wire, at most the frame."""
     cmd = ["tshark", "-n", "-r", path, "-T", "fields", "-E", "occurrence=a", "-E", "separator=\t",
-           "-E", "aggregator=,", "-e", "frame.protocols", "-e", "ip.len", "-e", "ipv6.plen",
-           "-e", "frame.len",
+           "-E", "aggregator=,", "-e", "frame.interface_id", "-e", "frame.protocols",
+           "-e", "ip.len", "-e", "ipv6.plen", "-e", "frame.len",
            "-o", "ip.defragment:FALSE", "-o", "ipv6.defragment:FALSE"]
     out = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
-    packets = bytes_ = tunneled = zero_len = 0
+    counts = collections.defaultdict(lambda: [0, 0, 0, 0])
     for line in out.stdout.splitlines():
         cols = line.split("\t")
-        while len(cols) < 4:
+        while len(cols) < 5:
             cols.append("")
+        c = counts[int(cols[0]) if cols[0].isdigit() else -1]
+        cols = cols[1:]
         layers = cols[0].split(":")
         first_ip = next((l for l in layers if l in ("ip", "ipv6")), None)
         if first_ip is None:
             continue
         if TUNNEL_LAYERS.intersection(layers) or ip_in_ip(layers):
-            tunneled += 1
+            c[2] += 1
         length = cols[1] if first_ip == "ip" else cols[2]
         if not length:
             continue
         length = int(length.split(",")[0])
-        packets += 1
-        bytes_ += length + (40 if first_ip == "ipv6" else 0)
+        c[0] += 1
+        c[1] += length + (40 if first_ip == "ipv6" else 0)
         if length == 0 and cols[3]:
-            zero_len += int(cols[3])
-    return packets, bytes_, tunneled, zero_len
+            c[3] += int(cols[3])
+    return counts
 
 
 def flowkit_count(flowkit, path, tmp):
@@ -86,16 +95,8 @@ def flowkit_count(flowkit, path, tmp):
     return run.returncode, run.stderr, packets, bytes_
 
 
-def check(flowkit, shared, rel, linktype, tmp):
-    if linktype in NOT_COMPARABLE_LINKTYPES:
-        return rel, "skipped", NOT_COMPARABLE_LINKTYPES[linktype]
-    path = os.path.join(shared, "pcaps", rel)
-    if path.endswith(".gz"):  # flowkit reads plain captures; unpack a copy first
-        plain = os.path.join(tmp, os.path.basename(path)[:-3])
-        with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
-            shutil.copyfileobj(src, dst)
-        path = plain
-    t_packets, t_bytes, tunneled, zero_len = tshark_count(path)
+def compare(flowkit, rel, path, tshark, tmp):
+    t_packets, t_bytes, tunneled, zero_len = tshark
     if tunneled:
         return rel, "skipped", f"{tunneled} tunneled frames: not compared"
     rc, err, f_packets, f_bytes = flowkit_count(flowkit, path, tmp)
@@ -109,7 +110,7 @@ def check(flowkit, shared, rel, linktype, tmp):
 
 
 def main():
-    flowkit, shared, folder = sys.argv[1:4]
+    flowkit, concat, shared, folder = sys.argv[1:5]
     verbose = "-v" in sys.argv
     inventory = os.path.join(shared, "pcaps", "INVENTORY.tsv")
     if not os.path.exists(inventory):
@@ -122,9 +123,38 @@ def main():
         rows = [r for r in csv.DictReader(f, delimiter="\t") if r["path"].startswith(folder + "/")]
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for r in rows:
+            if r["linktype"] in NOT_COMPARABLE_LINKTYPES:
+                results.append((r["path"], "skipped", NOT_COMPARABLE_LINKTYPES[r["linktype"]]))
+                continue
+            path = os.path.join(shared, "pcaps", r["path"])
+            if path.endswith(".gz"):  # flowkit reads plain captures; unpack a copy first
+                plain = os.path.join(tmp, os.path.basename(path)[:-3])
+                with gzip.open(path, "rb") as src, open(plain, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                path = plain
+            paths[r["path"]] = path
+        merged = os.path.join(tmp, "all.pcapng")
+        listing = subprocess.run([concat, merged] + list(paths.values()), capture_output=True,
+                                 text=True, check=True).stdout
+        interfaces = collections.defaultdict(list)  # path -> our interface ids (-1: unreadable)
+        for line in listing.splitlines():
+            iface, path = line.split("\t", 1)
+            interfaces[path].append(int(iface))
+        counts = tshark_counts(merged)
+        work = []
+        for rel, path in paths.items():
+            ids = interfaces.get(path, [])
+            if -1 in ids:  # flowkit cannot open it: tshark must find no IP in it either
+                t = tshark_counts(path)
+                total = [sum(v[i] for v in t.values()) for i in range(4)]
+            else:
+                total = [sum(counts[i][k] for i in ids) for k in range(4)]
+            work.append((rel, path, total))
         with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-            futures = [pool.submit(check, flowkit, shared, r["path"], r["linktype"], tmp)
-                       for r in rows]
+            futures = [pool.submit(compare, flowkit, rel, path, total, tmp)
+                       for rel, path, total in work]
             for fut in futures:
                 results.append(fut.result())
     failed = [r for r in results if r[1] == "FAIL"]
