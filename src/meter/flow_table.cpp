@@ -1,5 +1,7 @@
 #include "meter/flow_table.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -22,7 +24,7 @@ FlowTable::FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_byt
 }
 
 FlowTable::~FlowTable() {
-  for (uint8_t* c : chunks_) std::free(c);
+  for (uint8_t* c : chunks_) ::munmap(c, kChunkSize * slot_size_);
 }
 
 uint32_t FlowTable::allocate() {
@@ -30,15 +32,18 @@ uint32_t FlowTable::allocate() {
   if (free_head_ != kNoFlow) {
     id = free_head_;
     free_head_ = at(id).wheel_next;
-  } else {
-    id = next_unused_++;
-    if (((id - 1) >> kChunkShift) >= chunks_.size()) {
-      void* chunk = std::aligned_alloc(kLine, kChunkSize * slot_size_);
-      if (!chunk) std::abort();  // out of memory: nothing sensible is left to do
-      chunks_.push_back(static_cast<uint8_t*>(chunk));
-    }
+    std::memset(slot_ptr(id), 0, slot_size_);
+    return id;
   }
-  std::memset(slot_ptr(id), 0, slot_size_);
+  id = next_unused_++;
+  if (((id - 1) >> kChunkShift) >= chunks_.size()) {
+    // Mapped zeroed, with its pages populated at once: a page fault per first touch costs
+    // more, and slots never used need no zeroing.
+    void* chunk = ::mmap(nullptr, kChunkSize * slot_size_, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (chunk == MAP_FAILED) std::abort();  // out of memory: nothing sensible is left to do
+    chunks_.push_back(static_cast<uint8_t*>(chunk));
+  }
   return id;
 }
 
