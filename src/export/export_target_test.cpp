@@ -31,7 +31,9 @@ TEST(ExportUrl, SchemesPortsAndAddresses) {
                           "ipfix://:4739", "file:"}) {
     auto r = parse_export_url(bad);
     EXPECT_FALSE(r.ok()) << bad;
-    if (!r.ok()) EXPECT_NE(r.status().message().find("use ipfix://"), std::string::npos) << bad;
+    if (!r.ok()) {
+      EXPECT_NE(r.status().message().find("use ipfix://"), std::string::npos) << bad;
+    }
   }
 }
 
