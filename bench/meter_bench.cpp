@@ -94,57 +94,47 @@ void BM_Meter(benchmark::State& state) {
 }
 BENCHMARK(BM_Meter)->Arg(0)->Arg(1)->ArgName("stats")->Unit(benchmark::kMillisecond);
 
-void BM_JsonWriter(benchmark::State& state) {
-  const Corpus& c = corpus();
+// The corpus's flows, with or without statistics.
+std::vector<FlowRecord> flows_of(const Corpus& c, bool stats) {
   struct Keep : FlowSink {
     void write(std::span<const FlowRecord> r) override {
       records.insert(records.end(), r.begin(), r.end());
     }
     std::vector<FlowRecord> records;
   } keep;
-  {
-    meter::Meter m(meter::MeterOptions{}, keep);
-    m.process(c.packets);
-    m.flush();
-  }
+  meter::MeterOptions mo;
+  mo.stats = stats;
+  meter::Meter m(mo, keep);
+  m.process(c.packets);
+  m.flush();
+  return std::move(keep.records);
+}
+
+void BM_JsonWriter(benchmark::State& state) {
+  std::vector<FlowRecord> flows = flows_of(corpus(), true);
   auto out = exporter::TextOutput::open("/dev/null");
   exporter::JsonWriter w(**out);
-  for (auto _ : state) w.write(keep.records);
-  state.SetItemsProcessed(int64_t(state.iterations() * keep.records.size()));
+  for (auto _ : state) w.write(flows);
+  state.SetItemsProcessed(int64_t(state.iterations() * flows.size()));
 }
 BENCHMARK(BM_JsonWriter)->Unit(benchmark::kMillisecond);
 
 // Records encoded per second by each export format (biflows as the meter makes them; v9 and v5
 // split each into two records). Messages go to a sink that only counts bytes.
 void BM_Encode(benchmark::State& state) {
-  const Corpus& c = corpus();
-  struct Keep : FlowSink {
-    void write(std::span<const FlowRecord> r) override {
-      records.insert(records.end(), r.begin(), r.end());
-    }
-    std::vector<FlowRecord> records;
-  } keep;
-  {
-    meter::MeterOptions mo;
-    mo.stats = state.range(1) != 0;
-    meter::Meter m(mo, keep);
-    m.process(c.packets);
-    m.flush();
-  }
+  std::vector<FlowRecord> flows = flows_of(corpus(), state.range(1) != 0);
   ipfix::EncoderOptions o;
   o.format = ipfix::Format(state.range(0));
   size_t bytes = 0;
   auto enc = ipfix::make_encoder(
-      o, keep.records.front().first(), [&](std::span<const uint8_t> m) { bytes += m.size(); },
-      nullptr);
-  Timestamp now = keep.records.back().last();
+      o, flows.front().first(), [&](std::span<const uint8_t> m) { bytes += m.size(); }, nullptr);
+  Timestamp now = flows.back().last();
   for (auto _ : state) {
-    for (const FlowRecord& r : keep.records) enc->add(r, now);
+    for (const FlowRecord& r : flows) enc->add(r, now);
     enc->flush(now);
   }
-  state.SetItemsProcessed(int64_t(state.iterations() * keep.records.size()));
-  state.counters["bytes_per_flow"] =
-      double(bytes) / double(state.iterations() * keep.records.size());
+  state.SetItemsProcessed(int64_t(state.iterations() * flows.size()));
+  state.counters["bytes_per_flow"] = double(bytes) / double(state.iterations() * flows.size());
 }
 BENCHMARK(BM_Encode)
     ->ArgsProduct({{0, 1, 2}, {0, 1}})

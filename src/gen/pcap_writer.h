@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -86,5 +87,25 @@ class PcapWriter {
   size_t io_len_ = 0;
   int io_errno_ = 0;
 };
+
+// Called now and then (not per packet) with the work done and the work expected (0: unknown).
+using ProgressFn = std::function<void(uint64_t done_packets, uint64_t total_packets)>;
+
+// Writes packets while `next(writer)` produces one (reserve, fill, commit; false at the end),
+// stops early when the writer fails, reports progress every 65536 packets, and finishes the
+// file. Returns the writer's first error.
+template <class Next>
+Status write_all(PcapWriter& w, uint64_t total, const ProgressFn& progress, Next&& next) {
+  uint64_t n = 0;
+  while (next(w)) {
+    if ((++n & 0xffff) == 0) {
+      if (!w.ok()) break;
+      if (progress) progress(n, total);
+    }
+  }
+  Status st = w.finish();
+  if (st.ok() && progress) progress(n, total);
+  return st;
+}
 
 }  // namespace flowkit::gen

@@ -578,22 +578,14 @@ Result<ReplicateStats> write_replicated_pcap(const ReplicateOptions& options,
   auto writer = PcapWriter::open(path, writer_options);
   if (!writer.ok()) return writer.status();
   Replicator& r = **rep;
-  PcapWriter& w = **writer;
-  const uint64_t total = r.total_packets();
-  ReplicaPacket meta;
-  uint64_t n = 0;
-  while (r.peek(&meta)) {
-    uint8_t* out = w.reserve(meta.caplen);
-    r.take(out);
+  Status st = write_all(**writer, r.total_packets(), progress, [&r](PcapWriter& w) {
+    ReplicaPacket meta;
+    if (!r.peek(&meta)) return false;
+    r.take(w.reserve(meta.caplen));
     w.commit(meta.ts, meta.caplen, meta.wirelen);
-    if ((++n & 0xffff) == 0) {
-      if (!w.ok()) break;
-      if (progress) progress(n, total);
-    }
-  }
-  Status st = w.finish();
+    return true;
+  });
   if (!st.ok()) return st;
-  if (progress) progress(n, total);
   return r.stats();
 }
 

@@ -1140,22 +1140,14 @@ Result<GeneratorStats> write_generated_pcap(const GeneratorOptions& options,
   if (!gen.ok()) return gen.status();
   auto writer = PcapWriter::open(path, writer_options);
   if (!writer.ok()) return writer.status();
-  PcapWriter& w = **writer;
   TrafficGenerator& g = **gen;
-  PacketMeta meta;
-  uint64_t n = 0;
-  for (;;) {
-    uint8_t* frame = w.reserve(TrafficGenerator::kMaxFrameSize);
-    if (!g.next(frame, &meta)) break;
+  Status st = write_all(**writer, options.packets, progress, [&g](PcapWriter& w) {
+    PacketMeta meta;
+    if (!g.next(w.reserve(TrafficGenerator::kMaxFrameSize), &meta)) return false;
     w.commit(meta.ts, meta.length, meta.length);
-    if ((++n & 0xffff) == 0) {
-      if (!w.ok()) break;
-      if (progress) progress(n, options.packets);
-    }
-  }
-  Status st = w.finish();
+    return true;
+  });
   if (!st.ok()) return st;
-  if (progress) progress(n, options.packets);
   return g.stats();
 }
 

@@ -94,9 +94,6 @@ class TrafficGenerator {
   std::unique_ptr<Impl> impl_;
 };
 
-// Called now and then (not per packet) with the work done and the work expected (0: unknown).
-using ProgressFn = std::function<void(uint64_t done_packets, uint64_t total_packets)>;
-
 // Generates to a pcap file ("-" = standard output).
 Result<GeneratorStats> write_generated_pcap(const GeneratorOptions& options,
                                             const std::string& path,

@@ -122,6 +122,15 @@ class EncoderBase : public Encoder {
 
   const EncoderStats& stats() const override { return stats_; }
   void resend_templates() override { templates_due_ = true; }
+  // Biflows go as two uniflow records where the format (or the options) cannot carry RFC 5103.
+  void add(const FlowRecord& r, Timestamp now) override {
+    if (r.biflow && must_split()) {
+      add_one(forward_half(r), now);
+      if (r.rev.packets) add_one(reverse_half(r), now);
+    } else {
+      add_one(r, now);
+    }
+  }
   void flush(Timestamp now) override {
     if (!msg_.empty()) emit(now);
   }
@@ -152,7 +161,20 @@ class EncoderBase : public Encoder {
     msg_.reset();
   }
   virtual void finish_header(Timestamp now) = 0;
+  virtual bool must_split() const { return true; }
+  virtual void add_one(const FlowRecord& r, Timestamp now) = 0;
   virtual void send_all_templates(Timestamp) {}
+  virtual void write_template(const Template&, Timestamp) {}
+  // The template of r (sent first when it is new, or when all templates are due again), with
+  // room for one of its records in the message.
+  const Template& template_for(TemplateCache& cache, const FlowRecord& r, Timestamp now) {
+    if (refresh_due(now)) send_all_templates(now);
+    bool created;
+    const Template& t = cache.for_record(r, &created);
+    if (created) write_template(t, now);
+    make_room(t, now);
+    return t;
+  }
   // Makes room for one data record of t, starting a new message (with templates when they are
   // due) if needed.
   void make_room(const Template& t, Timestamp now) {
@@ -199,22 +221,10 @@ class IpfixEncoder final : public EncoderBase {
     build_type_info();
   }
 
-  void add(const FlowRecord& r, Timestamp now) override {
-    if (r.biflow && opt_.split_biflows) {
-      add_one(forward_half(r), now);
-      if (r.rev.packets) add_one(reverse_half(r), now);
-    } else {
-      add_one(r, now);
-    }
-  }
-
  private:
-  void add_one(const FlowRecord& r, Timestamp now) {
-    if (refresh_due(now)) send_all_templates(now);
-    bool created;
-    const Template& t = cache_.for_record(r, &created);
-    if (created) write_template(t, now);
-    make_room(t, now);
+  bool must_split() const override { return opt_.split_biflows; }
+  void add_one(const FlowRecord& r, Timestamp now) override {
+    const Template& t = template_for(cache_, r, now);
     msg_.open_set(t.id);
     uint8_t* out = msg_.grow(t.record_length);
     for (const Element& e : t.elements) {
@@ -247,7 +257,7 @@ class IpfixEncoder final : public EncoderBase {
     }
   }
 
-  void write_template(const Template& t, Timestamp now) {
+  void write_template(const Template& t, Timestamp now) override {
     write_template_record(kTemplateSet, t.id, specs_of(t), 0, now);
   }
 
@@ -337,22 +347,9 @@ class Netflow9Encoder final : public EncoderBase {
       : EncoderBase(o, init, std::move(sink), counters, kV9Header),
         cache_(Flavor::kNetflow9, o.elements, kFirstDataTemplate) {}
 
-  void add(const FlowRecord& r, Timestamp now) override {
-    if (r.biflow) {
-      add_one(forward_half(r), now);
-      if (r.rev.packets) add_one(reverse_half(r), now);
-    } else {
-      add_one(r, now);
-    }
-  }
-
  private:
-  void add_one(const FlowRecord& r, Timestamp now) {
-    if (refresh_due(now)) send_all_templates(now);
-    bool created;
-    const Template& t = cache_.for_record(r, &created);
-    if (created) write_template(t, now);
-    make_room(t, now);
+  void add_one(const FlowRecord& r, Timestamp now) override {
+    const Template& t = template_for(cache_, r, now);
     if (msg_.open_set_id() != t.id) msg_.close_set(true);
     msg_.open_set(t.id);
     uint8_t* out = msg_.grow(t.record_length);
@@ -369,7 +366,7 @@ class Netflow9Encoder final : public EncoderBase {
     ++stats_.data_records;
   }
 
-  void write_template(const Template& t, Timestamp now) {
+  void write_template(const Template& t, Timestamp now) override {
     size_t n = 4 + 4 * t.elements.size();
     if (!msg_.fits(kV9TemplateSet, n)) emit(now);
     if (msg_.open_set_id() != kV9TemplateSet) msg_.close_set(true);
@@ -444,17 +441,12 @@ class Netflow5Encoder final : public EncoderBase {
       ++stats_.not_exportable;
       return;
     }
-    if (r.biflow) {
-      add_one(forward_half(r), now);
-      if (r.rev.packets) add_one(reverse_half(r), now);
-    } else {
-      add_one(r, now);
-    }
+    EncoderBase::add(r, now);
   }
   void resend_templates() override {}
 
  private:
-  void add_one(const FlowRecord& r, Timestamp now) {
+  void add_one(const FlowRecord& r, Timestamp now) override {
     if (msg_.records() == kV5MaxRecords || msg_.room() < kV5Record) emit(now);
     const DirectionRecord& d = r.fwd;
     uint8_t* o = msg_.grow(kV5Record);
