@@ -11,6 +11,8 @@
 #include <chrono>
 #include <cstring>
 
+#include "core/fd_io.h"
+
 namespace flowkit::exporter {
 
 namespace {
@@ -81,17 +83,11 @@ class TcpTransport final : public Transport {
       ++stats_.dropped;
       return false;
     }
-    size_t off = 0;
-    while (off < m.size()) {
-      ssize_t n = ::send(fd_, m.data() + off, m.size() - off, MSG_NOSIGNAL);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        disconnect();
-        schedule_retry();
-        ++stats_.dropped;
-        return false;
-      }
-      off += size_t(n);
+    if (write_fully(fd_, m, true) != 0) {
+      disconnect();
+      schedule_retry();
+      ++stats_.dropped;
+      return false;
     }
     ++stats_.messages;
     stats_.bytes += m.size();
@@ -134,17 +130,11 @@ class FileTransport final : public Transport {
       ++stats_.dropped;
       return false;
     }
-    size_t off = 0;
-    while (off < m.size()) {
-      ssize_t n = ::write(fd_, m.data() + off, m.size() - off);
-      if (n < 0) {
-        if (errno == EINTR) continue;
-        error_ = Status::error("writing " + path_ + ": " + errno_text() +
-                               (errno == ENOSPC ? " (the disk is full)" : ""));
-        ++stats_.dropped;
-        return false;
-      }
-      off += size_t(n);
+    if (int err = write_fully(fd_, m)) {
+      error_ = Status::error("writing " + path_ + ": " + std::strerror(err) +
+                             (err == ENOSPC ? " (the disk is full)" : ""));
+      ++stats_.dropped;
+      return false;
     }
     ++stats_.messages;
     stats_.bytes += m.size();

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/fd_io.h"
+
 namespace flowkit::exporter {
 
 Result<std::unique_ptr<TextOutput>> TextOutput::open(const std::string& path) {
@@ -30,20 +32,12 @@ void TextOutput::write_out() {
     buf_.clear();
     return;
   }
-  size_t off = 0;
-  while (off < buf_.size()) {
-    ssize_t n = ::write(fd_, buf_.data() + off, buf_.size() - off);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EPIPE) {
-        reader_gone_ = true;
-        break;
-      }
-      error_ = Status::error("writing " + path_ + ": " + std::strerror(errno) +
-                             (errno == ENOSPC ? " (the disk is full; output stops here)" : ""));
-      break;
-    }
-    off += size_t(n);
+  int err = write_fully(fd_, std::span(reinterpret_cast<const uint8_t*>(buf_.data()), buf_.size()));
+  if (err == EPIPE) {
+    reader_gone_ = true;
+  } else if (err) {
+    error_ = Status::error("writing " + path_ + ": " + std::strerror(err) +
+                           (err == ENOSPC ? " (the disk is full; output stops here)" : ""));
   }
   buf_.clear();
 }

@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "core/byte_io.h"
+#include "core/fd_io.h"
 
 namespace flowkit::gen {
 namespace {
@@ -86,20 +87,6 @@ void PcapWriter::write(Timestamp ts, std::span<const uint8_t> data, uint32_t wir
   commit(ts, uint32_t(n), wirelen ? wirelen : uint32_t(data.size()));
 }
 
-int PcapWriter::write_all(const uint8_t* p, size_t left) {
-  while (left > 0) {
-    ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (n == 0) return ENOSPC;
-    p += n;
-    left -= size_t(n);
-  }
-  return 0;
-}
-
 void PcapWriter::io_loop() {
   std::unique_lock lock(mu_);
   for (;;) {
@@ -107,7 +94,7 @@ void PcapWriter::io_loop() {
     if (!io_busy_) return;
     size_t len = io_len_;
     lock.unlock();
-    int err = write_all(spare_.data(), len);
+    int err = write_fully(fd_, std::span(spare_.data(), len));
     lock.lock();
     if (err && !io_errno_) io_errno_ = err;
     io_busy_ = false;
@@ -118,7 +105,7 @@ void PcapWriter::io_loop() {
 void PcapWriter::flush() {
   if (!io_.joinable()) {
     if (status_.ok() && used_) {
-      if (int err = write_all(buf_.data(), used_)) fail("write", err);
+      if (int err = write_fully(fd_, std::span(buf_.data(), used_))) fail("write", err);
     }
     used_ = 0;
     return;

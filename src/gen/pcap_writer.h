@@ -63,7 +63,6 @@ class PcapWriter {
   PcapWriter(int fd, bool owns_fd, std::string path, const PcapWriterOptions& options);
   void flush();
   void fail(const char* what, int err);
-  int write_all(const uint8_t* p, size_t len);  // 0 or errno
   void io_loop();
 
   int fd_;
