@@ -1,7 +1,5 @@
 #include "meter/flow_table.h"
 
-#include <sys/mman.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -15,16 +13,12 @@ constexpr size_t kLine = 64;
 FlowTable::FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_bytes)
     : max_flows_(max_flows < 1 ? 1 : max_flows),
       slot_size_((sizeof(FlowState) + extra_bytes + kLine - 1) / kLine * kLine),
+      slots_(max_flows_ * slot_size_),
       idle_ns_(idle_timeout_ns > 0 ? idle_timeout_ns : 1),
       // 256 buckets per idle timeout: a flow is reported at most 1/256 of it late.
       tick_ns_(std::max<int64_t>(idle_ns_ / 256, 1'000'000)),
       wheel_(size_t(idle_ns_ / tick_ns_ + 4)) {
-  index_.assign(1024, Slot{0, kNoFlow});
-  mask_ = index_.size() - 1;
-}
-
-FlowTable::~FlowTable() {
-  for (uint8_t* c : chunks_) ::munmap(c, kChunkSize * slot_size_);
+  grow_index();
 }
 
 uint32_t FlowTable::allocate() {
@@ -36,22 +30,24 @@ uint32_t FlowTable::allocate() {
     return id;
   }
   id = next_unused_++;
-  if (((id - 1) >> kChunkShift) >= chunks_.size()) {
-    // Mapped zeroed, with its pages populated at once: a page fault per first touch costs
-    // more, and slots never used need no zeroing.
-    void* chunk = ::mmap(nullptr, kChunkSize * slot_size_, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (chunk == MAP_FAILED) std::abort();  // out of memory: nothing sensible is left to do
-    chunks_.push_back(static_cast<uint8_t*>(chunk));
-  }
+  // Fresh slots come zeroed; out of memory, nothing sensible is left to do.
+  if (!slots_.commit(size_t(id) * slot_size_)) std::abort();
   return id;
 }
 
 void FlowTable::grow_index() {
-  std::vector<Slot> old = std::move(index_);
-  index_.assign(old.size() * 2, Slot{0, kNoFlow});
-  mask_ = index_.size() - 1;
-  for (const Slot& s : old) {
+  size_t size = index_size_ ? index_size_ * 2 : 1024;
+  HugeRegion region(size * sizeof(Slot));
+  if (!region.commit(size * sizeof(Slot))) std::abort();
+  HugeRegion old_region = std::move(index_region_);
+  const Slot* old = index_;
+  size_t old_size = index_size_;
+  index_region_ = std::move(region);
+  index_ = reinterpret_cast<Slot*>(index_region_.data());  // zeroed: every slot kNoFlow
+  index_size_ = size;
+  mask_ = size - 1;
+  for (size_t k = 0; k < old_size; ++k) {
+    const Slot& s = old[k];
     if (s.id == kNoFlow) continue;
     size_t i = s.hash32 & mask_;
     while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
@@ -86,7 +82,7 @@ uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool creat
   }
   if (!create) return kNoFlow;
   // Keep the load under 70% so probe sequences stay short.
-  if ((size_ + 1) * 10 > index_.size() * 7) {
+  if ((size_ + 1) * 10 > index_size_ * 7) {
     grow_index();
     i = h & mask_;
     while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
@@ -204,7 +200,7 @@ void FlowTable::age_remove(uint32_t id) {
 }
 
 size_t FlowTable::memory_bytes() const {
-  return chunks_.size() * kChunkSize * slot_size_ + index_.size() * sizeof(Slot);
+  return slots_.committed() + index_region_.committed();
 }
 
 }  // namespace flowkit::meter

@@ -14,9 +14,9 @@
 #pragma once
 
 #include <cstdint>
-#include <memory>
 #include <vector>
 
+#include "core/huge_region.h"
 #include "meter/flow_key.h"
 
 namespace flowkit::meter {
@@ -76,7 +76,6 @@ class FlowTable {
   // REQUIRES: max_flows >= 1, idle_timeout_ns > 0. `extra_bytes` are reserved after each
   // FlowState (per-flow metadata of the meter's; see extra()).
   FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_bytes = 0);
-  ~FlowTable();
   FlowTable(const FlowTable&) = delete;
   FlowTable& operator=(const FlowTable&) = delete;
 
@@ -132,13 +131,7 @@ class FlowTable {
     uint32_t hash32;
     uint32_t id;  // kNoFlow: empty
   };
-  static constexpr size_t kChunkShift = 12;  // 4096 slots per chunk
-  static constexpr size_t kChunkSize = size_t(1) << kChunkShift;
-
-  uint8_t* slot_ptr(uint32_t id) const {
-    uint32_t i = id - 1;
-    return chunks_[i >> kChunkShift] + (i & (kChunkSize - 1)) * slot_size_;
-  }
+  uint8_t* slot_ptr(uint32_t id) const { return slots_.data() + size_t(id - 1) * slot_size_; }
   uint32_t allocate();
   void grow_index();
   struct Bucket {
@@ -156,9 +149,12 @@ class FlowTable {
   size_t max_flows_;
   size_t slot_size_;
   size_t size_ = 0;
-  std::vector<Slot> index_;
+  // Both on huge pages: they are read at random (see core/huge_region.h).
+  HugeRegion index_region_;
+  Slot* index_ = nullptr;
+  size_t index_size_ = 0;
   size_t mask_ = 0;
-  std::vector<uint8_t*> chunks_;
+  HugeRegion slots_;          // slot id i at (i - 1) * slot_size_; ids are handed out in order
   uint32_t next_unused_ = 1;  // ids never handed out start here
   uint32_t free_head_ = kNoFlow;
   int64_t idle_ns_;
