@@ -7,7 +7,9 @@
 #include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "capture/live_source.h"
@@ -21,6 +23,7 @@
 #include "export/text_output.h"
 #include "export/top_talkers.h"
 #include "meter/meter.h"
+#include "meter/pipeline.h"
 
 namespace flowkit::app {
 
@@ -55,6 +58,7 @@ struct MeterArgs {
   bool promisc = true;
   bool quiet = false;
   bool progress = false;
+  unsigned threads = std::thread::hardware_concurrency() >= 2 ? 2 : 1;
   size_t top = 0;
   std::vector<std::string> exports;
   bool export_uniflow = false;
@@ -277,12 +281,30 @@ int run_meter(MeterArgs& a) {
   auto t0 = std::chrono::steady_clock::now();
   auto next_progress = t0 + std::chrono::milliseconds(500);
   size_t peak_memory = 0;
+  // Files: reading and decoding run on a thread of their own (see meter/pipeline.h).
+  std::optional<meter::PreparedSource> prepared;
+  if (!live && a.threads > 1) prepared.emplace(*source, mo);
   std::vector<capture::RawPacket> batch(256);
+  capture::SourceStats source_stats;
+  std::vector<std::string> warnings;
   // Stops early when the reader of our output has gone (`flowkit meter -r x | head`).
   while ((!g_stop_signal.load() || live) && !(*out)->reader_gone()) {
-    size_t n = source->read_batch(batch);
-    if (n) m.process(std::span(batch.data(), n));
+    size_t n;
+    if (prepared) {
+      const meter::PreparedSource::Batch& b = prepared->next();
+      n = b.packets.size();
+      if (n) m.count(b.packets);
+      source_stats = b.stats;
+      warnings = b.warnings;
+    } else {
+      n = source->read_batch(batch);
+      if (n) m.process(std::span(batch.data(), n));
+      source_stats = source->stats();
+      warnings = source->take_warnings();
+    }
     counters.ignored_packets = m.stats().skipped_total();
+    for (const std::string& w : warnings)
+      std::fprintf(stderr, "%sflowkit meter: warning: %s\n", show_progress ? "\r" : "", w.c_str());
     if (live) {
       if (!n)
         m.advance(Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -296,17 +318,17 @@ int run_meter(MeterArgs& a) {
     if (show_progress && std::chrono::steady_clock::now() >= next_progress) {
       next_progress += std::chrono::milliseconds(500);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      capture::SourceStats cs = source->stats();
       std::string pct =
-          cs.bytes_total ? fmt::format("{:5.1f}% ", 100.0 * cs.bytes_read / cs.bytes_total) : "";
+          source_stats.bytes_total
+              ? fmt::format("{:5.1f}% ", 100.0 * source_stats.bytes_read / source_stats.bytes_total)
+              : "";
       std::fprintf(stderr, "\r%s%s packets, %s flows active, %s packets/s   ", pct.c_str(),
                    human(double(m.stats().packets)).c_str(),
                    human(double(m.active_flows())).c_str(),
                    human(m.stats().packets / secs).c_str());
     }
-    for (const std::string& w : source->take_warnings())
-      std::fprintf(stderr, "%sflowkit meter: warning: %s\n", show_progress ? "\r" : "", w.c_str());
   }
+  prepared.reset();  // the source is this thread's again
   for (const std::string& w : source->take_warnings())
     std::fprintf(stderr, "flowkit meter: warning: %s\n", w.c_str());
   if (show_progress) std::fputs("\r\033[K", stderr);
@@ -423,6 +445,11 @@ void add_meter_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--observation-domain", args->observation_domain,
                   "IPFIX observation domain / NetFlow v9 source id / v5 engine id")
+      ->capture_default_str();
+  cmd->add_option("--threads", args->threads,
+                  "Files: 2 reads and decodes on a second thread while this one counts (the\n"
+                  "default with two or more cores), 1 does everything on one thread")
+      ->check(CLI::Range(1, 2))
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
   cmd->add_flag("--progress", args->progress,

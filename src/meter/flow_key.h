@@ -49,6 +49,14 @@ struct FlowKey {
 };
 static_assert(sizeof(FlowKey) == 44, "FlowKey must have no padding: it is hashed and compared raw");
 
+// An address as a number that orders like memcmp() of its bytes, without the library call.
+inline unsigned __int128 address_order(const uint8_t* a) {
+  uint64_t hi, lo;
+  std::memcpy(&hi, a, 8);
+  std::memcpy(&lo, a + 8, 8);
+  return (unsigned __int128)__builtin_bswap64(hi) << 64 | __builtin_bswap64(lo);
+}
+
 // Builds the key of a packet; returns true when the packet's source became endpoint 1.
 inline bool make_key(const packet::PacketView& v, const KeyOptions& o, FlowKey& k) {
   bool with_ports = o.mode == KeyMode::kFull;
@@ -56,8 +64,8 @@ inline bool make_key(const packet::PacketView& v, const KeyOptions& o, FlowKey& 
   uint16_t dport = with_ports ? v.dst_port : 0;
   bool swap = false;
   if (o.biflow) {
-    int c = std::memcmp(v.src, v.dst, 16);
-    swap = c > 0 || (c == 0 && sport > dport);
+    unsigned __int128 s = address_order(v.src), d = address_order(v.dst);
+    swap = s > d || (s == d && sport > dport);
   }
   std::memcpy(k.addr[swap ? 1 : 0], v.src, 16);
   std::memcpy(k.addr[swap ? 0 : 1], v.dst, 16);

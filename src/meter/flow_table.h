@@ -13,6 +13,7 @@
 //     exact timer queue because all timeouts of one kind are equal.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -44,18 +45,14 @@ static_assert(sizeof(DirAttributes) == 13);
 
 enum class AgeList : uint8_t { kActive = 0, kClosing = 1 };
 
-// 192 bytes, three cache lines: line 0 to find the flow, line 1 for the counters, line 2 for the
-// rest. MAC addresses are kept for the forward direction; a reverse direction whose addresses are
-// not the forward ones swapped keeps its own in the flow's extension.
+// 192 bytes, three cache lines. A packet of a known flow touches only lines 0 and 1: line 0 to
+// find the flow (and its flags), line 1 for the counters. Line 2 is for the first packet of a
+// direction and for expiry. MAC addresses are kept for the forward direction; a reverse direction
+// whose addresses are not the forward ones swapped keeps its own in the flow's extension.
 struct alignas(64) FlowState {
   FlowKey key;
   uint32_t hash32;
-  uint32_t wheel_prev, wheel_next;
-  int64_t age_time;  // start (active list) or close time (closing list)
-  DirCounters dir[2];
-  uint32_t age_prev, age_next;
-  uint32_t ext;           // index into the meter's extension pool (tunnel, MPLS, QinQ...), 0: none
-  uint32_t wheel_bucket;  // the timer wheel bucket the flow is filed in
+  uint32_t ext;  // index into the meter's extension pool (tunnel, MPLS, QinQ...), 0: none
   uint8_t tcp_flags[2];
   uint8_t ttl_min[2], ttl_max[2];
   uint8_t fwd_endpoint : 1;  // key endpoint (0/1) that sent the flow's first packet
@@ -63,6 +60,13 @@ struct alignas(64) FlowState {
   uint8_t in_age_list : 1;
   uint8_t fin_mask : 2;  // bit d: FIN seen in direction d
   uint8_t closing : 1;
+
+  alignas(64) DirCounters dir[2];
+
+  uint32_t wheel_prev, wheel_next;
+  uint32_t age_prev, age_next;
+  int64_t age_time;       // start (active list) or close time (closing list)
+  uint16_t wheel_bucket;  // the timer wheel bucket the flow is filed in (a wheel has < 2^16)
   uint8_t src_mac[6], dst_mac[6];  // forward direction
   DirAttributes attr[2];
 
@@ -70,6 +74,7 @@ struct alignas(64) FlowState {
   int64_t last_seen() const { return dir[0].last > dir[1].last ? dir[0].last : dir[1].last; }
 };
 static_assert(sizeof(FlowState) == 192, "keep a flow in three cache lines");
+static_assert(offsetof(FlowState, wheel_prev) == 128, "per-packet fields in lines 0 and 1");
 
 class FlowTable {
  public:

@@ -79,38 +79,54 @@ Meter::Meter(const MeterOptions& options, FlowSink& sink)
     : opt_(options),
       sink_(sink),
       table_(options.max_flows, options.idle_timeout_ns, options.stats ? sizeof(FlowStats) : 0),
-      fragments_(options.fragments) {
+      fragments_(options.fragments),
+      preparer_(options) {
   if (opt_.sample == 0) opt_.sample = 1;
   batch_.reserve(kRecordBatch);
 }
 
 Meter::~Meter() = default;
 
-void Meter::process(std::span<const capture::RawPacket> packets) {
-  // Stage 1: decode and hash the whole batch.
-  if (work_.size() < packets.size()) work_.resize(packets.size());
-  for (size_t i = 0; i < packets.size(); ++i) {
-    const capture::RawPacket& p = packets[i];
-    Work& w = work_[i];
-    w.keyed = false;
-    w.sampled_out = opt_.sample > 1 && sample_counter_++ % opt_.sample != 0;
-    if (w.sampled_out) continue;
-    packet::decode(p.data, p.caplen, p.wirelen, p.linktype, opt_.decode, w.view);
-    if (w.view.skip != packet::SkipReason::kNone || w.view.is_fragment) continue;
-    w.swapped = make_key(w.view, opt_.key, w.key);
-    w.hash = hash_key(w.key);
-    w.keyed = true;
+PacketPreparer::PacketPreparer(const MeterOptions& options)
+    : decode_(options.decode), sample_(options.sample ? options.sample : 1) {}
+
+void PacketPreparer::prepare(std::span<const capture::RawPacket> in, DecodedPacket* out) {
+  for (size_t i = 0; i < in.size(); ++i) {
+    const capture::RawPacket& p = in[i];
+    DecodedPacket& d = out[i];
+    d.ts = p.ts.ns;
+    d.interface = p.interface;
+    d.sampled_out = sample_ > 1 && sample_counter_++ % sample_ != 0;
+    if (!d.sampled_out) packet::decode(p.data, p.caplen, p.wirelen, p.linktype, decode_, d.view);
   }
-  // Stage 2: count in order, loading index slots and flow states a few packets ahead.
+}
+
+void Meter::process(std::span<const capture::RawPacket> packets) {
+  if (decoded_.size() < packets.size()) decoded_.resize(packets.size());
+  preparer_.prepare(packets, decoded_.data());
+  count(std::span(decoded_.data(), packets.size()));
+}
+
+void Meter::count(std::span<const DecodedPacket> packets) {
   const size_t n = packets.size();
-  for (size_t i = 0; i < std::min(n, 2 * kPrefetchAhead); ++i)
-    if (work_[i].keyed) table_.prefetch_index(work_[i].hash);
+  if (keyed_.size() < n) keyed_.resize(n);
   for (size_t i = 0; i < n; ++i) {
-    if (i + 2 * kPrefetchAhead < n && work_[i + 2 * kPrefetchAhead].keyed)
-      table_.prefetch_index(work_[i + 2 * kPrefetchAhead].hash);
-    if (i + kPrefetchAhead < n && work_[i + kPrefetchAhead].keyed)
-      table_.prefetch_flow(work_[i + kPrefetchAhead].hash);
-    handle(packets[i], work_[i]);
+    const DecodedPacket& p = packets[i];
+    Keyed& k = keyed_[i];
+    k.keyed = !p.sampled_out && p.view.skip == packet::SkipReason::kNone && !p.view.is_fragment;
+    if (!k.keyed) continue;
+    k.swapped = make_key(p.view, opt_.key, k.key);
+    k.hash = uint32_t(hash_key(k.key));
+  }
+  // Load index slots and flow states a few packets ahead of the one counted.
+  for (size_t i = 0; i < std::min(n, 2 * kPrefetchAhead); ++i)
+    if (keyed_[i].keyed) table_.prefetch_index(keyed_[i].hash);
+  for (size_t i = 0; i < n; ++i) {
+    if (i + 2 * kPrefetchAhead < n && keyed_[i + 2 * kPrefetchAhead].keyed)
+      table_.prefetch_index(keyed_[i + 2 * kPrefetchAhead].hash);
+    if (i + kPrefetchAhead < n && keyed_[i + kPrefetchAhead].keyed)
+      table_.prefetch_flow(keyed_[i + kPrefetchAhead].hash);
+    handle(packets[i], keyed_[i]);
   }
   emit_batch();
   if (now_ != INT64_MIN) sink_.tick(Timestamp{now_});
@@ -125,9 +141,9 @@ void Meter::advance(Timestamp now) {
   sink_.tick(now);
 }
 
-void Meter::handle(const capture::RawPacket& p, Work& w) {
+void Meter::handle(const DecodedPacket& w, const Keyed& k) {
   ++stats_.packets;
-  int64_t ts = p.ts.ns;
+  int64_t ts = w.ts;
   if (start_ == INT64_MIN) start_ = ts;
   if (ts > now_) {
     now_ = ts;
@@ -141,13 +157,14 @@ void Meter::handle(const capture::RawPacket& p, Work& w) {
     ++stats_.skipped[size_t(w.view.skip)];
     return;
   }
-  if (w.keyed) {
-    account(w.view, w.key, w.hash, w.swapped, ts, p.interface);
+  if (k.keyed) {
+    account(w.view, k.key, k.hash, k.swapped, ts, w.interface);
     return;
   }
   // A fragment: the tracker supplies its ports, or holds it until its first fragment comes.
-  if (!fragments_.on_fragment(w.view, ts, p.interface)) return;
-  account_view(w.view, ts, p.interface);
+  packet::PacketView v = w.view;
+  if (!fragments_.on_fragment(v, ts, w.interface)) return;
+  account_view(v, ts, w.interface);
   drain_fragments();
 }
 
@@ -442,7 +459,7 @@ const MeterStats& Meter::stats() const {
 
 size_t Meter::memory_bytes() const {
   return table_.memory_bytes() + ext_.capacity() * sizeof(FlowExt) +
-         work_.capacity() * sizeof(Work);
+         decoded_.capacity() * sizeof(DecodedPacket) + keyed_.capacity() * sizeof(Keyed);
 }
 
 }  // namespace flowkit::meter

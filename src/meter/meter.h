@@ -4,9 +4,10 @@
 // the last ACKs) and cache pressure. Time is packet time, so a file always gives the same flows;
 // live capture advances time with advance().
 //
-// Packets are handled a batch at a time: first every packet of the batch is decoded and its key
-// hashed (prefetching the index), then the batch is counted in order while the flow states a
-// few packets ahead are prefetched, so that the cache misses of a large flow table overlap.
+// Packets are handled a batch at a time, in two stages: first every packet of the batch is decoded
+// and its key hashed (PacketPreparer), then the batch is counted in order while the flow states a
+// few packets ahead are prefetched, so that the cache misses of a large flow table overlap. The
+// first stage holds no flow state, so it can run on another thread (meter/pipeline.h).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,29 @@ struct MeterStats {
   }
 };
 
+// A packet between the two stages: sampled and decoded. Holds no pointer into the packet, so it
+// outlives the source's buffer; three cache lines, as it may cross to another core.
+struct alignas(64) DecodedPacket {
+  packet::PacketView view;
+  int64_t ts;
+  uint32_t interface;
+  bool sampled_out;
+};
+static_assert(sizeof(DecodedPacket) == 192);
+
+// The first stage: 1-in-N sampling and decoding.
+class PacketPreparer {
+ public:
+  explicit PacketPreparer(const MeterOptions& options);
+  // Decodes in[i] into out[i]; `out` holds at least in.size() packets.
+  void prepare(std::span<const capture::RawPacket> in, DecodedPacket* out);
+
+ private:
+  packet::DecodeOptions decode_;
+  uint32_t sample_;
+  uint64_t sample_counter_ = 0;
+};
+
 class Meter {
  public:
   // `sink` receives finished flows in batches and must outlive the meter.
@@ -67,6 +91,8 @@ class Meter {
 
   // Counts a batch of packets; then hands finished flows to the sink.
   void process(std::span<const capture::RawPacket> packets);
+  // The same for packets decoded by a PacketPreparer with this meter's options.
+  void count(std::span<const DecodedPacket> packets);
   // Moves the clock forward (live capture between packets) and expires what is due.
   void advance(Timestamp now);
   // Ends every flow in flight (end of input, Ctrl-C): held fragments are counted first, then
@@ -98,17 +124,15 @@ class Meter {
     uint8_t outer_dst[16];
     DirExt dir[2];
   };
-  // A packet of the batch between decoding and counting.
-  struct Work {
-    packet::PacketView view;
+  // A packet's flow key, made by count() on its own thread.
+  struct Keyed {
     FlowKey key;
-    uint64_t hash;
+    uint32_t hash;
     bool swapped;
     bool keyed;  // key and hash are valid (a decoded packet that is not a fragment)
-    bool sampled_out;
   };
 
-  void handle(const capture::RawPacket& p, Work& w);
+  void handle(const DecodedPacket& p, const Keyed& k);
   void account(const packet::PacketView& v, const FlowKey& key, uint64_t hash, bool swapped,
                int64_t ts, uint32_t interface);
   FlowExt& ext_of(FlowState& f);
@@ -125,10 +149,11 @@ class Meter {
   FragmentTracker fragments_;
   std::vector<FlowExt> ext_{FlowExt{}};  // index 0 is "none"
   std::vector<uint32_t> ext_free_;
-  std::vector<Work> work_;
+  PacketPreparer preparer_;
+  std::vector<DecodedPacket> decoded_;
+  std::vector<Keyed> keyed_;
   int64_t now_ = INT64_MIN;
   int64_t start_ = INT64_MIN;
-  uint64_t sample_counter_ = 0;
   std::vector<FlowRecord> batch_;
   mutable MeterStats stats_;
 };

@@ -1,0 +1,90 @@
+#include "meter/pipeline.h"
+
+#include <cstring>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <emmintrin.h>
+#endif
+
+namespace flowkit::meter {
+
+namespace {
+// Waits until `a` is no longer `old`. Spins first: each thread has a core of its own, and a
+// futex sleep and wake-up per batch would cost more than the batch.
+void wait_change(const std::atomic<uint32_t>& a, uint32_t old) {
+  for (int i = 0; i < 20000; ++i) {
+    if (a.load(std::memory_order_acquire) != old) return;
+    __builtin_ia32_pause();
+  }
+  a.wait(old);
+}
+
+// Copies prepared packets into a slot with streaming stores. The slot's lines were last read by
+// the other core; ordinary stores would first fetch each line back from it, and that costs more
+// than the whole first stage (measured: 2.2 s instead of 1.3 s for 12.8M packets).
+void publish(const DecodedPacket* from, DecodedPacket* to, size_t n) {
+#if defined(__SSE2__)
+  static_assert(sizeof(DecodedPacket) % 64 == 0 && alignof(DecodedPacket) == 64);
+  const __m128i* f = reinterpret_cast<const __m128i*>(from);
+  __m128i* t = reinterpret_cast<__m128i*>(to);
+  for (size_t i = 0; i < n * sizeof(DecodedPacket) / 16; ++i) _mm_stream_si128(t + i, f[i]);
+  _mm_sfence();
+#else
+  std::memcpy(to, from, n * sizeof(DecodedPacket));
+#endif
+}
+}  // namespace
+
+PreparedSource::PreparedSource(capture::PacketSource& source, const MeterOptions& options)
+    : source_(source), thread_([this, options] { run(options); }) {}
+
+PreparedSource::~PreparedSource() {
+  stop_.store(true);
+  // Changing the count wakes a reader waiting for a free slot; it sees stop_ and ends.
+  consumed_.fetch_add(1);
+  consumed_.notify_one();
+  thread_.join();
+}
+
+void PreparedSource::run(MeterOptions options) {
+  PacketPreparer preparer(options);
+  std::vector<capture::RawPacket> raw(kBatchSize);
+  std::vector<DecodedPacket> local(kBatchSize);
+  for (uint32_t k = 0;; ++k) {
+    for (uint32_t c; k - (c = consumed_.load(std::memory_order_acquire)) >= kSlots;) {
+      if (stop_.load()) return;
+      wait_change(consumed_, c);
+    }
+    if (stop_.load()) return;
+    Slot& s = slots_[k % kSlots];
+    size_t n = source_.read_batch(raw);
+    preparer.prepare(std::span(raw.data(), n), local.data());
+    publish(local.data(), s.packets.data(), n);
+    s.batch.packets = std::span(s.packets.data(), n);
+    s.batch.stats = source_.stats();
+    s.batch.warnings = source_.take_warnings();
+    produced_.store(k + 1, std::memory_order_release);
+    produced_.notify_one();
+    if (n == 0) return;
+  }
+}
+
+const PreparedSource::Batch& PreparedSource::next() {
+  if (holding_) {
+    holding_ = false;
+    consumed_.store(++taken_, std::memory_order_release);
+    consumed_.notify_one();
+  }
+  if (ended_) return end_;
+  for (uint32_t p; (p = produced_.load(std::memory_order_acquire)) == taken_;)
+    wait_change(produced_, p);
+  const Slot& s = slots_[taken_ % kSlots];
+  holding_ = true;
+  if (s.batch.packets.empty()) {
+    ended_ = true;
+    end_.stats = s.batch.stats;
+  }
+  return s.batch;
+}
+
+}  // namespace flowkit::meter

@@ -1,0 +1,182 @@
+#include "meter/pipeline.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "packet/testing/frame_builder.h"
+
+namespace flowkit::meter {
+namespace {
+
+using packet::testing::Frame;
+
+class Collect : public FlowSink {
+ public:
+  void write(std::span<const FlowRecord> records) override {
+    flows.insert(flows.end(), records.begin(), records.end());
+  }
+  std::vector<FlowRecord> flows;
+};
+
+struct Packet {
+  int64_t ts;
+  std::vector<uint8_t> data;
+};
+
+// Hands out packets in batches of at most `max_batch` through one buffer that it overwrites on
+// every call, so the data of an earlier batch really is gone. Warns once, halfway.
+class ScribblingSource final : public capture::PacketSource {
+ public:
+  ScribblingSource(const std::vector<Packet>& packets, size_t max_batch)
+      : packets_(packets), max_batch_(max_batch), buffer_(max_batch * 2048) {}
+  size_t read_batch(std::span<capture::RawPacket> out) override {
+    std::memset(buffer_.data(), 0xee, buffer_.size());
+    size_t n = 0, used = 0;
+    while (n < out.size() && n < max_batch_ && pos_ < packets_.size()) {
+      const Packet& p = packets_[pos_++];
+      std::memcpy(buffer_.data() + used, p.data.data(), p.data.size());
+      uint32_t len = uint32_t(p.data.size());
+      out[n++] = {Timestamp{p.ts}, buffer_.data() + used, len, len, 1, 0};
+      used += p.data.size();
+    }
+    stats_.packets += n;
+    if (!warned_ && pos_ >= packets_.size() / 2) {
+      warned_ = true;
+      warnings_.push_back("halfway");
+    }
+    return n;
+  }
+  bool finished() const override { return pos_ == packets_.size(); }
+  capture::SourceStats stats() const override { return stats_; }
+  const std::vector<capture::InterfaceInfo>& interfaces() const override { return interfaces_; }
+  std::vector<std::string> take_warnings() override { return std::move(warnings_); }
+
+ private:
+  const std::vector<Packet>& packets_;
+  size_t max_batch_;
+  std::vector<uint8_t> buffer_;
+  size_t pos_ = 0;
+  bool warned_ = false;
+  capture::SourceStats stats_;
+  std::vector<capture::InterfaceInfo> interfaces_;
+  std::vector<std::string> warnings_;
+};
+
+// TCP, UDP and ICMP between many hosts, both directions, with fragments out of order, spread
+// over time so that idle timeouts end flows while others go on.
+std::vector<Packet> traffic(size_t n) {
+  std::vector<Packet> out;
+  uint32_t x = 12345;
+  auto next = [&x] { return x = x * 1103515245 + 12345, x >> 8; };
+  for (size_t i = 0; i < n; ++i) {
+    std::string a = "10.0." + std::to_string(next() % 40) + "." + std::to_string(next() % 250);
+    std::string b = "192.168.1." + std::to_string(next() % 50);
+    bool rev = next() % 2;
+    const char* s = rev ? b.c_str() : a.c_str();
+    const char* d = rev ? a.c_str() : b.c_str();
+    uint16_t sp = rev ? 80 : 40000, dp = rev ? 40000 : 80;
+    int64_t ts = int64_t(i) * 7'000'000;
+    switch (next() % 5) {
+      case 0:
+        out.push_back({ts, Frame().eth(0x0800).ipv4(17, s, d).udp(sp, dp).payload(30).done()});
+        break;
+      case 1:
+        out.push_back(
+            {ts,
+             Frame().eth(0x0800).ipv4(1, s, d).bytes({8, 0, 0, 0, 0, 1, 0, 1}).payload(20).done()});
+        break;
+      case 2: {  // a datagram in two fragments, the second first
+        uint16_t id = uint16_t(next());
+        out.push_back({ts, Frame().eth(0x0800).ipv4(17, s, d, 3, id).payload(40).done()});
+        out.push_back(
+            {ts + 1000,
+             Frame().eth(0x0800).ipv4(17, s, d, 0x2000, id).udp(sp, dp).payload(16).done()});
+        break;
+      }
+      default:
+        out.push_back(
+            {ts, Frame().eth(0x0800).ipv4(6, s, d).tcp(sp, dp, 0x18).payload(next() % 900).done()});
+    }
+  }
+  return out;
+}
+
+std::vector<FlowRecord> one_thread(const std::vector<Packet>& packets, const MeterOptions& o) {
+  Collect sink;
+  Meter m(o, sink);
+  ScribblingSource src(packets, 100);
+  std::vector<capture::RawPacket> batch(256);
+  while (size_t n = src.read_batch(batch)) m.process(std::span(batch.data(), n));
+  m.flush();
+  return sink.flows;
+}
+
+std::vector<FlowRecord> two_threads(const std::vector<Packet>& packets, const MeterOptions& o,
+                                    std::vector<std::string>* warnings = nullptr) {
+  Collect sink;
+  Meter m(o, sink);
+  ScribblingSource src(packets, 100);
+  {
+    PreparedSource prepared(src, o);
+    for (;;) {
+      const PreparedSource::Batch& b = prepared.next();
+      if (warnings) warnings->insert(warnings->end(), b.warnings.begin(), b.warnings.end());
+      if (b.packets.empty()) {
+        EXPECT_EQ(b.stats.packets, packets.size());
+        break;
+      }
+      m.count(b.packets);
+    }
+  }
+  m.flush();
+  return sink.flows;
+}
+
+TEST(PreparedSource, GivesTheSameFlowsAsOneThread) {
+  std::vector<Packet> packets = traffic(20000);
+  MeterOptions o;
+  o.idle_timeout_ns = 30'000'000'000;
+  std::vector<std::string> warnings;
+  std::vector<FlowRecord> a = one_thread(packets, o);
+  std::vector<FlowRecord> b = two_threads(packets, o, &warnings);
+  ASSERT_GT(a.size(), 1000u);
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(a[i] == b[i]) << "record " << i;
+  EXPECT_EQ(warnings, std::vector<std::string>{"halfway"});
+}
+
+TEST(PreparedSource, SamplesLikeOneThread) {
+  std::vector<Packet> packets = traffic(5000);
+  MeterOptions o;
+  o.sample = 3;
+  o.key.biflow = false;
+  std::vector<FlowRecord> a = one_thread(packets, o);
+  std::vector<FlowRecord> b = two_threads(packets, o);
+  ASSERT_FALSE(a.empty());
+  EXPECT_TRUE(a == b);
+}
+
+TEST(PreparedSource, StopsEarlyWithoutHanging) {
+  std::vector<Packet> packets = traffic(50000);
+  ScribblingSource src(packets, 100);
+  MeterOptions o;
+  for (int taken = 0; taken < 3; ++taken) {
+    PreparedSource prepared(src, o);
+    for (int i = 0; i < taken; ++i) EXPECT_FALSE(prepared.next().packets.empty());
+  }  // each destructor stops a reader that may be waiting for a free slot
+  EXPECT_FALSE(src.finished());
+}
+
+TEST(PreparedSource, EmptySourceEndsAtOnce) {
+  std::vector<Packet> none;
+  ScribblingSource src(none, 100);
+  PreparedSource prepared(src, MeterOptions{});
+  EXPECT_TRUE(prepared.next().packets.empty());
+  EXPECT_TRUE(prepared.next().packets.empty());
+}
+
+}  // namespace
+}  // namespace flowkit::meter
