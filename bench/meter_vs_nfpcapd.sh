@@ -8,7 +8,9 @@
 #
 # Prints, per tool, the best of ROUNDS runs (runs interleaved, so that a noisy neighbour hurts
 # both): seconds, packets/s, peak memory (max RSS), and the ratios flowkit/nfpcapd and
-# flowkit/cat. Also flowkit's flow-state bytes per active flow without metadata (--no-stats).
+# flowkit/cat. flowkit runs with one thread (--threads 1: read, decode and count on one core,
+# like nfpcapd) and with its default of two (reading and decoding on a second core). Also
+# flowkit's flow-state bytes per active flow without metadata (--no-stats).
 #
 # usage: bench/meter_vs_nfpcapd.sh [FLOWKIT]     (default: build/apps/flowkit/flowkit)
 #   BENCH_DIR=build/bench-data COPIES=90 ROUNDS=3
@@ -60,6 +62,8 @@ for ((r = 1; r <= rounds; ++r)); do
   run cat cat "$pcap"
   run flowkit "$fk" meter -r "$pcap" -o none
   run flowkit_nostats "$fk" meter -r "$pcap" -o none --no-stats
+  run flowkit_1t "$fk" meter -r "$pcap" -o none --threads 1
+  run flowkit_nostats_1t "$fk" meter -r "$pcap" -o none --no-stats --threads 1
   rm -rf "$tmp/nf" && mkdir "$tmp/nf"
   run nfpcapd nfpcapd -r "$pcap" -w "$tmp/nf"
 done
@@ -67,6 +71,8 @@ done
 read -r t_cat _ < <(best "$tmp/cat")
 read -r t_fk m_fk < <(best "$tmp/flowkit")
 read -r t_fkn m_fkn < <(best "$tmp/flowkit_nostats")
+read -r t_fk1 m_fk1 < <(best "$tmp/flowkit_1t")
+read -r t_fkn1 m_fkn1 < <(best "$tmp/flowkit_nostats_1t")
 read -r t_nf m_nf < <(best "$tmp/nfpcapd")
 summary=$(cat "$tmp/flowkit.err")
 flows=$(grep -o '^  flows: [0-9]*' <<<"$summary" | awk '{print $2}')
@@ -74,14 +80,19 @@ per_flow=$(grep -o '[0-9]* bytes each' "$tmp/flowkit_nostats.err" | awk '{print 
 per_flow_stats=$(grep -o '[0-9]* bytes each' "$tmp/flowkit.err" | awk '{print $1}')
 
 awk -v p="$packets" -v tc="$t_cat" -v tf="$t_fk" -v tfn="$t_fkn" -v tn="$t_nf" \
+  -v tf1="$t_fk1" -v tfn1="$t_fkn1" -v mf1="$m_fk1" -v mfn1="$m_fkn1" \
   -v mf="$m_fk" -v mfn="$m_fkn" -v mn="$m_nf" -v flows="$flows" -v pf="$per_flow" \
   -v pfs="$per_flow_stats" -v rounds="$rounds" 'BEGIN {
   printf "best of %d interleaved runs, page-cached:\n", rounds
-  printf "  %-30s %7.2f s %9.2f Mpkt/s %9s\n", "cat FILE > /dev/null", tc, p / tc / 1e6, "-"
-  printf "  %-30s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "nfpcapd -r FILE -w DIR", tn, p / tn / 1e6, mn / 1024
-  printf "  %-30s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "flowkit meter -o none", tf, p / tf / 1e6, mf / 1024
-  printf "  %-30s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "flowkit meter -o none --no-stats", tfn, p / tfn / 1e6, mfn / 1024
-  printf "flowkit / nfpcapd speed: %.1fx (statistics on), %.1fx (off)\n", tn / tf, tn / tfn
-  printf "flowkit time / cat time: %.2fx (statistics on), %.2fx (off)\n", tf / tc, tfn / tc
+  printf "  %-36s %7.2f s %9.2f Mpkt/s %9s\n", "cat FILE > /dev/null", tc, p / tc / 1e6, "-"
+  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "nfpcapd -r FILE -w DIR", tn, p / tn / 1e6, mn / 1024
+  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "flowkit meter -o none --threads 1", tf1, p / tf1 / 1e6, mf1 / 1024
+  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "  ... --no-stats --threads 1", tfn1, p / tfn1 / 1e6, mfn1 / 1024
+  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "flowkit meter -o none (2 threads)", tf, p / tf / 1e6, mf / 1024
+  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "  ... --no-stats (2 threads)", tfn, p / tfn / 1e6, mfn / 1024
+  printf "flowkit / nfpcapd speed, one thread:  %.1fx (statistics on), %.1fx (off)\n", tn / tf1, tn / tfn1
+  printf "flowkit / nfpcapd speed, two threads: %.1fx (statistics on), %.1fx (off)\n", tn / tf, tn / tfn
+  printf "flowkit time / cat time, one thread:  %.2fx (statistics on), %.2fx (off)\n", tf1 / tc, tfn1 / tc
+  printf "flowkit time / cat time, two threads: %.2fx (statistics on), %.2fx (off)\n", tf / tc, tfn / tc
   printf "flows: %s; flow state per active flow: %s bytes without metadata, %s with statistics\n", flows, pf, pfs
 }'

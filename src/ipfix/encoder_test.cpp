@@ -8,6 +8,7 @@
 #include "capture/merged_source.h"
 #include "core/byte_io.h"
 #include "core/field_registry.h"
+#include "core/testing/collecting_sink.h"
 #include "gen/traffic_generator.h"
 #include "ipfix/decoder.h"
 #include "meter/meter.h"
@@ -15,13 +16,7 @@
 namespace flowkit::ipfix {
 namespace {
 
-class Keep : public FlowSink {
- public:
-  void write(std::span<const FlowRecord> r) override {
-    records.insert(records.end(), r.begin(), r.end());
-  }
-  std::vector<FlowRecord> records;
-};
+using Keep = flowkit::testing::CollectingSink;
 
 // Flows of generated traffic (IPv4, IPv6, VLAN, QinQ, ICMP, fragments), plus hand-made ones with
 // the rare layers: a tunnel, MPLS, asymmetric MACs, and a uniflow.
@@ -46,7 +41,7 @@ std::vector<FlowRecord> sample_flows(bool biflow) {
     m.process(std::span(&p, 1));
   }
   m.flush();
-  FlowRecord t = keep.records.front();
+  FlowRecord t = keep.flows.front();
   t.tunnel_type = TunnelType::kVxlan;
   t.tunnel_id = 4242;
   t.outer_src_ip = *IpAddress::parse("2001:db8::1");
@@ -69,8 +64,8 @@ std::vector<FlowRecord> sample_flows(bool biflow) {
     t.rev.src_mac = *MacAddress::parse("aa:bb:cc:dd:ee:ff");
     t.rev.bytes_outer = 333;
   }
-  keep.records.push_back(t);
-  return keep.records;
+  keep.flows.push_back(t);
+  return keep.flows;
 }
 
 struct Encoded {
@@ -335,18 +330,18 @@ TEST(RoundTrip, SharedCaptures) {
     std::vector<capture::RawPacket> batch(256);
     while (size_t n = (*src)->read_batch(batch)) m.process(std::span(batch.data(), n));
     m.flush();
-    if (keep.records.empty()) continue;
-    total += keep.records.size();
+    if (keep.flows.empty()) continue;
+    total += keep.flows.size();
     EncoderOptions o;
     o.elements.time = TimePrecision::kNanoseconds;
-    Encoded e = round_trip(keep.records, o);
-    ASSERT_EQ(e.decoded.size(), keep.records.size()) << file;
-    for (size_t i = 0; i < keep.records.size(); ++i)
-      expect_same(keep.records[i], e.decoded[i], ipfix_carries, 1, i);
+    Encoded e = round_trip(keep.flows, o);
+    ASSERT_EQ(e.decoded.size(), keep.flows.size()) << file;
+    for (size_t i = 0; i < keep.flows.size(); ++i)
+      expect_same(keep.flows[i], e.decoded[i], ipfix_carries, 1, i);
     o.format = Format::kNetflow9;
-    Encoded v9 = round_trip(keep.records, o);
+    Encoded v9 = round_trip(keep.flows, o);
     size_t halves = 0;
-    for (const FlowRecord& r : keep.records) halves += r.rev.packets ? 2 : 1;
+    for (const FlowRecord& r : keep.flows) halves += r.rev.packets ? 2 : 1;
     EXPECT_EQ(v9.decoded.size(), halves) << file;
     EXPECT_EQ(v9.stats.bad_fields, 0u) << file;
   }

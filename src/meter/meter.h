@@ -5,9 +5,10 @@
 // live capture advances time with advance().
 //
 // Packets are handled a batch at a time, in two stages: first every packet of the batch is decoded
-// and its key hashed (PacketPreparer), then the batch is counted in order while the flow states a
-// few packets ahead are prefetched, so that the cache misses of a large flow table overlap. The
-// first stage holds no flow state, so it can run on another thread (meter/pipeline.h).
+// (PacketPreparer); then the batch is keyed and hashed, and counted in order while the index
+// slots and flow states a few packets ahead are prefetched, so that the cache misses of a large
+// flow table overlap. The first stage holds no flow state, so it can run on another thread
+// (meter/pipeline.h).
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 #include <deque>
 #include <vector>
 
+#include "core/testing/collecting_sink.h"
 #include "packet/testing/frame_builder.h"
 
 namespace flowkit::meter {
@@ -13,13 +14,7 @@ namespace {
 
 using packet::testing::Frame;
 
-class Collect : public FlowSink {
- public:
-  void write(std::span<const FlowRecord> records) override {
-    flows.insert(flows.end(), records.begin(), records.end());
-  }
-  std::vector<FlowRecord> flows;
-};
+using Collect = flowkit::testing::CollectingSink;
 
 constexpr int64_t kSec = 1'000'000'000;
 

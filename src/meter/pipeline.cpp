@@ -14,7 +14,9 @@ namespace {
 void wait_change(const std::atomic<uint32_t>& a, uint32_t old) {
   for (int i = 0; i < 20000; ++i) {
     if (a.load(std::memory_order_acquire) != old) return;
+#if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
+#endif
   }
   a.wait(old);
 }
