@@ -109,6 +109,8 @@ class FlowTable {
   // `now`, in due buckets (the callback must erase it); refiles the others found there.
   template <class Fn>
   void expire_idle(int64_t now, Fn&& expired);
+  // After expire_idle(now): the earliest time at which it has buckets to visit again.
+  int64_t next_idle_check(int64_t now) const { return (tick_of(now) + 1) * tick_ns_; }
   // The least recently used flow (to bucket precision), or kNoFlow when empty.
   uint32_t eviction_victim();
 

@@ -42,6 +42,10 @@ class FragmentTracker {
   bool on_fragment(packet::PacketView& v, int64_t ts, uint32_t interface);
   // Forgets datagrams older than the timeout; their held fragments become ready without ports.
   void expire(int64_t now);
+  // The earliest time at which expire() has something to do (INT64_MAX: nothing held).
+  int64_t next_deadline() const {
+    return by_age_.empty() ? INT64_MAX : by_age_.front().first + opt_.timeout_ns + 1;
+  }
   // Makes every held fragment ready (end of input).
   void release_all();
   bool pop_ready(HeldFragment& out);

@@ -147,7 +147,7 @@ void Meter::handle(const DecodedPacket& w, const Keyed& k) {
   if (start_ == INT64_MIN) start_ = ts;
   if (ts > now_) {
     now_ = ts;
-    expire(now_);
+    if (now_ >= next_expire_) expire(now_);
   }
   if (w.sampled_out) {
     ++stats_.not_sampled;
@@ -163,7 +163,9 @@ void Meter::handle(const DecodedPacket& w, const Keyed& k) {
   }
   // A fragment: the tracker supplies its ports, or holds it until its first fragment comes.
   packet::PacketView v = w.view;
-  if (!fragments_.on_fragment(v, ts, w.interface)) return;
+  bool count_now = fragments_.on_fragment(v, ts, w.interface);
+  expire_by(fragments_.next_deadline());
+  if (!count_now) return;
   account_view(v, ts, w.interface);
   drain_fragments();
 }
@@ -214,7 +216,10 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
   int d = (swapped ? 1 : 0) == f.fwd_endpoint ? 0 : 1;
   DirCounters& c = f.dir[d];
   bool first_of_record = f.dir[0].packets == 0 && f.dir[1].packets == 0;
-  if (first_of_record && !f.closing) table_.age_push_back(AgeList::kActive, id, ts);
+  if (first_of_record && !f.closing) {
+    table_.age_push_back(AgeList::kActive, id, ts);
+    if (opt_.active_timeout_ns > 0) expire_by(ts + opt_.active_timeout_ns);
+  }
 
   if (c.packets == 0) {
     c.first = c.last = ts;
@@ -287,6 +292,7 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
     if (end) {
       f.closing = 1;
       table_.age_push_back(AgeList::kClosing, id, ts);
+      expire_by(ts + opt_.tcp_end_timeout_ns);
     }
   }
 }
@@ -321,6 +327,13 @@ void Meter::expire(int64_t now) {
   }
   fragments_.expire(now);
   drain_fragments();
+  // What is due next: the wheel's next bucket, the heads of the age lists (each list is in
+  // deadline order), the oldest held datagram.
+  next_expire_ = std::min(table_.next_idle_check(now), fragments_.next_deadline());
+  if (uint32_t id = table_.age_head(AgeList::kActive); id != kNoFlow && opt_.active_timeout_ns > 0)
+    expire_by(table_.at(id).age_time + opt_.active_timeout_ns);
+  if (uint32_t id = table_.age_head(AgeList::kClosing); id != kNoFlow)
+    expire_by(table_.at(id).age_time + opt_.tcp_end_timeout_ns);
 }
 
 void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {

@@ -140,6 +140,9 @@ class Meter {
   void account_view(const packet::PacketView& v, int64_t ts, uint32_t interface);
   void drain_fragments();
   void expire(int64_t now);
+  void expire_by(int64_t deadline) {
+    if (deadline < next_expire_) next_expire_ = deadline;
+  }
   void export_flow(uint32_t id, EndReason reason, bool keep);
   void to_record(uint32_t id, EndReason reason, FlowRecord& r) const;
   void emit_batch();
@@ -154,6 +157,9 @@ class Meter {
   std::vector<DecodedPacket> decoded_;
   std::vector<Keyed> keyed_;
   int64_t now_ = INT64_MIN;
+  // Nothing expires before this time: packets before it need no expire() call. Lowered whenever
+  // something with an earlier deadline is added.
+  int64_t next_expire_ = INT64_MIN;
   int64_t start_ = INT64_MIN;
   std::vector<FlowRecord> batch_;
   mutable MeterStats stats_;
