@@ -3,7 +3,8 @@
 # flowRecorder), conservation against tshark on every shared capture, interop with nfcapd,
 # tshark and ipfixDump, live capture in network namespaces; then the unit and suite tests again
 # under AddressSanitizer + UndefinedBehaviorSanitizer (every shared capture metered, written and
-# exported in one process); then each libFuzzer target for a short while. Tests that need
+# exported in one process); the meter's tests under ThreadSanitizer; then each libFuzzer target
+# for a short while. Tests that need
 # ../shared skip when it is absent.
 #   FLOWKIT_FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
 set -euo pipefail
@@ -22,6 +23,12 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DFLOWKIT_SANITIZE=ON
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE release-only
+
+echo "== ThreadSanitizer: the meter's reading thread (meter/pipeline.h)"
+cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOWKIT_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
+cmake --build build-tsan -j"$jobs" --target meter_test
+TSAN_OPTIONS=halt_on_error=1 build-tsan/src/meter/meter_test --gtest_brief=1
 
 fuzz_seconds=${FLOWKIT_FUZZ_SECONDS:-20}
 if [[ $fuzz_seconds -gt 0 ]]; then
