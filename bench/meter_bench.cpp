@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "core/testing/collecting_sink.h"
 #include "export/json_writer.h"
 #include "export/text_output.h"
 #include "gen/traffic_generator.h"
@@ -96,18 +97,13 @@ BENCHMARK(BM_Meter)->Arg(0)->Arg(1)->ArgName("stats")->Unit(benchmark::kMillisec
 
 // The corpus's flows, with or without statistics.
 std::vector<FlowRecord> flows_of(const Corpus& c, bool stats) {
-  struct Keep : FlowSink {
-    void write(std::span<const FlowRecord> r) override {
-      records.insert(records.end(), r.begin(), r.end());
-    }
-    std::vector<FlowRecord> records;
-  } keep;
+  testing::CollectingSink keep;
   meter::MeterOptions mo;
   mo.stats = stats;
   meter::Meter m(mo, keep);
   m.process(c.packets);
   m.flush();
-  return std::move(keep.records);
+  return std::move(keep.flows);
 }
 
 void BM_JsonWriter(benchmark::State& state) {

@@ -46,18 +46,19 @@ cat "$pcap" >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 best() { sort -n "$1" | head -1; }
-# run NAME CMD...: appends "seconds max_rss_kb" to $tmp/NAME
+# run NAME CMD...: appends "seconds max_rss_kb cpu_seconds" to $tmp/NAME
 run() {
   local name=$1
   shift
-  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/$name.err" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/$name.err" || {
     echo "$name failed:" >&2
     cat "$tmp/$name.err" >&2
     exit 1
   }
-  cat "$tmp/time" >>"$tmp/$name"
+  awk '{print $1, $2, $3 + $4}' "$tmp/time" >>"$tmp/$name"
 }
 
+names=(cat nfpcapd flowkit_1t flowkit_nostats_1t flowkit flowkit_nostats)
 for ((r = 1; r <= rounds; ++r)); do
   run cat cat "$pcap"
   run flowkit "$fk" meter -r "$pcap" -o none
@@ -67,32 +68,37 @@ for ((r = 1; r <= rounds; ++r)); do
   rm -rf "$tmp/nf" && mkdir "$tmp/nf"
   run nfpcapd nfpcapd -r "$pcap" -w "$tmp/nf"
 done
+for n in "${names[@]}"; do echo "$n $(best "$tmp/$n")"; done >"$tmp/best"
 
-read -r t_cat _ < <(best "$tmp/cat")
-read -r t_fk m_fk < <(best "$tmp/flowkit")
-read -r t_fkn m_fkn < <(best "$tmp/flowkit_nostats")
-read -r t_fk1 m_fk1 < <(best "$tmp/flowkit_1t")
-read -r t_fkn1 m_fkn1 < <(best "$tmp/flowkit_nostats_1t")
-read -r t_nf m_nf < <(best "$tmp/nfpcapd")
-summary=$(cat "$tmp/flowkit.err")
-flows=$(grep -o '^  flows: [0-9]*' <<<"$summary" | awk '{print $2}')
+flows=$(grep -o '^  flows: [0-9]*' "$tmp/flowkit.err" | awk '{print $2}')
 per_flow=$(grep -o '[0-9]* bytes each' "$tmp/flowkit_nostats.err" | awk '{print $1}')
 per_flow_stats=$(grep -o '[0-9]* bytes each' "$tmp/flowkit.err" | awk '{print $1}')
 
-awk -v p="$packets" -v tc="$t_cat" -v tf="$t_fk" -v tfn="$t_fkn" -v tn="$t_nf" \
-  -v tf1="$t_fk1" -v tfn1="$t_fkn1" -v mf1="$m_fk1" -v mfn1="$m_fkn1" \
-  -v mf="$m_fk" -v mfn="$m_fkn" -v mn="$m_nf" -v flows="$flows" -v pf="$per_flow" \
-  -v pfs="$per_flow_stats" -v rounds="$rounds" 'BEGIN {
+awk -v p="$packets" -v flows="$flows" -v pf="$per_flow" -v pfs="$per_flow_stats" \
+  -v rounds="$rounds" '
+  { t[$1] = $2; m[$1] = $3 / 1024; c[$1] = $4 }
+  END {
+  label["cat"] = "cat FILE > /dev/null"
+  label["nfpcapd"] = "nfpcapd -r FILE -w DIR"
+  label["flowkit_1t"] = "flowkit meter -o none --threads 1"
+  label["flowkit_nostats_1t"] = "  ... --no-stats --threads 1"
+  label["flowkit"] = "flowkit meter -o none (2 threads)"
+  label["flowkit_nostats"] = "  ... --no-stats (2 threads)"
+  split("cat nfpcapd flowkit_1t flowkit_nostats_1t flowkit flowkit_nostats", order, " ")
   printf "best of %d interleaved runs, page-cached:\n", rounds
-  printf "  %-36s %7.2f s %9.2f Mpkt/s %9s\n", "cat FILE > /dev/null", tc, p / tc / 1e6, "-"
-  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "nfpcapd -r FILE -w DIR", tn, p / tn / 1e6, mn / 1024
-  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "flowkit meter -o none --threads 1", tf1, p / tf1 / 1e6, mf1 / 1024
-  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "  ... --no-stats --threads 1", tfn1, p / tfn1 / 1e6, mfn1 / 1024
-  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "flowkit meter -o none (2 threads)", tf, p / tf / 1e6, mf / 1024
-  printf "  %-36s %7.2f s %9.2f Mpkt/s %7.0f MB\n", "  ... --no-stats (2 threads)", tfn, p / tfn / 1e6, mfn / 1024
-  printf "flowkit / nfpcapd speed, one thread:  %.1fx (statistics on), %.1fx (off)\n", tn / tf1, tn / tfn1
-  printf "flowkit / nfpcapd speed, two threads: %.1fx (statistics on), %.1fx (off)\n", tn / tf, tn / tfn
-  printf "flowkit time / cat time, one thread:  %.2fx (statistics on), %.2fx (off)\n", tf1 / tc, tfn1 / tc
-  printf "flowkit time / cat time, two threads: %.2fx (statistics on), %.2fx (off)\n", tf / tc, tfn / tc
+  printf "  %-36s %8s %13s %9s %8s\n", "", "wall", "packets/s", "CPU", "max RSS"
+  for (i = 1; i <= 6; ++i) {
+    n = order[i]
+    printf "  %-36s %6.2f s %7.2f Mpkt/s %7.2f s %5.0f MB\n", label[n], t[n], p / t[n] / 1e6, c[n], m[n]
+  }
+  printf "flowkit / nfpcapd, one thread:  %.1fx (statistics on), %.1fx (off); CPU time %.1fx, %.1fx\n",
+    t["nfpcapd"] / t["flowkit_1t"], t["nfpcapd"] / t["flowkit_nostats_1t"],
+    c["nfpcapd"] / c["flowkit_1t"], c["nfpcapd"] / c["flowkit_nostats_1t"]
+  printf "flowkit / nfpcapd, two threads: %.1fx (statistics on), %.1fx (off)\n",
+    t["nfpcapd"] / t["flowkit"], t["nfpcapd"] / t["flowkit_nostats"]
+  printf "flowkit time / cat time, one thread:  %.2fx (statistics on), %.2fx (off)\n",
+    t["flowkit_1t"] / t["cat"], t["flowkit_nostats_1t"] / t["cat"]
+  printf "flowkit time / cat time, two threads: %.2fx (statistics on), %.2fx (off)\n",
+    t["flowkit"] / t["cat"], t["flowkit_nostats"] / t["cat"]
   printf "flows: %s; flow state per active flow: %s bytes without metadata, %s with statistics\n", flows, pf, pfs
-}'
+}' "$tmp/best"
