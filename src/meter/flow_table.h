@@ -110,7 +110,10 @@ class FlowTable {
   template <class Fn>
   void expire_idle(int64_t now, Fn&& expired);
   // After expire_idle(now): the earliest time at which it has buckets to visit again.
-  int64_t next_idle_check(int64_t now) const { return (tick_of(now) + 1) * tick_ns_; }
+  int64_t next_idle_check(int64_t now) const {
+    int64_t t;
+    return __builtin_mul_overflow(tick_of(now) + 1, tick_ns_, &t) ? INT64_MAX : t;
+  }
   // The least recently used flow (to bucket precision), or kNoFlow when empty.
   uint32_t eviction_victim();
 

@@ -44,7 +44,10 @@ class FragmentTracker {
   void expire(int64_t now);
   // The earliest time at which expire() has something to do (INT64_MAX: nothing held).
   int64_t next_deadline() const {
-    return by_age_.empty() ? INT64_MAX : by_age_.front().first + opt_.timeout_ns + 1;
+    int64_t t;
+    if (by_age_.empty() || __builtin_add_overflow(by_age_.front().first, opt_.timeout_ns + 1, &t))
+      return INT64_MAX;
+    return t;
   }
   // Makes every held fragment ready (end of input).
   void release_all();

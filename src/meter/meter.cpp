@@ -218,7 +218,7 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
   bool first_of_record = f.dir[0].packets == 0 && f.dir[1].packets == 0;
   if (first_of_record && !f.closing) {
     table_.age_push_back(AgeList::kActive, id, ts);
-    if (opt_.active_timeout_ns > 0) expire_by(ts + opt_.active_timeout_ns);
+    if (opt_.active_timeout_ns > 0) expire_by(ts, opt_.active_timeout_ns);
   }
 
   if (c.packets == 0) {
@@ -292,7 +292,7 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
     if (end) {
       f.closing = 1;
       table_.age_push_back(AgeList::kClosing, id, ts);
-      expire_by(ts + opt_.tcp_end_timeout_ns);
+      expire_by(ts, opt_.tcp_end_timeout_ns);
     }
   }
 }
@@ -331,9 +331,9 @@ void Meter::expire(int64_t now) {
   // deadline order), the oldest held datagram.
   next_expire_ = std::min(table_.next_idle_check(now), fragments_.next_deadline());
   if (uint32_t id = table_.age_head(AgeList::kActive); id != kNoFlow && opt_.active_timeout_ns > 0)
-    expire_by(table_.at(id).age_time + opt_.active_timeout_ns);
+    expire_by(table_.at(id).age_time, opt_.active_timeout_ns);
   if (uint32_t id = table_.age_head(AgeList::kClosing); id != kNoFlow)
-    expire_by(table_.at(id).age_time + opt_.tcp_end_timeout_ns);
+    expire_by(table_.at(id).age_time, opt_.tcp_end_timeout_ns);
 }
 
 void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {
