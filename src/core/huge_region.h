@@ -1,7 +1,9 @@
-// HugeRegion: a large, zero-filled memory region that grows in place and is backed by 2 MiB
-// pages where the kernel allows it. The meter's flow table and index are read at random over
-// hundreds of megabytes; with 4 KiB pages almost every such read also misses the TLB, which under
-// a hypervisor costs a two-dimensional page walk. Huge pages cut that to a few hundred entries.
+// HugeRegion: a large, zero-filled memory region that grows in place (so what lives in it keeps
+// its address, found by one multiplication) and is backed by 2 MiB pages where the kernel allows
+// it. The meter's flow table and index are read at random over hundreds of megabytes; with 4 KiB
+// pages almost every such read also misses the TLB. On the benchmark VM huge pages trade less
+// user time for more kernel time (compaction) and come out about even; the region itself made
+// the meter 13% faster than per-chunk mappings.
 // The first 2 MiB use small pages and are committed in 64 KiB steps, so that small tables (tests,
 // short captures) stay small.
 #pragma once
