@@ -447,8 +447,9 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                   "IPFIX observation domain / NetFlow v9 source id / v5 engine id")
       ->capture_default_str();
   cmd->add_option("--threads", args->threads,
-                  "Files: 2 reads and decodes on a second thread while this one counts (the\n"
-                  "default with two or more cores), 1 does everything on one thread")
+                  "Threads for file input: 2 reads and decodes on one thread while another\n"
+                  "counts (the default with two or more cores); 1 keeps to one core. Live\n"
+                  "capture always uses one. The flows are the same either way.")
       ->check(CLI::Range(1, 2))
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
