@@ -122,6 +122,9 @@ void print_summary(const meter::Meter& m, const capture::PacketSource& src, doub
   if (s.l4_truncated)
     out += fmt::format("  transport header cut by the snap length: {} (counted without ports)\n",
                        s.l4_truncated);
+  if (s.no_memory)
+    out += fmt::format("  NOT COUNTED, the system refused memory for a flow: {} packets\n",
+                       s.no_memory);
   if (s.fragments.fragments) {
     out += fmt::format(
         "  fragments: {} (arrived before their first: {}, never saw their first: {}, overlapping: "
@@ -403,7 +406,7 @@ void add_meter_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-flows", args->max_flows,
                   "Flow cache size; when full, the least recently used flow is ended")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(size_t(1), size_t(UINT32_MAX - 1)));
   cmd->add_option("--sample", args->sample,
                   "Count 1 packet in N (deterministic), recorded on each flow")
       ->check(CLI::PositiveNumber);

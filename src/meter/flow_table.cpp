@@ -11,14 +11,18 @@ constexpr size_t kLine = 64;
 }
 
 FlowTable::FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_bytes)
-    : max_flows_(max_flows < 1 ? 1 : max_flows),
+    : max_flows_(std::clamp<size_t>(max_flows, 1, UINT32_MAX - 1)),  // ids are 32-bit
       slot_size_((sizeof(FlowState) + extra_bytes + kLine - 1) / kLine * kLine),
       slots_(max_flows_ * slot_size_),
       idle_ns_(idle_timeout_ns > 0 ? idle_timeout_ns : 1),
       // 256 buckets per idle timeout: a flow is reported at most 1/256 of it late.
       tick_ns_(std::max<int64_t>(idle_ns_ / 256, 1'000'000)),
       wheel_(size_t(idle_ns_ / tick_ns_ + 4)) {
-  grow_index();
+  // Address space for every flow the cache may hold; where the system grants less, the cache
+  // holds what fits (see full()).
+  for (size_t n = max_flows_; !slots_.data() && n >= 1024; n /= 2)
+    slots_ = HugeRegion(n * slot_size_);
+  if (!grow_index()) std::abort();  // not even 8 KiB: nothing sensible is left to do
 }
 
 uint32_t FlowTable::allocate() {
@@ -29,16 +33,19 @@ uint32_t FlowTable::allocate() {
     std::memset(slot_ptr(id), 0, slot_size_);
     return id;
   }
-  id = next_unused_++;
-  // Fresh slots come zeroed; out of memory, nothing sensible is left to do.
-  if (!slots_.commit(size_t(id) * slot_size_)) std::abort();
-  return id;
+  // Fresh slots come zeroed.
+  size_t need = size_t(next_unused_) * slot_size_;
+  if (need > slots_.committed() && (!memory_may_grow() || !slots_.commit(need))) {
+    memory_refused();
+    return kNoFlow;
+  }
+  return next_unused_++;
 }
 
-void FlowTable::grow_index() {
+bool FlowTable::grow_index() {
   size_t size = index_size_ ? index_size_ * 2 : 1024;
   HugeRegion region(size * sizeof(Slot));
-  if (!region.commit(size * sizeof(Slot))) std::abort();
+  if (!region.commit(size * sizeof(Slot))) return false;
   HugeRegion old_region = std::move(index_region_);
   const Slot* old = index_;
   size_t old_size = index_size_;
@@ -53,6 +60,7 @@ void FlowTable::grow_index() {
     while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
     index_[i] = s;
   }
+  return true;
 }
 
 void FlowTable::prefetch_flow(uint64_t hash) const {
@@ -83,13 +91,19 @@ uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool creat
     if (s.hash32 == h && at(s.id).key == key) return s.id;
   }
   if (!create) return kNoFlow;
-  // Keep the load under 70% so probe sequences stay short.
+  // Keep the load under 70% so probe sequences stay short. Out of memory, a fuller index still
+  // works as long as one entry stays empty.
   if ((size_ + 1) * 10 > index_size_ * 7) {
-    grow_index();
-    i = h & mask_;
-    while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
+    if (memory_may_grow() && grow_index()) {
+      i = h & mask_;
+      while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
+    } else {
+      memory_refused();
+      if (size_ + 2 > index_size_) return kNoFlow;
+    }
   }
   uint32_t id = allocate();
+  if (id == kNoFlow) return kNoFlow;
   FlowState& f = at(id);
   f.key = key;
   f.hash32 = h;

@@ -87,7 +87,8 @@ class FlowTable {
   // Finds the flow with this key, or creates it when `create` (the caller ensures !full()). A
   // created flow has its key and hash set, everything else zero (extra bytes included), is filed
   // in the wheel as last used at `now`, and is in no age list. Returns kNoFlow when absent and
-  // not created.
+  // not created, which includes the system refusing memory for a new flow: the caller then
+  // ends a flow to make room, as when the cache is full.
   uint32_t find_or_insert(const FlowKey& key, uint64_t hash, bool create, int64_t now,
                           bool* inserted);
   // Removes the flow from the index and every list and frees its slot.
@@ -143,7 +144,17 @@ class FlowTable {
   };
   uint8_t* slot_ptr(uint32_t id) const { return slots_.data() + size_t(id - 1) * slot_size_; }
   uint32_t allocate();
-  void grow_index();
+  // After the system refused memory, the next 4096 attempts to grow fail at once: a failed
+  // attempt costs a mapping and page faults, too much to repeat for every new flow.
+  bool memory_may_grow() {
+    if (refusals_left_ == 0) return true;
+    --refusals_left_;
+    return false;
+  }
+  void memory_refused() {
+    if (refusals_left_ == 0) refusals_left_ = 4096;
+  }
+  bool grow_index();
   struct Bucket {
     uint32_t head = kNoFlow, tail = kNoFlow;
   };
@@ -166,6 +177,7 @@ class FlowTable {
   size_t mask_ = 0;
   HugeRegion slots_;          // slot id i at (i - 1) * slot_size_; ids are handed out in order
   uint32_t next_unused_ = 1;  // ids never handed out start here
+  uint32_t refusals_left_ = 0;
   uint32_t free_head_ = kNoFlow;
   int64_t idle_ns_;
   int64_t tick_ns_;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <new>
 
 namespace flowkit::meter {
 
@@ -183,16 +184,13 @@ void Meter::drain_fragments() {
 
 void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t hash, bool swapped,
                     int64_t ts, uint32_t interface) {
-  ++stats_.decoded;
-  stats_.ip_bytes += v.ip_bytes;
-  if (v.l4_truncated) ++stats_.l4_truncated;
-  if (v.tunnel != TunnelType::kNone) ++stats_.tunneled;
-
   bool inserted;
   uint32_t id = table_.find_or_insert(key, hash, !table_.full(), now_, &inserted);
-  if (id == kNoFlow) {  // cache full: the least recently used flow makes room
-    export_flow(table_.eviction_victim(), EndReason::kLackOfResources, false);
-    id = table_.find_or_insert(key, hash, true, now_, &inserted);
+  if (id == kNoFlow) {  // cache full (or memory refused): the least recently used flow makes room
+    if (uint32_t victim = table_.eviction_victim(); victim != kNoFlow) {
+      export_flow(victim, EndReason::kLackOfResources, false);
+      id = table_.find_or_insert(key, hash, true, now_, &inserted);
+    }
   } else if (!inserted) {
     const FlowState& f = table_.at(id);
     EndReason ended = EndReason::kUnknown;
@@ -207,6 +205,14 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
       id = table_.find_or_insert(key, hash, true, now_, &inserted);
     }
   }
+  if (id == kNoFlow) {  // the system refused memory for even one flow
+    ++stats_.no_memory;
+    return;
+  }
+  ++stats_.decoded;
+  stats_.ip_bytes += v.ip_bytes;
+  if (v.l4_truncated) ++stats_.l4_truncated;
+  if (v.tunnel != TunnelType::kNone) ++stats_.tunneled;
   FlowState& f = table_.at(id);
   if (inserted) {
     f.fwd_endpoint = swapped ? 1 : 0;
@@ -445,9 +451,18 @@ void Meter::emit_batch() {
 void Meter::flush() {
   fragments_.release_all();
   drain_fragments();
-  // Every flow still in the table, in the order it started.
+  auto reason = [this](uint32_t id) {
+    return table_.at(id).closing ? EndReason::kEndOfFlow : EndReason::kForcedEnd;
+  };
+  // Every flow still in the table, in the order it started; out of memory, in table order.
   std::vector<std::pair<int64_t, uint32_t>> order;
-  order.reserve(table_.size());
+  try {
+    order.reserve(table_.size());
+  } catch (const std::bad_alloc&) {
+    table_.for_each([&](uint32_t id) { export_flow(id, reason(id), false); });
+    emit_batch();
+    return;
+  }
   table_.for_each([&](uint32_t id) {
     const FlowState& f = table_.at(id);
     int64_t start = INT64_MAX;
@@ -459,9 +474,7 @@ void Meter::flush() {
     if (a.first != b.first) return a.first < b.first;
     return std::memcmp(&table_.at(a.second).key, &table_.at(b.second).key, sizeof(FlowKey)) < 0;
   });
-  for (const auto& [start, id] : order) {
-    export_flow(id, table_.at(id).closing ? EndReason::kEndOfFlow : EndReason::kForcedEnd, false);
-  }
+  for (const auto& [start, id] : order) export_flow(id, reason(id), false);
   emit_batch();
 }
 

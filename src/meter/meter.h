@@ -44,6 +44,7 @@ struct MeterStats {
   uint64_t decoded = 0;      // counted in a flow
   uint64_t skipped[size_t(packet::SkipReason::kCount)] = {};
   uint64_t l4_truncated = 0;  // counted without ports: transport header cut by the snap length
+  uint64_t no_memory = 0;     // not counted: the system refused memory for even one flow
   uint64_t ip_bytes = 0;      // sum of bytes over counted packets
   uint64_t flows = 0;         // records emitted
   uint64_t flows_by_reason[6] = {};

@@ -1,8 +1,11 @@
 #include "meter/meter.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <vector>
 
@@ -333,6 +336,72 @@ TEST(Meter, ManyFlowsSurviveIndexGrowthAndErasure) {
   ASSERT_EQ(sink.flows.size(), 20000u);
   for (const FlowRecord& r : sink.flows) EXPECT_EQ(r.fwd.packets, 2u);
   EXPECT_LT(m.stats().peak_flows, 1100u);
+}
+
+// Under an address-space limit the flow table reserves what the system grants and, once that is
+// full, ends the least recently used flows: every packet is still counted, nothing crashes.
+TEST(Meter, KeepsCountingWhenMemoryRunsOut) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "an address-space limit does not mix with a sanitizer's shadow memory";
+#else
+  struct CountSink : FlowSink {
+    void write(std::span<const FlowRecord> records) override {
+      for (const FlowRecord& r : records) {
+        packets += r.fwd.packets + r.rev.packets;
+        if (r.end_reason == EndReason::kLackOfResources) ++evicted;
+      }
+      flows += records.size();
+    }
+    uint64_t flows = 0, packets = 0, evicted = 0;
+  } sink;
+  std::vector<uint8_t> frame = udp("10.0.0.1", "10.0.0.2", 1, 53);
+  capture::RawPacket p;
+  p.data = frame.data();
+  p.caplen = p.wirelen = uint32_t(frame.size());
+  p.linktype = 1;
+  constexpr uint64_t kFlows = 1'500'000;
+
+  long pages = 0;
+  std::FILE* statm = std::fopen("/proc/self/statm", "r");
+  ASSERT_NE(statm, nullptr);
+  ASSERT_EQ(std::fscanf(statm, "%ld", &pages), 1);
+  std::fclose(statm);
+  struct Limit {  // restores the limit however the test ends
+    explicit Limit(rlim_t bytes) {
+      getrlimit(RLIMIT_AS, &old);
+      rlimit l = old;
+      l.rlim_cur = bytes;
+      ok = setrlimit(RLIMIT_AS, &l) == 0;
+    }
+    ~Limit() { setrlimit(RLIMIT_AS, &old); }
+    rlimit old;
+    bool ok;
+  };
+  Limit limit(rlim_t(pages) * rlim_t(sysconf(_SC_PAGESIZE)) + (rlim_t(256) << 20));
+  ASSERT_TRUE(limit.ok);
+  MeterStats stats;
+  {
+    MeterOptions o;
+    o.stats = false;
+    o.max_flows = 10'000'000;  // 1.9 GB of slots: the limit allows an eighth
+    Meter m(o, sink);
+    for (uint64_t i = 0; i < kFlows; ++i) {
+      frame[14 + 13] = uint8_t(i >> 16);  // source address 10.x.y.z
+      frame[14 + 14] = uint8_t(i >> 8);
+      frame[14 + 15] = uint8_t(i);
+      p.ts = Timestamp{int64_t(i) * 1000};
+      m.process(std::span(&p, 1));
+    }
+    m.flush();
+    stats = m.stats();
+  }
+  EXPECT_EQ(stats.no_memory, 0u);
+  EXPECT_EQ(stats.decoded, kFlows);
+  EXPECT_EQ(sink.flows, kFlows);
+  EXPECT_EQ(sink.packets, kFlows);
+  EXPECT_GT(sink.evicted, 0u);
+  EXPECT_LT(stats.peak_flows, kFlows);
+#endif
 }
 
 }  // namespace
