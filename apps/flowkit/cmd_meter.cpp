@@ -296,7 +296,7 @@ int run_meter(MeterArgs& a) {
     if (prepared) {
       const meter::PreparedSource::Batch& b = prepared->next();
       n = b.packets.size();
-      if (n) m.count(b.packets);
+      if (n) m.count(b.packets, b.keyed);
       source_stats = b.stats;
       warnings = b.warnings;
     } else {

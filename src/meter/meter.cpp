@@ -89,9 +89,10 @@ Meter::Meter(const MeterOptions& options, FlowSink& sink)
 Meter::~Meter() = default;
 
 PacketPreparer::PacketPreparer(const MeterOptions& options)
-    : decode_(options.decode), sample_(options.sample ? options.sample : 1) {}
+    : decode_(options.decode), key_(options.key), sample_(options.sample ? options.sample : 1) {}
 
-void PacketPreparer::prepare(std::span<const capture::RawPacket> in, DecodedPacket* out) {
+void PacketPreparer::prepare(std::span<const capture::RawPacket> in, DecodedPacket* out,
+                             bool with_keys) {
   for (size_t i = 0; i < in.size(); ++i) {
     const capture::RawPacket& p = in[i];
     DecodedPacket& d = out[i];
@@ -99,35 +100,32 @@ void PacketPreparer::prepare(std::span<const capture::RawPacket> in, DecodedPack
     d.interface = p.interface;
     d.sampled_out = sample_ > 1 && sample_counter_++ % sample_ != 0;
     if (!d.sampled_out) packet::decode(p.data, p.caplen, p.wirelen, p.linktype, decode_, d.view);
+    if (with_keys) make_packet_key(d, key_, d.key);
   }
 }
 
 void Meter::process(std::span<const capture::RawPacket> packets) {
   if (decoded_.size() < packets.size()) decoded_.resize(packets.size());
-  preparer_.prepare(packets, decoded_.data());
-  count(std::span(decoded_.data(), packets.size()));
+  preparer_.prepare(packets, decoded_.data(), false);
+  count(std::span(decoded_.data(), packets.size()), false);
 }
 
-void Meter::count(std::span<const DecodedPacket> packets) {
+void Meter::count(std::span<const DecodedPacket> packets, bool keyed) {
   const size_t n = packets.size();
-  if (keyed_.size() < n) keyed_.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const DecodedPacket& p = packets[i];
-    Keyed& k = keyed_[i];
-    k.keyed = !p.sampled_out && p.view.skip == packet::SkipReason::kNone && !p.view.is_fragment;
-    if (!k.keyed) continue;
-    k.swapped = make_key(p.view, opt_.key, k.key);
-    k.hash = uint32_t(hash_key(k.key));
+  if (!keyed) {
+    if (keys_.size() < n) keys_.resize(n);
+    for (size_t i = 0; i < n; ++i) make_packet_key(packets[i], opt_.key, keys_[i]);
   }
+  auto key = [&](size_t i) -> const PacketKey& { return keyed ? packets[i].key : keys_[i]; };
   // Load index slots and flow states a few packets ahead of the one counted.
   for (size_t i = 0; i < std::min(n, 2 * kPrefetchAhead); ++i)
-    if (keyed_[i].keyed) table_.prefetch_index(keyed_[i].hash);
+    if (key(i).keyed) table_.prefetch_index(key(i).hash);
   for (size_t i = 0; i < n; ++i) {
-    if (i + 2 * kPrefetchAhead < n && keyed_[i + 2 * kPrefetchAhead].keyed)
-      table_.prefetch_index(keyed_[i + 2 * kPrefetchAhead].hash);
-    if (i + kPrefetchAhead < n && keyed_[i + kPrefetchAhead].keyed)
-      table_.prefetch_flow(keyed_[i + kPrefetchAhead].hash);
-    handle(packets[i], keyed_[i]);
+    if (i + 2 * kPrefetchAhead < n && key(i + 2 * kPrefetchAhead).keyed)
+      table_.prefetch_index(key(i + 2 * kPrefetchAhead).hash);
+    if (i + kPrefetchAhead < n && key(i + kPrefetchAhead).keyed)
+      table_.prefetch_flow(key(i + kPrefetchAhead).hash);
+    handle(packets[i], key(i));
   }
   emit_batch();
   if (now_ != INT64_MIN) sink_.tick(Timestamp{now_});
@@ -142,7 +140,7 @@ void Meter::advance(Timestamp now) {
   sink_.tick(now);
 }
 
-void Meter::handle(const DecodedPacket& w, const Keyed& k) {
+void Meter::handle(const DecodedPacket& w, const PacketKey& k) {
   ++stats_.packets;
   int64_t ts = w.ts;
   if (start_ == INT64_MIN) start_ = ts;
@@ -485,7 +483,7 @@ const MeterStats& Meter::stats() const {
 
 size_t Meter::memory_bytes() const {
   return table_.memory_bytes() + ext_.capacity() * sizeof(FlowExt) +
-         decoded_.capacity() * sizeof(DecodedPacket) + keyed_.capacity() * sizeof(Keyed);
+         decoded_.capacity() * sizeof(DecodedPacket) + keys_.capacity() * sizeof(PacketKey);
 }
 
 }  // namespace flowkit::meter

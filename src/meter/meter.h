@@ -11,6 +11,7 @@
 // (meter/pipeline.h).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -60,25 +61,44 @@ struct MeterStats {
   }
 };
 
-// A packet between the two stages: sampled and decoded. Holds no pointer into the packet, so it
-// outlives the source's buffer; three cache lines, as it may cross to another core.
+// A packet's flow key, or keyed false when it has none (skipped, sampled out, a fragment).
+struct PacketKey {
+  FlowKey key;
+  uint32_t hash;
+  bool swapped;  // the packet's source is endpoint 1 of the key
+  bool keyed;
+};
+
+// A packet between the two stages: sampled and decoded, and keyed when the first stage has time
+// for it. Holds no pointer into the packet, so it outlives the source's buffer. Three cache lines
+// for the decoded packet and one for the key, as it may cross to another core.
 struct alignas(64) DecodedPacket {
   packet::PacketView view;
   int64_t ts;
   uint32_t interface;
   bool sampled_out;
+  alignas(64) PacketKey key;  // valid only where the batch says it is keyed
 };
-static_assert(sizeof(DecodedPacket) == 192);
+static_assert(offsetof(DecodedPacket, key) == 192 && sizeof(DecodedPacket) == 256);
 
-// The first stage: 1-in-N sampling and decoding.
+// Makes the key of a decoded packet.
+inline void make_packet_key(const DecodedPacket& p, const KeyOptions& o, PacketKey& k) {
+  k.keyed = !p.sampled_out && p.view.skip == packet::SkipReason::kNone && !p.view.is_fragment;
+  if (!k.keyed) return;
+  k.swapped = make_key(p.view, o, k.key);
+  k.hash = uint32_t(hash_key(k.key));
+}
+
+// The first stage: 1-in-N sampling, decoding and, when asked, keying.
 class PacketPreparer {
  public:
   explicit PacketPreparer(const MeterOptions& options);
   // Decodes in[i] into out[i]; `out` holds at least in.size() packets.
-  void prepare(std::span<const capture::RawPacket> in, DecodedPacket* out);
+  void prepare(std::span<const capture::RawPacket> in, DecodedPacket* out, bool with_keys);
 
  private:
   packet::DecodeOptions decode_;
+  KeyOptions key_;
   uint32_t sample_;
   uint64_t sample_counter_ = 0;
 };
@@ -93,8 +113,9 @@ class Meter {
 
   // Counts a batch of packets; then hands finished flows to the sink.
   void process(std::span<const capture::RawPacket> packets);
-  // The same for packets decoded by a PacketPreparer with this meter's options.
-  void count(std::span<const DecodedPacket> packets);
+  // The same for packets decoded by a PacketPreparer with this meter's options (and keyed by
+  // it when `keyed`).
+  void count(std::span<const DecodedPacket> packets, bool keyed);
   // Moves the clock forward (live capture between packets) and expires what is due.
   void advance(Timestamp now);
   // Ends every flow in flight (end of input, Ctrl-C): held fragments are counted first, then
@@ -126,15 +147,7 @@ class Meter {
     uint8_t outer_dst[16];
     DirExt dir[2];
   };
-  // A packet's flow key, made by count() on its own thread.
-  struct Keyed {
-    FlowKey key;
-    uint32_t hash;
-    bool swapped;
-    bool keyed;  // key and hash are valid (a decoded packet that is not a fragment)
-  };
-
-  void handle(const DecodedPacket& p, const Keyed& k);
+  void handle(const DecodedPacket& p, const PacketKey& k);
   void account(const packet::PacketView& v, const FlowKey& key, uint64_t hash, bool swapped,
                int64_t ts, uint32_t interface);
   FlowExt& ext_of(FlowState& f);
@@ -160,7 +173,7 @@ class Meter {
   std::vector<uint32_t> ext_free_;
   PacketPreparer preparer_;
   std::vector<DecodedPacket> decoded_;
-  std::vector<Keyed> keyed_;
+  std::vector<PacketKey> keys_;  // for batches that come without keys
   int64_t now_ = INT64_MIN;
   // Nothing expires before this time: packets before it need no expire() call. Lowered whenever
   // something with an earlier deadline is added.

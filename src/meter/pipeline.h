@@ -21,6 +21,7 @@ class PreparedSource {
  public:
   struct Batch {
     std::span<const DecodedPacket> packets;  // empty: the source is exhausted
+    bool keyed = false;                      // the packets carry their keys
     capture::SourceStats stats;              // the source's statistics after this batch
     std::vector<std::string> warnings;       // the source's warnings that came with it
   };

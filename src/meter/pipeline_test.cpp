@@ -2,8 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/testing/collecting_sink.h"
@@ -109,21 +111,26 @@ std::vector<FlowRecord> one_thread(const std::vector<Packet>& packets, const Met
   return sink.flows;
 }
 
+// `keyed_batches`, when given, counts the batches that came keyed; with `slow`, the counting
+// thread falls behind at the start, so that the reader thread keys batches.
 std::vector<FlowRecord> two_threads(const std::vector<Packet>& packets, const MeterOptions& o,
-                                    std::vector<std::string>* warnings = nullptr) {
+                                    std::vector<std::string>* warnings = nullptr,
+                                    size_t* keyed_batches = nullptr, bool slow = false) {
   Collect sink;
   Meter m(o, sink);
   ScribblingSource src(packets, 100);
   {
     PreparedSource prepared(src, o);
+    if (slow) std::this_thread::sleep_for(std::chrono::milliseconds(200));
     for (;;) {
       const PreparedSource::Batch& b = prepared.next();
+      if (keyed_batches && b.keyed) ++*keyed_batches;
       if (warnings) warnings->insert(warnings->end(), b.warnings.begin(), b.warnings.end());
       if (b.packets.empty()) {
         EXPECT_EQ(b.stats.packets, packets.size());
         break;
       }
-      m.count(b.packets);
+      m.count(b.packets, b.keyed);
     }
   }
   m.flush();
@@ -141,6 +148,17 @@ TEST(PreparedSource, GivesTheSameFlowsAsOneThread) {
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(a[i] == b[i]) << "record " << i;
   EXPECT_EQ(warnings, std::vector<std::string>{"halfway"});
+}
+
+TEST(PreparedSource, KeysMadeByEitherThreadGiveTheSameFlows) {
+  std::vector<Packet> packets = traffic(20000);
+  MeterOptions o;
+  size_t keyed = 0;
+  std::vector<FlowRecord> a = one_thread(packets, o);
+  std::vector<FlowRecord> b = two_threads(packets, o, nullptr, &keyed, true);
+  EXPECT_GT(keyed, 0u);  // the reader thread keyed some batches while this one slept
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(a[i] == b[i]) << "record " << i;
 }
 
 TEST(PreparedSource, SamplesLikeOneThread) {
