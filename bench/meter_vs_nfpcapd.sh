@@ -59,14 +59,20 @@ run() {
 }
 
 names=(cat nfpcapd flowkit_1t flowkit_nostats_1t flowkit flowkit_nostats)
-for ((r = 1; r <= rounds; ++r)); do
-  run cat cat "$pcap"
-  run flowkit "$fk" meter -r "$pcap" -o none
-  run flowkit_nostats "$fk" meter -r "$pcap" -o none --no-stats
-  run flowkit_1t "$fk" meter -r "$pcap" -o none --threads 1
-  run flowkit_nostats_1t "$fk" meter -r "$pcap" -o none --no-stats --threads 1
-  rm -rf "$tmp/nf" && mkdir "$tmp/nf"
-  run nfpcapd nfpcapd -r "$pcap" -w "$tmp/nf"
+run_one() {
+  case $1 in
+    cat) run cat cat "$pcap" ;;
+    nfpcapd) rm -rf "$tmp/nf" && mkdir "$tmp/nf" && run nfpcapd nfpcapd -r "$pcap" -w "$tmp/nf" ;;
+    flowkit) run flowkit "$fk" meter -r "$pcap" -o none ;;
+    flowkit_nostats) run flowkit_nostats "$fk" meter -r "$pcap" -o none --no-stats ;;
+    flowkit_1t) run flowkit_1t "$fk" meter -r "$pcap" -o none --threads 1 ;;
+    flowkit_nostats_1t) run flowkit_nostats_1t "$fk" meter -r "$pcap" -o none --no-stats --threads 1 ;;
+  esac
+}
+# Each round starts one run later, so that no run always follows the same one (a run after
+# nfpcapd, say, finds memory more fragmented).
+for ((r = 0; r < rounds; ++r)); do
+  for ((i = 0; i < ${#names[@]}; ++i)); do run_one "${names[(r + i) % ${#names[@]}]}"; done
 done
 for n in "${names[@]}"; do echo "$n $(best "$tmp/$n")"; done >"$tmp/best"
 
