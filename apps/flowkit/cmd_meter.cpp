@@ -288,7 +288,7 @@ int run_meter(MeterArgs& a) {
   std::optional<meter::PreparedSource> prepared;
   if (!live && a.threads > 1) prepared.emplace(*source, mo);
   std::vector<capture::RawPacket> batch(256);
-  capture::SourceStats source_stats;
+  capture::SourceStats prepared_stats;  // the reader thread's last word on the source
   std::vector<std::string> warnings;
   // Stops early when the reader of our output has gone (`flowkit meter -r x | head`).
   while ((!g_stop_signal.load() || live) && !(*out)->reader_gone()) {
@@ -297,12 +297,11 @@ int run_meter(MeterArgs& a) {
       const meter::PreparedSource::Batch& b = prepared->next();
       n = b.packets.size();
       if (n) m.count(b.packets, b.keyed);
-      source_stats = b.stats;
+      prepared_stats = b.stats;
       warnings = b.warnings;
     } else {
       n = source->read_batch(batch);
       if (n) m.process(std::span(batch.data(), n));
-      source_stats = source->stats();
       warnings = source->take_warnings();
     }
     counters.ignored_packets = m.stats().skipped_total();
@@ -321,10 +320,10 @@ int run_meter(MeterArgs& a) {
     if (show_progress && std::chrono::steady_clock::now() >= next_progress) {
       next_progress += std::chrono::milliseconds(500);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      // Only when due: a live source asks the kernel for its drop counts.
+      const capture::SourceStats cs = prepared ? prepared_stats : source->stats();
       std::string pct =
-          source_stats.bytes_total
-              ? fmt::format("{:5.1f}% ", 100.0 * source_stats.bytes_read / source_stats.bytes_total)
-              : "";
+          cs.bytes_total ? fmt::format("{:5.1f}% ", 100.0 * cs.bytes_read / cs.bytes_total) : "";
       std::fprintf(stderr, "\r%s%s packets, %s flows active, %s packets/s   ", pct.c_str(),
                    human(double(m.stats().packets)).c_str(),
                    human(double(m.active_flows())).c_str(),
