@@ -45,14 +45,7 @@ ExporterSink::ExporterSink(ExportTarget target, ExporterSettings settings, Clock
       counters_(counters) {}
 
 void ExporterSink::start_session() {
-  if (encoder_) {
-    const ipfix::EncoderStats& s = encoder_->stats();
-    done_.messages += s.messages;
-    done_.data_records += s.data_records;
-    done_.octets += s.octets;
-    done_.not_exportable += s.not_exportable;
-    done_.template_sends += s.template_sends;
-  }
+  if (encoder_) done_ += encoder_->stats();
   Transport* t = transport_.get();
   // The exporter "booted" a second before the first packet: no flow time is then at uptime 0,
   // which some collectors (nfcapd) read as "no time".
@@ -88,13 +81,7 @@ Status ExporterSink::flush() {
 
 std::string ExporterSink::summary() const {
   ipfix::EncoderStats s = done_;
-  if (encoder_) {
-    const ipfix::EncoderStats& e = encoder_->stats();
-    s.messages += e.messages;
-    s.data_records += e.data_records;
-    s.octets += e.octets;
-    s.not_exportable += e.not_exportable;
-  }
+  if (encoder_) s += encoder_->stats();
   const TransportStats& t = transport_->stats();
   std::string out = fmt::format("  export {}: {} flows in, {} messages ({} bytes) with {} records",
                                 target_.url, records_in_, s.messages, s.octets, s.data_records);

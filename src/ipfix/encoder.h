@@ -49,6 +49,15 @@ struct EncoderStats {
   uint64_t octets = 0;          // message bytes
   uint64_t not_exportable = 0;  // v5: IPv6 flows, which v5 cannot carry
   uint64_t template_sends = 0;
+
+  EncoderStats& operator+=(const EncoderStats& o) {
+    messages += o.messages;
+    data_records += o.data_records;
+    octets += o.octets;
+    not_exportable += o.not_exportable;
+    template_sends += o.template_sends;
+    return *this;
+  }
 };
 
 // Receives each finished message.
