@@ -5,6 +5,7 @@
 #include "core/byte_io.h"
 #include "core/field_registry.h"
 #include "ipfix/field_codec.h"
+#include "ipfix/wire_format.h"
 
 namespace flowkit::ipfix {
 
@@ -33,23 +34,23 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out)
     return Status::error(fmt::format("{} bytes is too short for a flow export header", m.size()));
   }
   uint16_t version = load_be16(m.data());
-  if (version == 5) return decode_v5(m, out);
+  if (version == kV5Version) return decode_v5(m, out);
   Header h{};
   h.version = version;
-  if (version == 10) {
-    if (m.size() < 16) {
+  if (version == kIpfixVersion) {
+    if (m.size() < kIpfixHeader) {
       ++stats_.malformed;
       return Status::error("truncated IPFIX header");
     }
     uint16_t len = load_be16(m.data() + 2);
-    if (len < 16 || len > m.size()) {
+    if (len < kIpfixHeader || len > m.size()) {
       ++stats_.malformed;
       return Status::error(fmt::format("IPFIX length {} but {} bytes received", len, m.size()));
     }
     m = m.first(len);
     h.export_secs = load_be32(m.data() + 4);
     h.domain = load_be32(m.data() + 12);
-    Domain& d = domains_[{10, h.domain}];
+    Domain& d = domains_[{kIpfixVersion, h.domain}];
     uint32_t seq = load_be32(m.data() + 8);
     if (d.seen && seq != uint32_t(d.next_sequence)) {
       stats_.lost_records += uint32_t(seq - uint32_t(d.next_sequence));
@@ -58,33 +59,33 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out)
     d.next_sequence = seq;
     size_t before = out.size();
     uint64_t options_before = stats_.options_records;
-    Status st = decode_sets(m.subspan(16), h, out);
+    Status st = decode_sets(m.subspan(kIpfixHeader), h, out);
     d.next_sequence += (out.size() - before) + (stats_.options_records - options_before);
     return st;
   }
-  if (version == 9) {
-    if (m.size() < 20) {
+  if (version == kV9Version) {
+    if (m.size() < kV9Header) {
       ++stats_.malformed;
       return Status::error("truncated NetFlow v9 header");
     }
     h.uptime_ms = load_be32(m.data() + 4);
     h.export_secs = load_be32(m.data() + 8);
     h.domain = load_be32(m.data() + 16);
-    Domain& d = domains_[{9, h.domain}];
+    Domain& d = domains_[{kV9Version, h.domain}];
     uint32_t seq = load_be32(m.data() + 12);
     if (d.seen && seq != uint32_t(d.next_sequence)) {
       stats_.lost_messages += uint32_t(seq - uint32_t(d.next_sequence));
     }
     d.seen = true;
     d.next_sequence = uint64_t(seq) + 1;
-    return decode_sets(m.subspan(20), h, out);
+    return decode_sets(m.subspan(kV9Header), h, out);
   }
   ++stats_.malformed;
   return Status::error(fmt::format("version {} is not NetFlow v5, v9 or IPFIX", version));
 }
 
 Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& out) {
-  if (m.size() < 24) {
+  if (m.size() < kV5Header) {
     ++stats_.malformed;
     return Status::error("truncated NetFlow v5 header");
   }
@@ -95,11 +96,11 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
   uint16_t sampling = load_be16(m.data() + 22) & 0x3fff;
   if (v5_seen_ && seq != uint32_t(v5_next_sequence_))
     stats_.lost_records += uint32_t(seq - uint32_t(v5_next_sequence_));
-  size_t n = std::min<size_t>(count, (m.size() - 24) / 48);
+  size_t n = std::min<size_t>(count, (m.size() - kV5Header) / kV5Record);
   v5_seen_ = true;
   v5_next_sequence_ = uint64_t(seq) + n;
   for (size_t i = 0; i < n; ++i) {
-    const uint8_t* p = m.data() + 24 + 48 * i;
+    const uint8_t* p = m.data() + kV5Header + kV5Record * i;
     FlowRecord r;
     r.ip_version = 4;
     r.src_ip = IpAddress::v4(p);
@@ -133,24 +134,24 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
 
 Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h,
                             std::vector<FlowRecord>& out) {
-  bool ipfix = h.version == 10;
+  bool ipfix = h.version == kIpfixVersion;
   Domain& d = domains_[{h.version, h.domain}];
   size_t off = 0;
-  while (off + 4 <= m.size()) {
+  while (off + kSetHeader <= m.size()) {
     uint16_t set_id = load_be16(m.data() + off);
     uint16_t set_len = load_be16(m.data() + off + 2);
-    if (set_len < 4 || set_len > m.size() - off) {
+    if (set_len < kSetHeader || set_len > m.size() - off) {
       ++stats_.malformed;
       return Status::error(
           fmt::format("set {} claims {} bytes, {} are left", set_id, set_len, m.size() - off));
     }
-    const uint8_t* body = m.data() + off + 4;
-    size_t body_len = set_len - 4u;
-    bool is_template = ipfix ? set_id == 2 : set_id == 0;
-    bool is_options = ipfix ? set_id == 3 : set_id == 1;
+    const uint8_t* body = m.data() + off + kSetHeader;
+    size_t body_len = set_len - size_t(kSetHeader);
+    bool is_template = set_id == (ipfix ? kTemplateSet : kV9TemplateSet);
+    bool is_options = set_id == (ipfix ? kOptionsTemplateSet : kV9OptionsTemplateSet);
     if (is_template || is_options) {
       if (!read_templates(body, body_len, is_options, ipfix, d)) ++stats_.malformed;
-    } else if (set_id >= 256) {
+    } else if (set_id >= kFirstTemplateId) {
       auto it = d.templates.find(set_id);
       if (it == d.templates.end()) {
         ++stats_.missing_template;
@@ -183,7 +184,7 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
         count = uint16_t((scope_bytes + option_bytes) / 4);
       }
     }
-    if (id < 256) {
+    if (id < kFirstTemplateId) {
       // IPFIX template withdrawal of all templates uses id 2/3 with count 0; anything else
       // below 256 is not a template id.
       if (count == 0) continue;
@@ -225,7 +226,7 @@ size_t Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Hea
   // Padding at the end of a set is shorter than any record.
   while (len - off >= t.min_length) {
     FlowRecord r;
-    bool v9 = h.version == 9;
+    bool v9 = h.version == kV9Version;
     bool ok = true;
     for (const Field& f : t.fields) {
       size_t flen = f.length;

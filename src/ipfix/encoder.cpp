@@ -7,25 +7,15 @@
 #include "core/byte_io.h"
 #include "core/field_registry.h"
 #include "ipfix/field_codec.h"
+#include "ipfix/wire_format.h"
 
 namespace flowkit::ipfix {
 
 namespace {
 
-constexpr uint16_t kIpfixVersion = 10;
-constexpr uint16_t kIpfixHeader = 16;
-constexpr uint16_t kSetHeader = 4;
-constexpr uint16_t kTemplateSet = 2;
-constexpr uint16_t kOptionsTemplateSet = 3;
-constexpr uint16_t kStatsTemplate = 256;     // options: exporter statistics
-constexpr uint16_t kTypeInfoTemplate = 257;  // options: RFC 5610 type information
-constexpr uint16_t kFirstDataTemplate = 258;
-
-constexpr uint16_t kV9Header = 20;
-constexpr uint16_t kV9TemplateSet = 0;
-constexpr uint16_t kV9OptionsTemplateSet = 1;
-constexpr uint16_t kV5Header = 24;
-constexpr uint16_t kV5Record = 48;
+constexpr uint16_t kStatsTemplate = kFirstTemplateId;         // options: exporter statistics
+constexpr uint16_t kTypeInfoTemplate = kFirstTemplateId + 1;  // options: RFC 5610 type info
+constexpr uint16_t kFirstDataTemplate = kFirstTemplateId + 2;
 constexpr size_t kV5MaxRecords = 30;
 
 // A message under construction: a header, then sets, each with a 4-byte header. The buffer
@@ -417,7 +407,7 @@ class Netflow9Encoder final : public EncoderBase {
     msg_.close_set(true);
     uint8_t* h = msg_.data();
     Timestamp at = header_instant(now);
-    store_be16(h, 9);
+    store_be16(h, kV9Version);
     store_be16(h + 2, uint16_t(msg_.records()));
     store_be32(h + 4, uptime_ms(at));
     store_be32(h + 8, uint32_t(at.seconds()));
@@ -472,7 +462,7 @@ class Netflow5Encoder final : public EncoderBase {
   void finish_header(Timestamp now) override {
     uint8_t* h = msg_.data();
     Timestamp at = header_instant(now);
-    store_be16(h, 5);
+    store_be16(h, kV5Version);
     store_be16(h + 2, uint16_t(msg_.records()));
     store_be32(h + 4, uptime_ms(at));
     store_be32(h + 8, uint32_t(at.seconds()));
