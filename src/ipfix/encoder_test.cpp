@@ -75,6 +75,12 @@ struct Encoded {
   EncoderStats sent;
 };
 
+// The uniflow records an encoder that splits biflows sends for `r`.
+void append_uniflows(const FlowRecord& r, std::vector<FlowRecord>& out) {
+  out.push_back(forward_half(r));
+  if (r.rev.packets) out.push_back(reverse_half(r));
+}
+
 Encoded round_trip(const std::vector<FlowRecord>& flows, EncoderOptions o) {
   Encoded e;
   Timestamp init = flows.front().first();
@@ -160,10 +166,7 @@ TEST(IpfixRoundTrip, SplitBiflowsForCollectorsWithoutRfc5103) {
   o.elements.time = TimePrecision::kNanoseconds;
   Encoded e = round_trip(flows, o);
   std::vector<FlowRecord> want;
-  for (const FlowRecord& r : flows) {
-    want.push_back(forward_half(r));
-    if (r.rev.packets) want.push_back(reverse_half(r));
-  }
+  for (const FlowRecord& r : flows) append_uniflows(r, want);
   ASSERT_EQ(e.decoded.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) expect_same(want[i], e.decoded[i], ipfix_carries, 1, i);
 }
@@ -174,10 +177,7 @@ TEST(Netflow9RoundTrip, FieldsV9HasSplitIntoUniflows) {
   o.format = Format::kNetflow9;
   Encoded e = round_trip(flows, o);
   std::vector<FlowRecord> want;
-  for (const FlowRecord& r : flows) {
-    want.push_back(forward_half(r));
-    if (r.rev.packets) want.push_back(reverse_half(r));
-  }
+  for (const FlowRecord& r : flows) append_uniflows(r, want);
   ASSERT_EQ(e.decoded.size(), want.size());
   EXPECT_EQ(e.stats.lost_messages, 0u);
   for (size_t i = 0; i < want.size(); ++i) {
@@ -210,8 +210,7 @@ TEST(Netflow5RoundTrip, Ipv4FieldsAndCountedIpv6) {
       ++v6;
       continue;
     }
-    want.push_back(forward_half(r));
-    if (r.rev.packets) want.push_back(reverse_half(r));
+    append_uniflows(r, want);
   }
   Encoded e = round_trip(flows, o);
   EXPECT_EQ(e.sent.not_exportable, v6);
