@@ -35,6 +35,12 @@ using Duration = int64_t;
 constexpr Duration seconds_to_ns(double s) {
   return Duration(s * 1e9);
 }
+// t + d in nanoseconds, held at the ends of the range: times come from files and can be anything.
+constexpr int64_t saturating_add(int64_t t, Duration d) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(t, d, &r)) return d > 0 ? INT64_MAX : INT64_MIN;
+  return r;
+}
 
 // "2016-03-24T01:27:27.829442Z"; microseconds, or nanoseconds when the value has them.
 std::string format_iso8601(Timestamp t);

@@ -10,6 +10,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "core/timestamp.h"
 #include "packet/packet_view.h"
 
 namespace flowkit::meter {
@@ -44,10 +45,7 @@ class FragmentTracker {
   void expire(int64_t now);
   // The earliest time at which expire() has something to do (INT64_MAX: nothing held).
   int64_t next_deadline() const {
-    int64_t t;
-    if (by_age_.empty() || __builtin_add_overflow(by_age_.front().first, opt_.timeout_ns + 1, &t))
-      return INT64_MAX;
-    return t;
+    return by_age_.empty() ? INT64_MAX : saturating_add(by_age_.front().first, opt_.timeout_ns + 1);
   }
   // Makes every held fragment ready (end of input).
   void release_all();

@@ -11,6 +11,7 @@
 // (meter/pipeline.h).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -154,12 +155,9 @@ class Meter {
   void account_view(const packet::PacketView& v, int64_t ts, uint32_t interface);
   void drain_fragments();
   void expire(int64_t now);
-  // Something falls due `delay` after `time` (saturating: timestamps come from files).
+  // Something falls due `delay` after `time`.
   void expire_by(int64_t time, int64_t delay = 0) {
-    int64_t deadline;
-    if (__builtin_add_overflow(time, delay, &deadline))
-      deadline = delay > 0 ? INT64_MAX : INT64_MIN;
-    if (deadline < next_expire_) next_expire_ = deadline;
+    next_expire_ = std::min(next_expire_, saturating_add(time, delay));
   }
   void export_flow(uint32_t id, EndReason reason, bool keep);
   void to_record(uint32_t id, EndReason reason, FlowRecord& r) const;
