@@ -19,8 +19,8 @@ FlowTable::FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_byt
       tick_ns_(std::max<int64_t>(idle_ns_ / 256, 1'000'000)),
       wheel_(size_t(idle_ns_ / tick_ns_ + 4)) {
   // Address space for every flow the cache may hold; where the system grants less, the cache
-  // holds what fits (see full()).
-  for (size_t n = max_flows_; !slots_.data() && n >= 1024; n /= 2)
+  // holds what fits, and then makes room as when it is full (see find_or_insert()).
+  for (size_t n = max_flows_ / 2; !slots_.data() && n >= 1024; n /= 2)
     slots_ = HugeRegion(n * slot_size_);
   if (!grow_index()) std::abort();  // not even 8 KiB: nothing sensible is left to do
 }
