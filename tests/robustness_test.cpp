@@ -5,6 +5,7 @@
 // does the same through the flowkit binary, one process per file.)
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "ipfix/decoder.h"
 #include "ipfix/encoder.h"
 #include "meter/meter.h"
+#include "packet/decoder.h"
 
 namespace flowkit {
 namespace {
@@ -97,6 +99,44 @@ TEST(Robustness, EverySharedCapture) {
     }
   }
   EXPECT_GT(opened, 1000u);
+}
+
+// decode()'s shortcut for plain Ethernet/IPv4/TCP-UDP frames against the general decoder, on
+// every packet of every shared capture, with and without decapsulation: the views must be
+// byte-identical (both start from the same fill, so a field one of them leaves out shows too).
+TEST(Robustness, DecoderShortcutAgreesWithGeneralDecoder) {
+  std::string root = std::string(FLOWKIT_SHARED_DIR) + "/pcaps";
+  if (!std::filesystem::is_directory(root)) GTEST_SKIP() << root << " not found";
+  uint64_t packets = 0, plain = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file()) continue;
+    auto src = capture::open_capture_files({e.path().string()});
+    if (!src.ok()) continue;
+    std::vector<capture::RawPacket> batch(256);
+    while (size_t n = (*src)->read_batch(batch)) {
+      for (const capture::RawPacket& p : std::span(batch.data(), n)) {
+        for (bool decap : {true, false}) {
+          packet::DecodeOptions o;
+          o.decapsulate = decap;
+          packet::PacketView fast, general;
+          std::memset(&fast, 0xa5, sizeof fast);
+          std::memset(&general, 0xa5, sizeof general);
+          packet::decode(p.data, p.caplen, p.wirelen, p.linktype, o, fast);
+          packet::decode_general(p.data, p.caplen, p.wirelen, p.linktype, o, general);
+          ASSERT_EQ(std::memcmp(&fast, &general, sizeof fast), 0)
+              << e.path() << " packet " << packets << (decap ? "" : " (no decapsulation)");
+        }
+        ++packets;
+        packet::PacketView v;
+        packet::decode_general(p.data, p.caplen, p.wirelen, p.linktype, {}, v);
+        plain += p.linktype == 1 && v.ip_version == 4 && v.vlan_depth == 0 && v.mpls_depth == 0 &&
+                 v.tunnel == TunnelType::kNone && !v.is_fragment &&
+                 (v.protocol == 6 || v.protocol == 17);
+      }
+    }
+  }
+  // The shortcut's kind of frame is most of the real traffic there.
+  EXPECT_GT(plain, packets / 4) << plain << " of " << packets << " packets plain";
 }
 
 }  // namespace

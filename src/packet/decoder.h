@@ -20,4 +20,9 @@ struct DecodeOptions {
 void decode(const uint8_t* data, uint32_t caplen, uint32_t wirelen, uint32_t linktype,
             const DecodeOptions& options, PacketView& out);
 
+// decode() without its shortcut for plain Ethernet/IPv4/TCP-UDP frames: every frame takes the
+// general layer-by-layer walk. The two must agree on every frame; tests compare them.
+void decode_general(const uint8_t* data, uint32_t caplen, uint32_t wirelen, uint32_t linktype,
+                    const DecodeOptions& options, PacketView& out);
+
 }  // namespace flowkit::packet

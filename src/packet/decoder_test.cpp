@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -470,6 +471,62 @@ TEST(Decoder, EveryTruncationIsSafe) {
       }
     }
   }
+}
+
+}  // namespace
+}  // namespace flowkit::packet
+
+namespace flowkit::packet {
+namespace {
+
+// decode() takes a shortcut for plain Ethernet/IPv4/TCP-UDP frames. On frames at and just past
+// the edges of what it takes, it must agree byte for byte with the general decoder.
+TEST(Decoder, ShortcutAgreesWithGeneralDecoderAtItsEdges) {
+  auto with = [](std::vector<uint8_t> f, size_t off, std::initializer_list<uint8_t> b) {
+    for (uint8_t x : b) f.at(off++) = x;
+    return f;
+  };
+  auto tcp = Frame().eth(0x0800).ipv4(6).tcp(1234, 80, 0x18).payload(30).done();
+  auto udp = Frame().eth(0x0800).ipv4(17).udp(5353, 53).payload(12).done();
+  std::vector<std::vector<uint8_t>> frames = {
+      tcp,
+      udp,
+      Frame().eth(0x0800).ipv4(1).bytes({8, 0, 0, 0, 0, 1, 0, 1}).done(),  // ICMP: general
+      Frame().eth(0x0800).ipv4(17).udp(40000, 4789).payload(16).done(),    // VXLAN port
+      Frame().eth(0x0800).ipv4(17).udp(3544, 40000).payload(48).done(),    // Teredo port
+      Frame().eth(0x0800).ipv4(6, "10.0.0.1", "10.0.0.2", 0x2000).tcp(1, 2, 2).done(),  // MF
+      Frame().eth(0x0800).ipv4(6, "10.0.0.1", "10.0.0.2", 0x4000).tcp(1, 2, 2).done(),  // DF
+      Frame().eth(0x8100).vlan(7, 0x0800).ipv4(6).tcp(1, 2, 2).done(),
+      with(tcp, 14, {0x46}),         // options
+      with(tcp, 14 + 2, {0, 19}),    // total length below the header
+      with(tcp, 14 + 2, {0, 0}),     // total length 0 (segmentation offload)
+      with(tcp, 14 + 2, {0, 40}),    // Ethernet padding after the datagram
+      with(tcp, 14 + 2, {0xff, 0}),  // longer than captured
+      with(tcp, 34 + 12, {0x40}),    // TCP data offset 16
+      with(tcp, 34 + 12, {0xf0}),    // TCP data offset past the segment
+      with(udp, 14 + 2, {0, 27}),    // UDP header cut by the total length
+  };
+  for (size_t cut : {13, 14, 33, 34, 37, 41, 47, 53}) {
+    frames.push_back(std::vector<uint8_t>(tcp.begin(), tcp.begin() + cut));
+    frames.push_back(std::vector<uint8_t>(udp.begin(), udp.begin() + std::min(cut, udp.size())));
+  }
+  for (size_t i = 0; i < frames.size(); ++i) {
+    for (bool decap : {true, false}) {
+      DecodeOptions o;
+      o.decapsulate = decap;
+      PacketView fast, general;
+      std::memset(&fast, 0xa5, sizeof fast);
+      std::memset(&general, 0xa5, sizeof general);
+      const std::vector<uint8_t>& f = frames[i];
+      decode(f.data(), uint32_t(f.size()), uint32_t(f.size()), 1, o, fast);
+      decode_general(f.data(), uint32_t(f.size()), uint32_t(f.size()), 1, o, general);
+      EXPECT_EQ(std::memcmp(&fast, &general, sizeof fast), 0)
+          << "frame " << i << " decap " << decap;
+    }
+  }
+  PacketView v = run(tcp);
+  EXPECT_EQ(v.payload_len, 30u);
+  EXPECT_EQ(v.tcp_flags, 0x18);
 }
 
 }  // namespace
