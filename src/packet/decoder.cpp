@@ -92,18 +92,8 @@ class Decoder {
       return false;
     }
     reset();
-    v_.has_mac = true;
-    std::memcpy(v_.dst_mac, p_, 6);
-    std::memcpy(v_.src_mac, p_ + 6, 6);
-    v_.ip_version = 4;
-    std::memcpy(v_.src, kV4MappedPrefix, 12);
-    std::memcpy(v_.src + 12, h + 12, 4);
-    std::memcpy(v_.dst, kV4MappedPrefix, 12);
-    std::memcpy(v_.dst + 12, h + 16, 4);
-    v_.tos = h[1];
-    v_.ttl = h[8];
-    v_.ip_bytes = total;
-    v_.protocol = proto;
+    mac_at(6, 0);
+    ipv4_fields(h, total);
     ports(kL4);
     if (proto == kProtoTcp) v_.tcp_flags = t[13];
     payload(kL4 + l4_header, end);
@@ -480,16 +470,7 @@ class Decoder {
     uint32_t total = load_be16(h + 2);
     if (total == 0) total = wire_rest(off);  // segmentation offload: length left to the NIC
     if (ihl < 20 || total < ihl) return bad_ip();
-    v_.ip_version = 4;
-    std::memcpy(v_.src, kV4MappedPrefix, 12);
-    std::memcpy(v_.src + 12, h + 12, 4);
-    std::memcpy(v_.dst, kV4MappedPrefix, 12);
-    std::memcpy(v_.dst + 12, h + 16, 4);
-    v_.tos = h[1];
-    v_.ttl = h[8];
-    v_.flow_label = 0;
-    v_.ip_bytes = total;
-    v_.protocol = h[9];
+    ipv4_fields(h, total);
     uint16_t frag = load_be16(h + 6);
     uint32_t frag_offset = (frag & 0x1fffu) * 8;
     bool mf = frag & 0x2000;
@@ -505,6 +486,20 @@ class Decoder {
     }
     if (!have(off, ihl)) return l4_cut();  // options cut by the snap length
     return transport(v_.protocol, off + ihl, end);
+  }
+
+  // What an IPv4 header `h` with total length `total` tells about the flow's packet.
+  void ipv4_fields(const uint8_t* h, uint32_t total) {
+    v_.ip_version = 4;
+    std::memcpy(v_.src, kV4MappedPrefix, 12);
+    std::memcpy(v_.src + 12, h + 12, 4);
+    std::memcpy(v_.dst, kV4MappedPrefix, 12);
+    std::memcpy(v_.dst + 12, h + 16, 4);
+    v_.tos = h[1];
+    v_.ttl = h[8];
+    v_.flow_label = 0;
+    v_.ip_bytes = total;
+    v_.protocol = h[9];
   }
 
   bool ipv6(uint32_t off) {
