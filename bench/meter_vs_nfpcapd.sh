@@ -8,7 +8,7 @@
 #
 # Prints, per tool, the best of ROUNDS runs (runs interleaved, so that a noisy neighbour hurts
 # both): seconds, packets/s, peak memory (max RSS), and the ratios flowkit/nfpcapd and
-# flowkit/cat. flowkit runs with one thread (--threads 1: read, decode and count on one core,
+# flowkit/cat; then the same ratios as medians over rounds, each taken within one round. flowkit runs with one thread (--threads 1: read, decode and count on one core,
 # like nfpcapd) and with its default of two (reading and decoding on a second core). Also
 # flowkit's flow-state bytes per active flow without metadata (--no-stats).
 #
@@ -108,3 +108,21 @@ awk -v p="$packets" -v flows="$flows" -v pf="$per_flow" -v pfs="$per_flow_stats"
     t["flowkit"] / t["cat"], t["flowkit_nostats"] / t["cat"]
   printf "flows: %s; flow state per active flow: %s bytes without metadata, %s with statistics\n", flows, pf, pfs
 }' "$tmp/best"
+
+# The same ratios within each round (its runs are back to back, so they share the machine's
+# mood), then the median over the rounds: less at the mercy of one lucky run than best-of.
+paste -d' ' "${names[@]/#/$tmp/}" | awk -v rounds="$rounds" '
+  function median(a, n,    i, j, t) {
+    for (i = 2; i <= n; ++i) for (j = i; j > 1 && a[j - 1] > a[j]; --j) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+    return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+  }
+  { # walls: cat $1, nfpcapd $4, flowkit_1t $7, flowkit_nostats_1t $10, flowkit $13, flowkit_nostats $16
+    ++n; a1[n] = $4 / $7; a2[n] = $4 / $10; a3[n] = $4 / $13; a4[n] = $4 / $16
+    c1[n] = $7 / $1; c2[n] = $10 / $1; c3[n] = $13 / $1; c4[n] = $16 / $1 }
+  END {
+  printf "median of per-round ratios over %d rounds:\n", n
+  printf "  flowkit / nfpcapd, one thread:  %.1fx (statistics on), %.1fx (off)\n", median(a1, n), median(a2, n)
+  printf "  flowkit / nfpcapd, two threads: %.1fx (statistics on), %.1fx (off)\n", median(a3, n), median(a4, n)
+  printf "  flowkit time / cat time, one thread:  %.2fx (statistics on), %.2fx (off)\n", median(c1, n), median(c2, n)
+  printf "  flowkit time / cat time, two threads: %.2fx (statistics on), %.2fx (off)\n", median(c3, n), median(c4, n)
+}'
