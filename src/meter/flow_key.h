@@ -36,15 +36,20 @@ struct FlowKey {
   uint32_t flow_label;
 
   bool operator==(const FlowKey& o) const {
-    // Word by word: a fixed-size memcmp becomes a library call on the hottest path.
-    uint64_t a[5], b[5];
-    uint32_t at, bt;
-    std::memcpy(a, this, 40);
-    std::memcpy(b, &o, 40);
-    std::memcpy(&at, reinterpret_cast<const uint8_t*>(this) + 40, 4);
-    std::memcpy(&bt, reinterpret_cast<const uint8_t*>(&o) + 40, 4);
-    return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]) | (a[4] ^ b[4]) |
-            (at ^ bt)) == 0;
+    // Word by word, straight from both keys: a fixed-size memcmp becomes a library call on the
+    // hottest path, and copying the keys into local arrays first made the compiler spill them.
+    const uint8_t* a = reinterpret_cast<const uint8_t*>(this);
+    const uint8_t* b = reinterpret_cast<const uint8_t*>(&o);
+    auto diff64 = [&](size_t at) {
+      uint64_t x, y;
+      std::memcpy(&x, a + at, 8);
+      std::memcpy(&y, b + at, 8);
+      return x ^ y;
+    };
+    uint32_t x, y;
+    std::memcpy(&x, a + 40, 4);
+    std::memcpy(&y, b + 40, 4);
+    return (diff64(0) | diff64(8) | diff64(16) | diff64(24) | diff64(32) | (x ^ y)) == 0;
   }
 };
 static_assert(sizeof(FlowKey) == 44, "FlowKey must have no padding: it is hashed and compared raw");

@@ -63,23 +63,6 @@ bool FlowTable::grow_index() {
   return true;
 }
 
-void FlowTable::prefetch_flow(uint64_t hash) const {
-  uint32_t h = uint32_t(hash);
-  for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-    const Slot& s = index_[i];
-    if (s.id == kNoFlow) return;
-    if (s.hash32 == h) {
-      const uint8_t* p = slot_ptr(s.id);
-      // The lines a packet of a known flow touches (see FlowState), and its extra bytes.
-      __builtin_prefetch(p);
-      __builtin_prefetch(p + kLine);
-      for (size_t off = sizeof(FlowState); off < slot_size_; off += kLine)
-        __builtin_prefetch(p + off);
-      return;
-    }
-  }
-}
-
 uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool create, int64_t now,
                                    bool* inserted) {
   uint32_t h = uint32_t(hash);

@@ -95,7 +95,22 @@ class FlowTable {
   void erase(uint32_t id);
   // Hints the memory system that a lookup of this hash, and then of its flow, comes soon.
   void prefetch_index(uint64_t hash) const { __builtin_prefetch(&index_[uint32_t(hash) & mask_]); }
-  void prefetch_flow(uint64_t hash) const;
+  void prefetch_flow(uint64_t hash) const {
+    uint32_t h = uint32_t(hash);
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = index_[i];
+      if (s.id == kNoFlow) return;
+      if (s.hash32 == h) {
+        const uint8_t* p = slot_ptr(s.id);
+        // The lines a packet of a known flow touches (see FlowState), and its extra bytes.
+        __builtin_prefetch(p);
+        __builtin_prefetch(p + 64);
+        for (size_t off = sizeof(FlowState); off < slot_size_; off += 64)
+          __builtin_prefetch(p + off);
+        return;
+      }
+    }
+  }
 
   FlowState& at(uint32_t id) { return *reinterpret_cast<FlowState*>(slot_ptr(id)); }
   const FlowState& at(uint32_t id) const {
