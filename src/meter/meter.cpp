@@ -220,9 +220,9 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
   int d = (swapped ? 1 : 0) == f.fwd_endpoint ? 0 : 1;
   DirCounters& c = f.dir[d];
   bool first_of_record = f.dir[0].packets == 0 && f.dir[1].packets == 0;
-  if (first_of_record && !f.closing) {
+  if (first_of_record && !f.closing && opt_.active_timeout_ns > 0) {
     table_.age_push_back(AgeList::kActive, id, ts);
-    if (opt_.active_timeout_ns > 0) expire_by(ts, opt_.active_timeout_ns);
+    expire_by(ts, opt_.active_timeout_ns);
   }
 
   if (c.packets == 0) {
