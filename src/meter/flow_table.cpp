@@ -63,17 +63,7 @@ bool FlowTable::grow_index() {
   return true;
 }
 
-uint32_t FlowTable::find_or_insert(const FlowKey& key, uint64_t hash, bool create, int64_t now,
-                                   bool* inserted) {
-  uint32_t h = uint32_t(hash);
-  size_t i = h & mask_;
-  *inserted = false;
-  for (;; i = (i + 1) & mask_) {
-    const Slot& s = index_[i];
-    if (s.id == kNoFlow) break;
-    if (s.hash32 == h && at(s.id).key == key) return s.id;
-  }
-  if (!create) return kNoFlow;
+uint32_t FlowTable::insert(const FlowKey& key, uint32_t h, size_t i, int64_t now, bool* inserted) {
   // Keep the load under 70% so probe sequences stay short. Out of memory, a fuller index still
   // works as long as one entry stays empty.
   if ((size_ + 1) * 10 > index_size_ * 7) {

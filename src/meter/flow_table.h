@@ -90,7 +90,15 @@ class FlowTable {
   // not created, which includes the system refusing memory for a new flow: the caller then
   // ends a flow to make room, as when the cache is full.
   uint32_t find_or_insert(const FlowKey& key, uint64_t hash, bool create, int64_t now,
-                          bool* inserted);
+                          bool* inserted) {
+    uint32_t h = uint32_t(hash);
+    *inserted = false;
+    for (size_t i = h & mask_;; i = (i + 1) & mask_) {
+      const Slot& s = index_[i];
+      if (s.id == kNoFlow) return create ? insert(key, h, i, now, inserted) : kNoFlow;
+      if (s.hash32 == h && at(s.id).key == key) return s.id;
+    }
+  }
   // Removes the flow from the index and every list and frees its slot.
   void erase(uint32_t id);
   // Hints the memory system that a lookup of this hash, and then of its flow, comes soon.
@@ -158,6 +166,8 @@ class FlowTable {
     uint32_t id;  // kNoFlow: empty
   };
   uint8_t* slot_ptr(uint32_t id) const { return slots_.data() + size_t(id - 1) * slot_size_; }
+  // Adds a flow for `key` at index entry `i`, the empty one its lookup ended on.
+  uint32_t insert(const FlowKey& key, uint32_t h, size_t i, int64_t now, bool* inserted);
   uint32_t allocate();
   // After the system refused memory, the next 4096 attempts to grow fail at once: a failed
   // attempt costs a mapping and page faults, too much to repeat for every new flow.
