@@ -23,9 +23,18 @@ inline constexpr const char* kSkipReasonNames[] = {
     "truncated", "bad IP header"};
 
 struct PacketView {
-  // Innermost IP header: the one that keys the flow.
-  uint8_t src[16];  // IPv4 as IPv4-mapped IPv6, like IpAddress
-  uint8_t dst[16];
+  // The addresses: each is valid only as a field below says (ip_version, has_mac, mpls_depth,
+  // tunnel), so the decoder leaves them alone when a packet has none.
+  uint8_t src[16];     // innermost IP header, the one that keys the flow; IPv4 as IPv4-mapped IPv6
+  uint8_t dst[16];     // (like IpAddress)
+  uint8_t src_mac[6];  // outermost frame
+  uint8_t dst_mac[6];
+  uint32_t mpls_label[3];  // label << 4 | traffic class << 1 | bottom of stack
+  uint8_t outer_src[16];   // outermost tunnel
+  uint8_t outer_dst[16];
+
+  // Everything from here on is zero until the decoder finds it (one memset per packet).
+  // Innermost IP header.
   uint8_t ip_version = 0;
   uint8_t protocol = 0;  // transport protocol after extension headers (ESP: 50)
   uint8_t tos = 0;
@@ -49,18 +58,13 @@ struct PacketView {
 
   // Layer 2 of the outermost frame.
   bool has_mac = false;
-  uint8_t src_mac[6];
-  uint8_t dst_mac[6];
   uint8_t vlan_depth = 0;
   uint16_t vlan_id = 0, vlan_id_inner = 0;
   uint8_t mpls_depth = 0;
-  uint32_t mpls_label[3];  // label << 4 | traffic class << 1 | bottom of stack
 
   // Outermost tunnel, when the flow is keyed by an inner packet.
   TunnelType tunnel = TunnelType::kNone;
   uint32_t tunnel_id = 0;
-  uint8_t outer_src[16];
-  uint8_t outer_dst[16];
   uint32_t outer_ip_bytes = 0;
 
   // Transport payload within the captured bytes (for dissectors).
