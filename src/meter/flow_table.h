@@ -55,8 +55,9 @@ struct alignas(64) FlowState {
   uint32_t ext;  // index into the meter's extension pool (tunnel, MPLS, QinQ...), 0: none
   uint8_t tcp_flags[2];
   uint8_t ttl_min[2], ttl_max[2];
-  uint8_t fwd_endpoint : 1;  // key endpoint (0/1) that sent the flow's first packet
-  uint8_t age_list : 1;      // AgeList
+  uint8_t fwd_endpoint;  // key endpoint (0/1) that sent the flow's first packet; a whole byte,
+                         // as every packet reads it
+  uint8_t age_list : 1;  // AgeList
   uint8_t in_age_list : 1;
   uint8_t fin_mask : 2;  // bit d: FIN seen in direction d
   uint8_t closing : 1;

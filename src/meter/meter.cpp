@@ -217,7 +217,7 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
     ++stats_.flows_created;
     if (table_.size() > stats_.peak_flows) stats_.peak_flows = table_.size();
   }
-  int d = (swapped ? 1 : 0) == f.fwd_endpoint ? 0 : 1;
+  int d = int(swapped) ^ f.fwd_endpoint;  // 0: forward
   DirCounters& c = f.dir[d];
   bool first_of_record = f.dir[0].packets == 0 && f.dir[1].packets == 0;
   if (first_of_record && !f.closing && opt_.active_timeout_ns > 0) {
