@@ -22,24 +22,34 @@ void wait_change(const std::atomic<uint32_t>& a, uint32_t old) {
   a.wait(old);
 }
 
-// Copies decoded packets into a slot with streaming stores, their keys too when `keyed`. The
-// slot's lines were last read by the other core; ordinary stores would first fetch each line back
-// from it, and that costs more than the whole first stage (measured: 2.2 s instead of 1.3 s for
-// 12.8M packets).
-void publish(const DecodedPacket* from, DecodedPacket* to, size_t n, bool keyed) {
-  const size_t bytes = keyed ? sizeof(DecodedPacket) : offsetof(DecodedPacket, key);
+template <size_t kBytes>
+void publish_lines(const DecodedPacket* from, DecodedPacket* to, size_t n) {
 #if defined(__SSE2__)
   static_assert(sizeof(DecodedPacket) % 64 == 0 && alignof(DecodedPacket) == 64);
   for (size_t i = 0; i < n; ++i) {
     const __m128i* f = reinterpret_cast<const __m128i*>(from + i);
     __m128i* t = reinterpret_cast<__m128i*>(to + i);
-    for (size_t j = 0; j < bytes / 16; ++j) _mm_stream_si128(t + j, f[j]);
+#pragma GCC unroll 16
+    for (size_t j = 0; j < kBytes / 16; ++j) _mm_stream_si128(t + j, f[j]);
   }
   _mm_sfence();
 #else
-  for (size_t i = 0; i < n; ++i) std::memcpy(to + i, from + i, bytes);
+  for (size_t i = 0; i < n; ++i) std::memcpy(to + i, from + i, kBytes);
 #endif
 }
+
+// Copies decoded packets into a slot with streaming stores, their keys too when `keyed`. The
+// slot's lines were last read by the other core; ordinary stores would first fetch each line back
+// from it, and that costs more than the whole first stage (measured: 2.2 s instead of 1.3 s for
+// 12.8M packets).
+void publish(const DecodedPacket* from, DecodedPacket* to, size_t n, bool keyed) {
+  // Sizes known at compile time, so that the copy of a packet is straight-line code.
+  if (keyed)
+    publish_lines<sizeof(DecodedPacket)>(from, to, n);
+  else
+    publish_lines<offsetof(DecodedPacket, key)>(from, to, n);
+}
+
 }  // namespace
 
 PreparedSource::PreparedSource(capture::PacketSource& source, const MeterOptions& options)
