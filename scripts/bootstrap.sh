@@ -9,7 +9,7 @@ packages=(
   # libraries (see docs/DESIGN in ../shared/DESIGN.md, "Dependencies")
   libpcap-dev libzstd-dev liblz4-dev libxxhash-dev libcli11-dev libfmt-dev nlohmann-json3-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml
+  libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml valgrind
   # interop peers and reference tools
   tshark nfdump softflowd libfixbuf-tools tcpreplay python3-scapy iproute2 iputils-ping time
 )
