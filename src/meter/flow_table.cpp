@@ -6,10 +6,6 @@
 
 namespace flowkit::meter {
 
-namespace {
-constexpr size_t kLine = 64;
-}
-
 FlowTable::FlowTable(size_t max_flows, int64_t idle_timeout_ns, size_t extra_bytes)
     : max_flows_(std::clamp<size_t>(max_flows, 1, UINT32_MAX - 1)),  // ids are 32-bit
       slot_size_((sizeof(FlowState) + extra_bytes + kLine - 1) / kLine * kLine),
@@ -43,15 +39,14 @@ uint32_t FlowTable::allocate() {
 }
 
 bool FlowTable::grow_index() {
-  size_t size = index_size_ ? index_size_ * 2 : 1024;
+  const size_t old_size = index_size();
+  const size_t size = old_size ? old_size * 2 : 1024;
   HugeRegion region(size * sizeof(Slot));
   if (!region.commit(size * sizeof(Slot))) return false;
   HugeRegion old_region = std::move(index_region_);
   const Slot* old = index_;
-  size_t old_size = index_size_;
   index_region_ = std::move(region);
   index_ = reinterpret_cast<Slot*>(index_region_.data());  // zeroed: every slot kNoFlow
-  index_size_ = size;
   mask_ = size - 1;
   for (size_t k = 0; k < old_size; ++k) {
     const Slot& s = old[k];
@@ -66,13 +61,13 @@ bool FlowTable::grow_index() {
 uint32_t FlowTable::insert(const FlowKey& key, uint32_t h, size_t i, int64_t now, bool* inserted) {
   // Keep the load under 70% so probe sequences stay short. Out of memory, a fuller index still
   // works as long as one entry stays empty.
-  if ((size_ + 1) * 10 > index_size_ * 7) {
+  if ((size_ + 1) * 10 > index_size() * 7) {
     if (memory_may_grow() && grow_index()) {
       i = h & mask_;
       while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
     } else {
       memory_refused();
-      if (size_ + 2 > index_size_) return kNoFlow;
+      if (size_ + 2 > index_size()) return kNoFlow;
     }
   }
   uint32_t id = allocate();

@@ -113,8 +113,8 @@ class FlowTable {
         const uint8_t* p = slot_ptr(s.id);
         // The lines a packet of a known flow touches (see FlowState), and its extra bytes.
         __builtin_prefetch(p);
-        __builtin_prefetch(p + 64);
-        for (size_t off = sizeof(FlowState); off < slot_size_; off += 64)
+        __builtin_prefetch(p + kLine);
+        for (size_t off = sizeof(FlowState); off < slot_size_; off += kLine)
           __builtin_prefetch(p + off);
         return;
       }
@@ -162,10 +162,12 @@ class FlowTable {
   size_t memory_bytes() const;
 
  private:
+  static constexpr size_t kLine = 64;  // cache line
   struct Slot {
     uint32_t hash32;
     uint32_t id;  // kNoFlow: empty
   };
+  size_t index_size() const { return index_ ? mask_ + 1 : 0; }
   uint8_t* slot_ptr(uint32_t id) const { return slots_.data() + size_t(id - 1) * slot_size_; }
   // Adds a flow for `key` at index entry `i`, the empty one its lookup ended on.
   uint32_t insert(const FlowKey& key, uint32_t h, size_t i, int64_t now, bool* inserted);
@@ -199,8 +201,7 @@ class FlowTable {
   // Both on huge pages: they are read at random (see core/huge_region.h).
   HugeRegion index_region_;
   Slot* index_ = nullptr;
-  size_t index_size_ = 0;
-  size_t mask_ = 0;
+  size_t mask_ = 0;           // index entries - 1
   HugeRegion slots_;          // slot id i at (i - 1) * slot_size_; ids are handed out in order
   uint32_t next_unused_ = 1;  // ids never handed out start here
   uint32_t refusals_left_ = 0;
