@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "capture/filtered_source.h"
 #include "capture/live_source.h"
 #include "capture/merged_source.h"
 #include "commands.h"
@@ -103,6 +104,8 @@ void print_summary(const meter::Meter& m, const capture::PacketSource& src, doub
   capture::SourceStats cs = src.stats();
   std::string out = fmt::format("flowkit meter: {} packets read in {:.2f} s ({} packets/s)\n",
                                 s.packets, seconds, human(seconds > 0 ? s.packets / seconds : 0));
+  if (cs.filtered)
+    out += fmt::format("  {} more packets read and left out by --filter\n", cs.filtered);
   out += fmt::format("  counted in flows: {} packets, {} IP bytes", s.decoded, s.ip_bytes);
   if (s.tunneled) out += fmt::format(" ({} from inside tunnels)", s.tunneled);
   out += "\n";
@@ -212,10 +215,6 @@ int run_meter(MeterArgs& a) {
     g_live = r.value().get();
     source = std::move(r.value());
   } else {
-    if (!a.filter.empty()) {
-      std::fprintf(stderr, "flowkit meter: --filter applies to live capture (-i) only\n");
-      return 2;
-    }
     auto r = capture::open_capture_files(a.files, a.reader == "libpcap"
                                                       ? capture::FileReaderKind::kLibpcap
                                                       : capture::FileReaderKind::kFlowkit);
@@ -224,6 +223,14 @@ int run_meter(MeterArgs& a) {
       return 1;
     }
     source = std::move(r.value());
+    if (!a.filter.empty()) {
+      auto f = capture::FilteredSource::open(std::move(source), a.filter);
+      if (!f) {
+        std::fprintf(stderr, "flowkit meter: %s\n", f.status().message().c_str());
+        return 2;
+      }
+      source = std::move(f.value());
+    }
   }
 
   auto out = exporter::TextOutput::open(a.write);
@@ -372,7 +379,9 @@ void add_meter_command(CLI::App& app, int* exit_code) {
   cmd->add_option("-r,--read", args->files,
                   "Capture file (pcap or pcapng; '-' = stdin); repeatable");
   cmd->add_option("-i,--interface", args->interfaces, "Live interface to capture on; repeatable");
-  cmd->add_option("-f,--filter", args->filter, "BPF filter for live capture, e.g. 'tcp port 443'");
+  cmd->add_option("-f,--filter", args->filter,
+                  "BPF filter (tcpdump syntax), e.g. 'tcp port 443'; live capture filters in the "
+                  "kernel");
   cmd->add_option("-o,--output", args->output,
                   "Output format: line (nfdump's layout), json (JSON lines), csv (every field),\n"
                   "flowrecorder (flowRecorder's 18/44 columns; implies its timeouts), none")

@@ -22,21 +22,6 @@ struct LiveSource::Handle {
 
 namespace {
 
-int dlt_from_linktype(uint32_t linktype) {
-  switch (linktype) {
-    case kLinkRaw:
-      return DLT_RAW;
-    case 100:
-      return DLT_ATM_RFC1483;
-    case 102:
-      return DLT_SLIP_BSDOS;
-    case 103:
-      return DLT_PPP_BSDOS;
-    default:
-      return int(linktype);
-  }
-}
-
 std::string device_list() {
   std::vector<std::string> names = list_devices();
   if (names.empty()) return "libpcap finds no capture devices here";
@@ -101,20 +86,6 @@ std::vector<std::string> list_devices() {
   for (pcap_if_t* d = all; d; d = d->next) names.emplace_back(d->name);
   pcap_freealldevs(all);
   return names;
-}
-
-Status check_filter(const std::string& filter, uint32_t linktype) {
-  pcap_t* p = pcap_open_dead(dlt_from_linktype(linktype), 262144);
-  if (!p) return Status::error("libpcap cannot compile filters (pcap_open_dead failed)");
-  bpf_program prog;
-  Status result;
-  if (pcap_compile(p, &prog, filter.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    result = Status::error(fmt::format("invalid capture filter '{}': {}", filter, pcap_geterr(p)));
-  } else {
-    pcap_freecode(&prog);
-  }
-  pcap_close(p);
-  return result;
 }
 
 LiveSource::LiveSource(const LiveOptions& options) : timeout_ms_(options.timeout_ms) {}

@@ -79,11 +79,6 @@ class LiveSource final : public PacketSource {
   static_assert(std::atomic<bool>::is_always_lock_free, "stop() must be async-signal-safe");
 };
 
-// Checks that `filter` compiles for link type `linktype`, without opening any device (so no
-// privileges are needed): for validating command lines early. The error carries libpcap's
-// message.
-Status check_filter(const std::string& filter, uint32_t linktype = kLinkEthernet);
-
 // The names of the capture devices libpcap finds, or an empty list.
 std::vector<std::string> list_devices();
 

@@ -258,15 +258,5 @@ TEST(LiveSource, NoInterfaceGiven) {
   EXPECT_TRUE(contains(src.status().message(), "name one with -i")) << src.status().message();
 }
 
-TEST(LiveSource, CheckFilterNeedsNoDevice) {
-  EXPECT_TRUE(check_filter("udp port 53 or (tcp and not port 22)").ok());
-  EXPECT_TRUE(check_filter("ip6", kLinkRaw).ok());
-  const Status bad = check_filter("udp port ((");
-  ASSERT_FALSE(bad.ok());
-  EXPECT_TRUE(contains(bad.message(), "invalid capture filter")) << bad.message();
-  EXPECT_TRUE(contains(bad.message(), "syntax error")) << bad.message();
-  EXPECT_FALSE(check_filter("ether host 1:2:3:4:5:6", kLinkRaw).ok());
-}
-
 }  // namespace
 }  // namespace flowkit::capture

@@ -49,6 +49,7 @@ struct SourceStats {
   uint64_t bytes_total = 0;   // file bytes in all inputs, 0 when unknown (live)
   uint64_t bad_records = 0;   // corrupt/truncated records skipped or ending a file
   uint64_t kernel_drops = 0;  // live: packets the kernel dropped
+  uint64_t filtered = 0;      // files: packets a filter dropped (FilteredSource)
 };
 
 class PacketSource {
