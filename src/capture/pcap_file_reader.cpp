@@ -79,10 +79,6 @@ constexpr Compressor kCompressors[] = {
 
 // Small enough that what read() copies in is still in the L2 cache when the packets are decoded.
 constexpr size_t kWindowSize = size_t(256) << 10;
-// Below this many unread bytes a streamed regular file is refilled before a batch, so that a
-// batch rarely stops short at the end of the window. Pipes are refilled only when the next
-// record is incomplete: reading ahead could block while complete packets wait.
-constexpr size_t kLowWater = size_t(64) << 10;
 // The largest block a stream holds in memory; larger blocks that are not needed are skipped.
 constexpr size_t kMaxBlock = size_t(64) << 20;
 
@@ -148,9 +144,6 @@ Result<std::unique_ptr<PcapFileReader>> PcapFileReader::open(const std::string& 
   r->streaming_ = true;
   r->regular_ = regular;
   r->eof_ = false;
-  r->window_ = std::make_unique_for_overwrite<uint8_t[]>(kWindowSize);
-  r->window_size_ = kWindowSize;
-  r->begin_ = r->cur_ = r->end_ = r->window_.get();
   r->refill(kShbMinLen);
   if (r->end_ == r->begin_ && !r->warnings_.empty()) return Status::error(r->warnings_.back());
   return finish_open(std::move(r));
@@ -180,22 +173,21 @@ bool PcapFileReader::refill(size_t need) {
   }
   const size_t keep = size_t(end_ - cur_);
   base_offset_ += uint64_t(cur_ - begin_);
-  if (need > window_size_) {
-    auto bigger = std::make_unique_for_overwrite<uint8_t[]>(need);
-    std::memcpy(bigger.get(), cur_, keep);
-    window_ = std::move(bigger);
-    window_size_ = need;
-  } else if (keep != 0 && cur_ != window_.get()) {
-    std::memmove(window_.get(), cur_, keep);
+  const int next = windows_[window_] ? 1 - window_ : window_;  // the first refill has no other
+  size_t& size = window_sizes_[next];
+  if (need > size || !windows_[next]) {
+    size = std::max(need, kWindowSize);
+    windows_[next] = std::make_unique_for_overwrite<uint8_t[]>(size);
   }
-  uint8_t* const w = window_.get();
+  uint8_t* const w = windows_[next].get();
+  if (keep != 0) std::memcpy(w, cur_, keep);
+  window_ = next;
   begin_ = cur_ = end_ = w;
   size_t fill = keep;
   const size_t want = std::max<size_t>(need, 1);
-  while (!eof_ && (skip_ != 0 || fill < window_size_)) {
+  while (!eof_ && (skip_ != 0 || fill < size)) {
     // A block too large to hold is read past; keep == 0 then, so the window is free.
-    const size_t ask =
-        skip_ != 0 ? size_t(std::min<uint64_t>(skip_, window_size_)) : window_size_ - fill;
+    const size_t ask = skip_ != 0 ? size_t(std::min<uint64_t>(skip_, size)) : size - fill;
     const ssize_t got = ::read(fd_, skip_ != 0 ? w : w + fill, ask);
     if (got > 0) {
       if (skip_ != 0) {
@@ -339,8 +331,8 @@ void PcapFileReader::stop(const uint8_t* at, std::string_view why) {
 
 size_t PcapFileReader::read_batch(std::span<RawPacket> out) {
   if (done_ || out.empty()) return 0;
-  if (streaming_ && regular_ && !eof_ && size_t(end_ - cur_) < kLowWater) refill(0);
   size_t n = 0;
+  bool refilled = false;  // with packets of this batch in the other window
   while (n < out.size() && !done_) {
     need_ = 0;
     RawPacket* dst = out.data() + n;
@@ -359,8 +351,11 @@ size_t PcapFileReader::read_batch(std::span<RawPacket> out) {
       n += swap_ ? read_ng<true>(dst, room) : read_ng<false>(dst, room);
     }
     if (need_ != 0) {
-      // Refilling would move the bytes this batch's packets point to.
-      if (n > 0) break;
+      // A refill keeps the window this batch's packets point into, but a second one would
+      // overwrite it. Pipes are refilled only when the next record is incomplete: reading
+      // ahead could block while complete packets wait.
+      if (n > 0 && (refilled || !regular_)) break;
+      refilled = n > 0;
       if (!refill(need_)) break;
     }
   }
@@ -549,7 +544,7 @@ PcapFileReader::Step PcapFileReader::ng_block(RawPacket* out) {
       stop(cur_, fmt::format("truncated block: {} bytes announced, {} remain", len, left));
       return Step::kStop;
     }
-    if (needed || len <= window_size_) return need_more(len);
+    if (needed || len <= kWindowSize) return need_more(len);
     // Not worth holding: read past it (its trailing length goes unchecked).
     skip_ = len - left;
     skip_from_ = offset(cur_);

@@ -100,6 +100,7 @@ class PcapFileReader final : public PacketSource {
   static Result<std::unique_ptr<PcapFileReader>> finish_open(std::unique_ptr<PcapFileReader> r);
   Status init();
   Status init_pcapng();
+  // Makes at least `need` bytes from cur_ on available, in the other window (streaming only).
   bool refill(size_t need);
   template <bool kSwap, bool kNanos>
   size_t read_classic(RawPacket* out, size_t n);
@@ -125,7 +126,7 @@ class PcapFileReader final : public PacketSource {
 
   std::string name_;
   // The bytes in memory: [begin_, end_) holds the file from offset base_offset_ on; cur_ is the
-  // next record. Exactly one owner: map_, bytes_ (from_bytes) or window_ (streaming).
+  // next record. Exactly one owner: map_, bytes_ (from_bytes) or windows_ (streaming).
   const uint8_t* begin_ = nullptr;
   const uint8_t* cur_ = nullptr;
   const uint8_t* end_ = nullptr;
@@ -133,8 +134,11 @@ class PcapFileReader final : public PacketSource {
   void* map_ = nullptr;
   size_t map_len_ = 0;
   std::vector<uint8_t> bytes_;
-  std::unique_ptr<uint8_t[]> window_;
-  size_t window_size_ = 0;
+  // Streaming reads into one window while the current batch's packets may still point into the
+  // other: a refill copies only the unfinished record across, never moves the window's bytes.
+  std::unique_ptr<uint8_t[]> windows_[2];
+  size_t window_sizes_[2] = {0, 0};
+  int window_ = 0;  // the window [begin_, end_) lies in
   int fd_ = -1;
   bool own_fd_ = false;
   bool streaming_ = false;
