@@ -91,6 +91,7 @@ const FilteredSource::Program& FilteredSource::program(uint32_t linktype, std::s
     if (!s.ok()) {
       if (error) *error = s.message();
       warnings_.push_back(s.message() + "; packets of that link type are dropped");
+      if (big_endian) pcap_freecode(prog.code[0].get());
       prog.code[0].reset();
       break;
     }
