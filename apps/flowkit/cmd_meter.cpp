@@ -380,8 +380,8 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                   "Capture file (pcap or pcapng; '-' = stdin); repeatable");
   cmd->add_option("-i,--interface", args->interfaces, "Live interface to capture on; repeatable");
   cmd->add_option("-f,--filter", args->filter,
-                  "BPF filter (tcpdump syntax), e.g. 'tcp port 443'; live capture filters in the "
-                  "kernel");
+                  "BPF filter (tcpdump syntax), e.g. 'tcp port 443': in the kernel for live\n"
+                  "capture, in flowkit for files");
   cmd->add_option("-o,--output", args->output,
                   "Output format: line (nfdump's layout), json (JSON lines), csv (every field),\n"
                   "flowrecorder (flowRecorder's 18/44 columns; implies its timeouts), none")
