@@ -300,16 +300,19 @@ int run_meter(MeterArgs& a) {
   // Stops early when the reader of our output has gone (`flowkit meter -r x | head`).
   while ((!g_stop_signal.load() || live) && !(*out)->reader_gone()) {
     size_t n;
+    bool at_end;  // files: 0 packets can also mean a stretch a filter dropped
     if (prepared) {
       const meter::PreparedSource::Batch& b = prepared->next();
       n = b.packets.size();
       if (n) m.count(b.packets, b.keyed);
       prepared_stats = b.stats;
       warnings = b.warnings;
+      at_end = b.end;
     } else {
       n = source->read_batch(batch);
       if (n) m.process(std::span(batch.data(), n));
       warnings = source->take_warnings();
+      at_end = n == 0 && source->finished();
     }
     counters.ignored_packets = m.stats().skipped_total();
     for (const std::string& w : warnings)
@@ -320,7 +323,7 @@ int run_meter(MeterArgs& a) {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count()});
       if (source->finished()) break;
-    } else if (!n) {
+    } else if (at_end) {
       break;
     }
     if (m.memory_bytes() > peak_memory) peak_memory = m.memory_bytes();

@@ -54,8 +54,9 @@ Status check_filter(const std::string& filter, uint32_t linktype) {
   return s;
 }
 
-FilteredSource::FilteredSource(std::unique_ptr<PacketSource> inner, std::string expression)
-    : inner_(std::move(inner)), expression_(std::move(expression)) {}
+FilteredSource::FilteredSource(std::unique_ptr<PacketSource> inner, std::string expression,
+                               size_t max_dropped)
+    : inner_(std::move(inner)), expression_(std::move(expression)), max_dropped_(max_dropped) {}
 
 FilteredSource::~FilteredSource() {
   for (Program& p : programs_) {
@@ -66,8 +67,10 @@ FilteredSource::~FilteredSource() {
 }
 
 Result<std::unique_ptr<FilteredSource>> FilteredSource::open(std::unique_ptr<PacketSource> inner,
-                                                             std::string expression) {
-  std::unique_ptr<FilteredSource> s(new FilteredSource(std::move(inner), std::move(expression)));
+                                                             std::string expression,
+                                                             size_t max_dropped) {
+  std::unique_ptr<FilteredSource> s(
+      new FilteredSource(std::move(inner), std::move(expression), max_dropped));
   std::vector<uint32_t> linktypes;
   for (const InterfaceInfo& i : s->interfaces()) linktypes.push_back(i.linktype);
   if (linktypes.empty()) linktypes.push_back(kLinkEthernet);
@@ -102,7 +105,7 @@ const FilteredSource::Program& FilteredSource::program(uint32_t linktype, std::s
 }
 
 size_t FilteredSource::read_batch(std::span<RawPacket> out) {
-  for (;;) {
+  for (size_t dropped = 0; dropped < max_dropped_;) {
     const size_t n = inner_->read_batch(out);
     if (n == 0) return 0;
     size_t kept = 0;
@@ -120,8 +123,10 @@ size_t FilteredSource::read_batch(std::span<RawPacket> out) {
     }
     passed_ += kept;
     dropped_ += n - kept;
+    dropped += n - kept;
     if (kept) return kept;
   }
+  return 0;
 }
 
 std::vector<std::string> FilteredSource::take_warnings() {

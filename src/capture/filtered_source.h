@@ -27,13 +27,16 @@ class FilteredSource final : public PacketSource {
   // interface `inner` knows already (Ethernet when it knows none yet). An interface that appears
   // later with a link type the filter cannot apply to has its packets dropped, with a warning.
   static Result<std::unique_ptr<FilteredSource>> open(std::unique_ptr<PacketSource> inner,
-                                                      std::string expression);
+                                                      std::string expression,
+                                                      size_t max_dropped = size_t(1) << 16);
   ~FilteredSource() override;
   FilteredSource(const FilteredSource&) = delete;
   FilteredSource& operator=(const FilteredSource&) = delete;
 
-  // The inner source's packets that pass the filter, in order. Returns 0 only when the inner
-  // source did: a batch the filter empties entirely is followed by the next one.
+  // The inner source's packets that pass the filter, in order. Batches the filter empties
+  // entirely are followed by the next, up to `max_dropped` packets a call: then it returns 0
+  // with finished() false, so that the caller can show progress through a long stretch of a file
+  // that the filter drops.
   size_t read_batch(std::span<RawPacket> out) override;
   bool finished() const override { return inner_->finished(); }
   std::vector<std::string> take_warnings() override;
@@ -49,13 +52,14 @@ class FilteredSource final : public PacketSource {
     // null: the filter does not apply to this link type.
     std::unique_ptr<bpf_program> code[2];
   };
-  FilteredSource(std::unique_ptr<PacketSource> inner, std::string expression);
+  FilteredSource(std::unique_ptr<PacketSource> inner, std::string expression, size_t max_dropped);
   // The program for `linktype`, compiled on first use; null when it does not compile (then
   // `error` says why, once).
   const Program& program(uint32_t linktype, std::string* error = nullptr);
 
   std::unique_ptr<PacketSource> inner_;
   std::string expression_;
+  size_t max_dropped_;
   std::vector<Program> programs_;
   size_t last_ = 0;  // index of the program used last: consecutive packets share a link type
   uint64_t passed_ = 0;

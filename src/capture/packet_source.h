@@ -56,8 +56,9 @@ class PacketSource {
  public:
   virtual ~PacketSource() = default;
   // Fills up to out.size() packets in time order (per input); returns how many. 0 means the
-  // source is exhausted (files) or that nothing arrived before the poll timeout (live: check
-  // finished()). Data pointers of earlier batches become invalid.
+  // source is exhausted when finished(); otherwise that nothing is ready yet (live: nothing
+  // arrived before the poll timeout; a filtered file: a long stretch was dropped). Data pointers
+  // of earlier batches become invalid.
   virtual size_t read_batch(std::span<RawPacket> out) = 0;
   // True once no more packets will come.
   virtual bool finished() const = 0;

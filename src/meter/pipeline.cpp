@@ -81,12 +81,15 @@ void PreparedSource::run(MeterOptions options) {
     preparer.prepare(std::span(raw.data(), n), local.data(), keyed);
     publish(local.data(), s.packets.data(), n, keyed);
     s.batch.packets = std::span(s.packets.data(), n);
+    // An empty batch before the end still goes across: it carries the progress.
+    s.batch.end = n == 0 && source_.finished();
     s.batch.keyed = keyed;
     s.batch.stats = source_.stats();
     s.batch.warnings = source_.take_warnings();
+    const bool end = s.batch.end;
     produced_.store(k + 1, std::memory_order_release);
     produced_.notify_one();
-    if (n == 0) return;
+    if (end) return;
   }
 }
 
@@ -101,8 +104,9 @@ const PreparedSource::Batch& PreparedSource::next() {
     wait_change(produced_, p);
   const Slot& s = slots_[taken_ % kSlots];
   holding_ = true;
-  if (s.batch.packets.empty()) {
+  if (s.batch.end) {
     ended_ = true;
+    end_.end = true;
     end_.stats = s.batch.stats;
   }
   return s.batch;

@@ -20,7 +20,8 @@ namespace flowkit::meter {
 class PreparedSource {
  public:
   struct Batch {
-    std::span<const DecodedPacket> packets;  // empty: the source is exhausted
+    std::span<const DecodedPacket> packets;  // may be empty before the end (see end)
+    bool end = false;                        // the source is exhausted: the last batch
     bool keyed = false;                      // the packets carry their keys
     capture::SourceStats stats;              // the source's statistics after this batch
     std::vector<std::string> warnings;       // the source's warnings that came with it
