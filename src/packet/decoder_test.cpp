@@ -474,12 +474,6 @@ TEST(Decoder, EveryTruncationIsSafe) {
   }
 }
 
-}  // namespace
-}  // namespace flowkit::packet
-
-namespace flowkit::packet {
-namespace {
-
 // decode() takes a shortcut for plain Ethernet/IPv4/TCP-UDP frames. On frames at and just past
 // the edges of what it takes, it must agree byte for byte with the general decoder.
 TEST(Decoder, ShortcutAgreesWithGeneralDecoderAtItsEdges) {
