@@ -8,9 +8,10 @@
 #
 # Prints, per tool, the best of ROUNDS runs (runs interleaved, so that a noisy neighbour hurts
 # both): seconds, packets/s, peak memory (max RSS), and the ratios flowkit/nfpcapd and
-# flowkit/cat; then the same ratios as medians over rounds, each taken within one round. flowkit runs with one thread (--threads 1: read, decode and count on one core,
-# like nfpcapd) and with its default of two (reading and decoding on a second core). Also
-# flowkit's flow-state bytes per active flow without metadata (--no-stats).
+# flowkit/cat; then the same ratios as medians over rounds, each taken within one round.
+# flowkit runs with one thread (--threads 1: read, decode and count on one core, like nfpcapd)
+# and with its default of two (reading and decoding on a second core). Also flowkit's flow-state
+# bytes per active flow without metadata (--no-stats).
 #
 # usage: bench/meter_vs_nfpcapd.sh [FLOWKIT]     (default: build/apps/flowkit/flowkit)
 #   BENCH_DIR=build/bench-data COPIES=90 ROUNDS=3
