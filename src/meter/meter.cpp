@@ -274,7 +274,7 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
     de.bytes_outer += v.outer_ip_bytes;
     if (c.packets == 1) {
       de.mpls_depth = v.mpls_depth;
-      std::memcpy(de.mpls_label, v.mpls_label, sizeof de.mpls_label);
+      if (v.mpls_depth) std::memcpy(de.mpls_label, v.mpls_label, sizeof de.mpls_label);
       de.vlan_id_inner = v.vlan_id_inner;
     }
   }

@@ -71,15 +71,18 @@ struct PacketKey {
 };
 
 // A packet between the two stages: sampled and decoded, and keyed when the first stage has time
-// for it. Holds no pointer into the packet, so it outlives the source's buffer. Three cache lines
-// for the decoded packet and one for the key, as it may cross to another core.
+// for it. Holds no pointer into the packet, so it outlives the source's buffer. Laid out in cache
+// lines for the crossing to another core: lines 0 and 1 hold all that most packets need, line 2
+// the view's rare fields (PacketView::has_rare_fields()), line 3 the key.
 struct alignas(64) DecodedPacket {
-  packet::PacketView view;
   int64_t ts;
   uint32_t interface;
   bool sampled_out;
+  packet::PacketView view;
   alignas(64) PacketKey key;  // valid only where the batch says it is keyed
 };
+static_assert(offsetof(DecodedPacket, view) + offsetof(packet::PacketView, mpls_label) <= 128,
+              "the fields every packet needs in lines 0 and 1");
 static_assert(offsetof(DecodedPacket, key) == 192 && sizeof(DecodedPacket) == 256);
 
 // Makes the key of a decoded packet.

@@ -69,8 +69,9 @@ class ScribblingSource final : public capture::PacketSource {
   std::vector<std::string> warnings_;
 };
 
-// TCP, UDP and ICMP between many hosts, both directions, with fragments out of order, spread
-// over time so that idle timeouts end flows while others go on.
+// TCP, UDP and ICMP between many hosts, both directions, with fragments out of order, some in a
+// VXLAN tunnel or under an MPLS label, spread over time so that idle timeouts end flows while
+// others go on.
 std::vector<Packet> traffic(size_t n) {
   std::vector<Packet> out;
   uint32_t x = 12345;
@@ -83,7 +84,7 @@ std::vector<Packet> traffic(size_t n) {
     const char* d = rev ? a.c_str() : b.c_str();
     uint16_t sp = rev ? 80 : 40000, dp = rev ? 40000 : 80;
     int64_t ts = int64_t(i) * 7'000'000;
-    switch (next() % 5) {
+    switch (next() % 7) {
       case 0:
         out.push_back({ts, Frame().eth(0x0800).ipv4(17, s, d).udp(sp, dp).payload(30).done()});
         break;
@@ -100,6 +101,30 @@ std::vector<Packet> traffic(size_t n) {
              Frame().eth(0x0800).ipv4(17, s, d, 0x2000, id).udp(sp, dp).payload(16).done()});
         break;
       }
+      case 3: {  // the tunnel's endpoints and id vary, so that a stale copy of them shows
+        std::string outer = "192.0.2." + std::to_string(next() % 250);
+        out.push_back({ts, Frame()
+                               .eth(0x0800)
+                               .ipv4(17, outer.c_str(), "198.51.100.1")
+                               .udp(5000, 4789)
+                               .bytes({8, 0, 0, 0})
+                               .be32(next() << 8)
+                               .eth(0x0800)
+                               .ipv4(17, s, d)
+                               .udp(sp, dp)
+                               .payload(20)
+                               .done()});
+        break;
+      }
+      case 4:  // one MPLS label, bottom of stack, TTL 64
+        out.push_back({ts, Frame()
+                               .eth(0x8847)
+                               .be32((next() % 0x100000) << 12 | 0x100 | 64)
+                               .ipv4(6, s, d)
+                               .tcp(sp, dp, 0x18)
+                               .payload(next() % 900)
+                               .done()});
+        break;
       default:
         out.push_back(
             {ts, Frame().eth(0x0800).ipv4(6, s, d).tcp(sp, dp, 0x18).payload(next() % 900).done()});
@@ -154,6 +179,13 @@ TEST(PreparedSource, GivesTheSameFlowsAsOneThread) {
   std::vector<FlowRecord> a = one_thread(packets, o);
   std::vector<FlowRecord> b = two_threads(packets, o, &warnings);
   ASSERT_GT(a.size(), 1000u);
+  size_t tunneled = 0, labeled = 0;
+  for (const FlowRecord& r : a) {
+    tunneled += r.tunnel_type != TunnelType::kNone;
+    labeled += r.fwd.mpls_depth > 0;
+  }
+  EXPECT_GT(tunneled, 100u);
+  EXPECT_GT(labeled, 100u);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(a[i] == b[i]) << "record " << i;
   EXPECT_EQ(warnings, std::vector<std::string>{"halfway"});

@@ -102,11 +102,12 @@ class Decoder {
   }
 
  private:
-  // Every field from ip_version on to its default, zero: a few wide stores.
+  // Every field from ip_version to mpls_label to its default, zero: a few wide stores.
   void reset() {
     static_assert(SkipReason::kNone == SkipReason{} && TunnelType::kNone == TunnelType{});
     constexpr size_t kFrom = offsetof(PacketView, ip_version);
-    std::memset(reinterpret_cast<uint8_t*>(&v_) + kFrom, 0, sizeof(PacketView) - kFrom);
+    constexpr size_t kTo = offsetof(PacketView, mpls_label);
+    std::memset(reinterpret_cast<uint8_t*>(&v_) + kFrom, 0, kTo - kFrom);
   }
 
   bool have(uint32_t off, uint32_t n) const { return off <= len_ && n <= len_ - off; }

@@ -23,18 +23,15 @@ inline constexpr const char* kSkipReasonNames[] = {
     "truncated", "bad IP header"};
 
 struct PacketView {
-  // The addresses: each is valid only as a field below says (ip_version, has_mac, mpls_depth,
-  // tunnel), so the decoder leaves them alone when a packet has none.
+  // The addresses: each is valid only as a field below says (ip_version, has_mac), so the decoder
+  // leaves them alone when a packet has none.
   uint8_t src[16];     // innermost IP header, the one that keys the flow; IPv4 as IPv4-mapped IPv6
   uint8_t dst[16];     // (like IpAddress)
   uint8_t src_mac[6];  // outermost frame
   uint8_t dst_mac[6];
-  uint32_t mpls_label[3];  // label << 4 | traffic class << 1 | bottom of stack
-  uint8_t outer_src[16];   // outermost tunnel
-  uint8_t outer_dst[16];
 
-  // Everything from here on is zero until the decoder finds it (one memset per packet).
-  // Innermost IP header.
+  // Everything from here to mpls_label is zero until the decoder finds it (one memset per
+  // packet). Innermost IP header.
   uint8_t ip_version = 0;
   uint8_t protocol = 0;  // transport protocol after extension headers (ESP: 50)
   uint8_t tos = 0;
@@ -73,6 +70,14 @@ struct PacketView {
 
   SkipReason skip = SkipReason::kNone;
   bool l4_truncated = false;  // IP header fine, transport header cut off by the snap length
+
+  // What few packets have, last, so that a copy of the view can leave it out (see
+  // has_rare_fields()). Valid only as mpls_depth and tunnel say.
+  uint32_t mpls_label[3];  // label << 4 | traffic class << 1 | bottom of stack
+  uint8_t outer_src[16];   // outermost tunnel
+  uint8_t outer_dst[16];
+
+  bool has_rare_fields() const { return mpls_depth != 0 || tunnel != TunnelType::kNone; }
 };
 
 }  // namespace flowkit::packet
