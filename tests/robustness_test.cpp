@@ -101,7 +101,7 @@ TEST(Robustness, EverySharedCapture) {
   EXPECT_GT(opened, 1000u);
 }
 
-// decode()'s shortcut for plain Ethernet/IPv4/TCP-UDP frames against the general decoder, on
+// decode()'s shortcut for plain Ethernet/IPv4-IPv6/TCP-UDP frames against the general decoder, on
 // every packet of every shared capture, with and without decapsulation.
 TEST(Robustness, DecoderShortcutAgreesWithGeneralDecoder) {
   std::string root = std::string(FLOWKIT_SHARED_DIR) + "/pcaps";
@@ -123,7 +123,7 @@ TEST(Robustness, DecoderShortcutAgreesWithGeneralDecoder) {
         ++packets;
         packet::PacketView v;
         packet::decode_general(p.data, p.caplen, p.wirelen, p.linktype, {}, v);
-        plain += p.linktype == 1 && v.ip_version == 4 && v.vlan_depth == 0 && v.mpls_depth == 0 &&
+        plain += p.linktype == 1 && v.ip_version != 0 && v.vlan_depth == 0 && v.mpls_depth == 0 &&
                  v.tunnel == TunnelType::kNone && !v.is_fragment &&
                  (v.protocol == 6 || v.protocol == 17);
       }

@@ -66,20 +66,37 @@ class Decoder {
     if (!link(linktype) && v_.skip == SkipReason::kNone) v_.skip = SkipReason::kNotIp;
   }
 
-  // Most frames are Ethernet, IPv4 without options or fragmentation, then TCP or UDP. Those take
-  // one straight pass with one bounds check; the result is what run(1) gives, field for field
-  // (tests compare the two on every shared capture, and the fuzz target on everything it makes).
-  // Returns false, having written nothing, for any other frame.
-  bool run_plain_ethernet_ipv4() {
-    constexpr uint32_t kIp = 14, kL4 = kIp + 20;
-    if (len_ < kL4 || load_be16(p_ + 12) != kEtherIpv4) return false;
+  // Most frames are Ethernet, then IPv4 without options or fragmentation or IPv6 without
+  // extension headers, then TCP or UDP. Those take one straight pass with few bounds checks; the
+  // result is what run(1) gives, field for field (tests compare the two on every shared capture,
+  // and the fuzz target on everything it makes). Returns false, having written nothing, for any
+  // other frame.
+  bool run_plain_ethernet() {
+    constexpr uint32_t kIp = 14;
+    if (len_ < kIp + 20) return false;
     const uint8_t* h = p_ + kIp;
-    const uint8_t* t = p_ + kL4;
-    uint32_t total = load_be16(h + 2);
-    if (h[0] != 0x45 || total < 20 || (load_be16(h + 6) & 0x3fff) != 0) return false;
+    uint32_t total, l4;
+    uint8_t proto;
+    switch (load_be16(p_ + 12)) {
+      case kEtherIpv4:
+        total = load_be16(h + 2);
+        if (h[0] != 0x45 || total < 20 || (load_be16(h + 6) & 0x3fff) != 0) return false;
+        l4 = kIp + 20;
+        proto = h[9];
+        break;
+      case kEtherIpv6:
+        if (len_ < kIp + 40) return false;
+        total = 40 + load_be16(h + 4);
+        if (h[0] >> 4 != 6 || total == 40) return false;  // 0: a jumbogram or offload
+        l4 = kIp + 40;
+        proto = h[6];
+        break;
+      default:
+        return false;
+    }
     uint32_t end = kIp + total < len_ ? kIp + total : len_;  // ignore Ethernet padding
-    uint32_t avail = end - kL4;
-    uint8_t proto = h[9];
+    const uint8_t* t = p_ + l4;
+    uint32_t avail = end - l4;
     uint32_t l4_header;
     if (proto == kProtoTcp) {
       l4_header = (avail >= 20 ? t[12] >> 4 : 0) * 4u;
@@ -94,10 +111,15 @@ class Decoder {
     }
     reset();
     mac_at(6, 0);
-    ipv4_fields(h, total);
-    ports(kL4);
+    if (l4 == kIp + 20) {
+      ipv4_fields(h, total);
+    } else {
+      ipv6_fields(h, total);
+      v_.protocol = proto;
+    }
+    ports(l4);
     if (proto == kProtoTcp) v_.tcp_flags = t[13];
-    payload(kL4 + l4_header, end);
+    payload(l4 + l4_header, end);
     return true;
   }
 
@@ -486,19 +508,24 @@ class Decoder {
     v_.protocol = h[9];
   }
 
-  bool ipv6(uint32_t off) {
-    if (!have(off, 40)) return truncated();
-    const uint8_t* h = p_ + off;
+  // What an IPv6 header `h` tells about the flow's packet, but for its transport protocol.
+  void ipv6_fields(const uint8_t* h, uint32_t ip_bytes) {
     uint32_t w = load_be32(h);
-    uint32_t plen = load_be16(h + 4);
     v_.ip_version = 6;
     std::memcpy(v_.src, h + 8, 16);
     std::memcpy(v_.dst, h + 24, 16);
     v_.tos = uint8_t(w >> 20);
     v_.flow_label = w & 0xfffff;
     v_.ttl = h[7];
+    v_.ip_bytes = ip_bytes;
+  }
+
+  bool ipv6(uint32_t off) {
+    if (!have(off, 40)) return truncated();
+    const uint8_t* h = p_ + off;
+    uint32_t plen = load_be16(h + 4);
     // A zero payload length means a jumbogram or segmentation offload: count what was on the wire.
-    v_.ip_bytes = plen ? 40 + plen : (wire_rest(off) > 40 ? wire_rest(off) : 40);
+    ipv6_fields(h, plen ? 40 + plen : (wire_rest(off) > 40 ? wire_rest(off) : 40));
     uint32_t end = off + v_.ip_bytes < len_ ? off + v_.ip_bytes : len_;
     uint8_t next = h[6];
     uint32_t cur = off + 40;
@@ -876,7 +903,7 @@ class Decoder {
 void decode(const uint8_t* data, uint32_t caplen, uint32_t wirelen, uint32_t linktype,
             const DecodeOptions& options, PacketView& out) {
   Decoder d(data, caplen, wirelen < caplen ? caplen : wirelen, options, out);
-  if (linktype != 1 || !d.run_plain_ethernet_ipv4()) d.run(linktype);
+  if (linktype != 1 || !d.run_plain_ethernet()) d.run(linktype);
 }
 
 void decode_general(const uint8_t* data, uint32_t caplen, uint32_t wirelen, uint32_t linktype,

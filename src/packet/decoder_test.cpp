@@ -474,8 +474,8 @@ TEST(Decoder, EveryTruncationIsSafe) {
   }
 }
 
-// decode() takes a shortcut for plain Ethernet/IPv4/TCP-UDP frames. On frames at and just past
-// the edges of what it takes, it must agree byte for byte with the general decoder.
+// decode() takes a shortcut for plain Ethernet/IPv4-IPv6/TCP-UDP frames. On frames at and just
+// past the edges of what it takes, it must agree byte for byte with the general decoder.
 TEST(Decoder, ShortcutAgreesWithGeneralDecoderAtItsEdges) {
   auto with = [](std::vector<uint8_t> f, size_t off, std::initializer_list<uint8_t> b) {
     for (uint8_t x : b) f.at(off++) = x;
@@ -483,7 +483,28 @@ TEST(Decoder, ShortcutAgreesWithGeneralDecoderAtItsEdges) {
   };
   auto tcp = Frame().eth(0x0800).ipv4(6).tcp(1234, 80, 0x18).payload(30).done();
   auto udp = Frame().eth(0x0800).ipv4(17).udp(5353, 53).payload(12).done();
+  auto tcp6 = Frame().eth(0x86dd).ipv6(6).tcp(1234, 443, 0x12).payload(30).done();
+  auto udp6 = Frame().eth(0x86dd).ipv6(17).udp(5353, 53).payload(12).done();
   std::vector<std::vector<uint8_t>> frames = {
+      tcp6,
+      udp6,
+      Frame().eth(0x86dd).ipv6(58).bytes({128, 0, 0, 0, 0, 1, 0, 1}).done(),  // ICMPv6: general
+      Frame().eth(0x86dd).ipv6(17).udp(3544, 40000).payload(48).done(),       // Teredo port
+      Frame()
+          .eth(0x86dd)
+          .ipv6(0)
+          .bytes({6, 0, 1, 4, 0, 0, 0, 0})
+          .tcp(1, 2, 2)
+          .done(),  // hop-by-hop
+      Frame().eth(0x86dd).ipv6(44).bytes({6, 0, 0, 1, 0, 0, 0, 9}).tcp(1, 2, 2).done(),  // fragment
+      Frame().eth(0x86dd).ipv4(6).tcp(1, 2, 2).payload(20).done(),  // IPv4 header, IPv6 type
+      Frame().eth(0x0800).ipv6(6).tcp(1, 2, 2).done(),              // IPv6 header, IPv4 type
+      with(tcp6, 14 + 4, {0, 0}),     // payload length 0 (jumbogram, segmentation offload)
+      with(tcp6, 14 + 4, {0, 10}),    // payload length below the TCP header
+      with(tcp6, 14 + 4, {0, 60}),    // Ethernet padding after the datagram
+      with(tcp6, 14 + 4, {0xff, 0}),  // longer than captured
+      with(tcp6, 54 + 12, {0x40}),    // TCP data offset 16
+      with(udp6, 14 + 4, {0, 7}),     // UDP header cut by the payload length
       tcp,
       udp,
       Frame().eth(0x0800).ipv4(1).bytes({8, 0, 0, 0, 0, 1, 0, 1}).done(),  // ICMP: general
@@ -501,9 +522,9 @@ TEST(Decoder, ShortcutAgreesWithGeneralDecoderAtItsEdges) {
       with(tcp, 34 + 12, {0xf0}),    // TCP data offset past the segment
       with(udp, 14 + 2, {0, 27}),    // UDP header cut by the total length
   };
-  for (size_t cut : {13, 14, 33, 34, 37, 41, 47, 53}) {
-    frames.push_back(std::vector<uint8_t>(tcp.begin(), tcp.begin() + cut));
-    frames.push_back(std::vector<uint8_t>(udp.begin(), udp.begin() + std::min(cut, udp.size())));
+  for (size_t cut : {13, 14, 33, 34, 37, 41, 47, 53, 54, 57, 61, 67, 73}) {
+    for (const auto* f : {&tcp, &udp, &tcp6, &udp6})
+      frames.push_back(std::vector<uint8_t>(f->begin(), f->begin() + std::min(cut, f->size())));
   }
   for (size_t i = 0; i < frames.size(); ++i) {
     for (bool decap : {true, false}) {
@@ -517,6 +538,13 @@ TEST(Decoder, ShortcutAgreesWithGeneralDecoderAtItsEdges) {
   PacketView v = run(tcp);
   EXPECT_EQ(v.payload_len, 30u);
   EXPECT_EQ(v.tcp_flags, 0x18);
+  v = run(tcp6);
+  EXPECT_EQ(v.ip_version, 6);
+  EXPECT_EQ(v.protocol, 6);
+  EXPECT_EQ(v.ip_bytes, 40u + 20 + 30);
+  EXPECT_EQ(v.flow_label, 0x12345u);
+  EXPECT_EQ(v.dst_port, 443);
+  EXPECT_EQ(v.payload_len, 30u);
 }
 
 }  // namespace
