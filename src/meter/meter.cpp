@@ -173,7 +173,7 @@ void Meter::handle(const DecodedPacket& w, const PacketKey& k) {
 void Meter::account_view(const packet::PacketView& v, int64_t ts, uint32_t interface) {
   FlowKey key;
   bool swapped = make_key(v, opt_.key, key);
-  account(v, key, hash_key(key), swapped, ts, interface);
+  account(v, key, hash_key(key, opt_.key.hash_secret), swapped, ts, interface);
 }
 
 void Meter::drain_fragments() {

@@ -90,7 +90,7 @@ inline void make_packet_key(const DecodedPacket& p, const KeyOptions& o, PacketK
   k.keyed = !p.sampled_out && p.view.skip == packet::SkipReason::kNone && !p.view.is_fragment;
   if (!k.keyed) return;
   k.swapped = make_key(p.view, o, k.key);
-  k.hash = uint32_t(hash_key(k.key));
+  k.hash = uint32_t(hash_key(k.key, o.hash_secret));
 }
 
 // The first stage: 1-in-N sampling, decoding and, when asked, keying.

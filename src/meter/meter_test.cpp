@@ -4,8 +4,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <vector>
 
@@ -402,6 +404,54 @@ TEST(Meter, KeepsCountingWhenMemoryRunsOut) {
   EXPECT_GT(sink.evicted, 0u);
   EXPECT_LT(stats.peak_flows, kFlows);
 #endif
+}
+
+TEST(FlowKey, HashSecretIsDrawnOncePerProcess) {
+  const HashSecret& s = HashSecret::of_process();
+  EXPECT_EQ(&s, &HashSecret::of_process());
+  EXPECT_EQ(std::memcmp(KeyOptions{}.hash_secret.w, s.w, sizeof s.w), 0);
+  FlowKey k{};
+  k.protocol = 6;
+  HashSecret one = HashSecret::from_seed(1), two = HashSecret::from_seed(2);
+  EXPECT_EQ(hash_key(k, one), hash_key(k, HashSecret::from_seed(1)));
+  EXPECT_NE(hash_key(k, one), hash_key(k, two));
+}
+
+// The flow table finds a flow by the hash's low bits and tells flows apart by its low 32: over
+// keys that differ in a few bits only, as real flows do, both must spread like random numbers.
+TEST(FlowKey, HashSpreadsSimilarKeys) {
+  constexpr size_t kBuckets = 1 << 16, kKeys = 1 << 20;
+  for (uint64_t seed : {0ull, 1ull, 0x123456789abcdefull}) {
+    HashSecret secret = HashSecret::from_seed(seed);
+    std::vector<uint32_t> buckets(kBuckets);
+    std::vector<uint32_t> low32;
+    low32.reserve(kKeys);
+    for (uint32_t i = 0; i < kKeys; ++i) {
+      FlowKey k{};
+      k.addr[0][10] = k.addr[0][11] = k.addr[1][10] = k.addr[1][11] = 0xff;  // IPv4-mapped
+      k.addr[0][12] = 10;
+      k.addr[0][15] = uint8_t(i % 7);  // a few hosts...
+      k.addr[1][12] = 192;
+      k.addr[1][15] = uint8_t(i >> 16);  // ...to a few servers
+      k.port[0] = uint16_t(i);           // over many ports
+      k.port[1] = uint16_t(i % 3 == 0 ? 443 : 53);
+      k.protocol = i % 3 == 0 ? 6 : 17;
+      k.ip_version = 4;
+      uint64_t h = hash_key(k, secret);
+      ++buckets[h & (kBuckets - 1)];
+      low32.push_back(uint32_t(h));
+    }
+    // Chi-square over 65,535 degrees of freedom: mean 65,535, standard deviation 362.
+    double expected = double(kKeys) / kBuckets, chi2 = 0;
+    for (uint32_t n : buckets) chi2 += (n - expected) * (n - expected) / expected;
+    EXPECT_LT(chi2, 65535 + 6 * 362) << "seed " << seed;
+    EXPECT_GT(chi2, 65535 - 6 * 362) << "seed " << seed;
+    // Collisions of 32-bit values among 2^20 random ones: about 128.
+    std::sort(low32.begin(), low32.end());
+    size_t same = 0;
+    for (size_t i = 1; i < low32.size(); ++i) same += low32[i] == low32[i - 1];
+    EXPECT_LT(same, 256u) << "seed " << seed;
+  }
 }
 
 }  // namespace
