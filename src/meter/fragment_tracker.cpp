@@ -17,7 +17,7 @@ bool FragmentTracker::Key::operator==(const Key& o) const {
 }
 
 size_t FragmentTracker::KeyHash::operator()(const Key& k) const {
-  return XXH3_64bits(&k, sizeof k);
+  return XXH3_64bits_withSeed(&k, sizeof k, seed);
 }
 
 void FragmentTracker::check_overlap(Datagram& d, const packet::PacketView& v) {

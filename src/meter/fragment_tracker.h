@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/timestamp.h"
+#include "meter/flow_key.h"
 #include "packet/packet_view.h"
 
 namespace flowkit::meter {
@@ -34,8 +35,11 @@ class FragmentTracker {
   struct Options {
     int64_t timeout_ns = 30'000'000'000;  // how long a datagram's ports are remembered
     size_t max_held = 65536;              // beyond this, fragments go on without ports
+    // Seeds the datagram table's hash, for the reason HashSecret gives.
+    uint64_t hash_seed = HashSecret::of_process().w[0];
   };
-  explicit FragmentTracker(Options options) : opt_(options) {}
+  explicit FragmentTracker(Options options)
+      : opt_(options), datagrams_(0, KeyHash{options.hash_seed}) {}
 
   // For a fragment (v.is_fragment). Returns true when the caller should count it now (ports
   // filled in when known); false when it was held. After a first fragment, held fragments of
@@ -65,6 +69,7 @@ class FragmentTracker {
     bool operator==(const Key& o) const;
   };
   struct KeyHash {
+    uint64_t seed;
     size_t operator()(const Key& k) const;
   };
   struct Range {
