@@ -510,8 +510,19 @@ TEST(Decoder, ShortcutAgreesWithGeneralDecoderAtItsEdges) {
       Frame().eth(0x0800).ipv4(1).bytes({8, 0, 0, 0, 0, 1, 0, 1}).done(),  // ICMP: general
       Frame().eth(0x0800).ipv4(17).udp(40000, 4789).payload(16).done(),    // VXLAN port
       Frame().eth(0x0800).ipv4(17).udp(3544, 40000).payload(48).done(),    // Teredo port
+      Frame()  // VXLAN with a whole inner frame: opened by the general decoder
+          .eth(0x0800)
+          .ipv4(17)
+          .udp(5000, 4789)
+          .bytes({8, 0, 0, 0})
+          .be32(42u << 8)
+          .eth(0x0800)
+          .ipv4(6, "10.1.0.1", "10.1.0.2")
+          .tcp(1, 2, 2)
+          .done(),
       Frame().eth(0x0800).ipv4(6, "10.0.0.1", "10.0.0.2", 0x2000).tcp(1, 2, 2).done(),  // MF
       Frame().eth(0x0800).ipv4(6, "10.0.0.1", "10.0.0.2", 0x4000).tcp(1, 2, 2).done(),  // DF
+      Frame().eth(0x0800).ipv4(6, "10.0.0.1", "10.0.0.2", 3, 9).payload(20).done(),  // last frag.
       Frame().eth(0x8100).vlan(7, 0x0800).ipv4(6).tcp(1, 2, 2).done(),
       with(tcp, 14, {0x46}),         // options
       with(tcp, 14 + 2, {0, 19}),    // total length below the header
