@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "core/timestamp.h"
-#include "meter/flow_key.h"
 #include "packet/packet_view.h"
 
 namespace flowkit::meter {
@@ -35,11 +34,11 @@ class FragmentTracker {
   struct Options {
     int64_t timeout_ns = 30'000'000'000;  // how long a datagram's ports are remembered
     size_t max_held = 65536;              // beyond this, fragments go on without ports
-    // Seeds the datagram table's hash, for the reason HashSecret gives.
-    uint64_t hash_seed = HashSecret::of_process().w[0];
   };
-  explicit FragmentTracker(Options options)
-      : opt_(options), datagrams_(0, KeyHash{options.hash_seed}) {}
+  // `hash_seed` seeds the datagram table's hash, for the reason HashSecret (meter/flow_key.h)
+  // gives; the meter derives it from its flow table's secret.
+  FragmentTracker(Options options, uint64_t hash_seed)
+      : opt_(options), datagrams_(0, KeyHash{hash_seed}) {}
 
   // For a fragment (v.is_fragment). Returns true when the caller should count it now (ports
   // filled in when known); false when it was held. After a first fragment, held fragments of

@@ -81,7 +81,7 @@ Meter::Meter(const MeterOptions& options, FlowSink& sink)
     : opt_(options),
       sink_(sink),
       table_(options.max_flows, options.idle_timeout_ns, options.stats ? sizeof(FlowStats) : 0),
-      fragments_(options.fragments),
+      fragments_(options.fragments, options.key.hash_secret.w[0]),
       preparer_(options) {
   if (opt_.sample == 0) opt_.sample = 1;
   batch_.reserve(kRecordBatch);
