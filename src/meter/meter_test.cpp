@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -314,6 +315,35 @@ TEST(Meter, TunnelIdentityIsKept) {
   EXPECT_EQ(r.fwd.bytes, 24u);
   EXPECT_EQ(r.fwd.bytes_outer, 24u + 50);
   EXPECT_EQ(r.rev.bytes_outer, 24u + 50);
+}
+
+// A QinQ packet needs the flow's extension but has no MPLS labels: its record must not take the
+// labels a packet decoded before it left in the decoder's view.
+TEST(Meter, QinQWithoutLabelsHasNoLabels) {
+  Feed run;
+  run.at(0, Frame()
+                .eth(0x8847)
+                .be32(1234u << 12 | 0x100 | 64)
+                .ipv4(6, "10.0.0.1", "10.0.0.2")
+                .tcp(1, 2, 0x18)
+                .done())
+      .at(1, Frame()
+                 .eth(0x88a8)
+                 .vlan(10, 0x8100)
+                 .vlan(20, 0x0800)
+                 .ipv4(6, "10.0.0.3", "10.0.0.4")
+                 .tcp(3, 4, 0x18)
+                 .done());
+  auto& r = run.done();
+  ASSERT_EQ(r.size(), 2u);
+  const FlowRecord& labeled = r[0].src_ip.to_string() == "10.0.0.1" ? r[0] : r[1];
+  const FlowRecord& qinq = &labeled == &r[0] ? r[1] : r[0];
+  EXPECT_EQ(labeled.fwd.mpls_depth, 1);
+  EXPECT_EQ(labeled.fwd.mpls_label[0] >> 4, 1234u);
+  EXPECT_EQ(qinq.fwd.vlan_depth, 2);
+  EXPECT_EQ(qinq.fwd.vlan_id_inner, 20);
+  EXPECT_EQ(qinq.fwd.mpls_depth, 0);
+  EXPECT_EQ(qinq.fwd.mpls_label, (std::array<uint32_t, 3>{}));
 }
 
 TEST(Meter, ManyFlowsSurviveIndexGrowthAndErasure) {
