@@ -134,6 +134,11 @@ void print_summary(const meter::Meter& m, const capture::PacketSource& src, doub
         "{}, impossible: {})\n",
         s.fragments.fragments, s.fragments.held, s.fragments.orphaned, s.fragments.overlapping,
         s.fragments.bad);
+    if (s.fragments.evicted)
+      out += fmt::format(
+          "  fragmented datagrams forgotten early, too many at once: {} (their later fragments "
+          "count without ports)\n",
+          s.fragments.evicted);
   }
   out += fmt::format("  flows: {} (", s.flows);
   std::string sep;

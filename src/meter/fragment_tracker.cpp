@@ -1,7 +1,6 @@
 #include "meter/fragment_tracker.h"
 
-#include <xxhash.h>
-
+#include <algorithm>
 #include <cstring>
 
 namespace flowkit::meter {
@@ -12,12 +11,9 @@ bool carries_ports(uint8_t protocol) {
 }
 }  // namespace
 
-bool FragmentTracker::Key::operator==(const Key& o) const {
-  return std::memcmp(this, &o, sizeof *this) == 0;
-}
-
-size_t FragmentTracker::KeyHash::operator()(const Key& k) const {
-  return XXH3_64bits_withSeed(&k, sizeof k, seed);
+FragmentTracker::FragmentTracker(Options options, const HashSecret& secret)
+    : opt_(options), secret_(secret), index_(1024) {
+  if (opt_.max_datagrams == 0) opt_.max_datagrams = 1;
 }
 
 void FragmentTracker::check_overlap(Datagram& d, const packet::PacketView& v) {
@@ -32,21 +28,91 @@ void FragmentTracker::check_overlap(Datagram& d, const packet::PacketView& v) {
   if (d.ranges_used < std::size(d.ranges)) d.ranges[d.ranges_used++] = Range{begin, end};
 }
 
+uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t ts, bool* created) {
+  size_t mask = index_.size() - 1;
+  for (size_t i = hash & mask; index_[i].slot != 0; i = (i + 1) & mask) {
+    const IndexEntry& e = index_[i];
+    if (e.hash == hash && slots_[e.slot - 1].key == k) {
+      *created = false;
+      return e.slot - 1;
+    }
+  }
+  *created = true;
+  if (by_age_.size() >= opt_.max_datagrams) {
+    forget_oldest();
+    ++stats_.evicted;
+  }
+  if ((by_age_.size() + 1) * 2 > index_.size()) grow_index();
+  uint32_t slot;
+  if (!free_.empty()) {
+    slot = free_.back();
+    free_.pop_back();
+  } else {
+    slot = uint32_t(slots_.size());
+    slots_.emplace_back();
+  }
+  Datagram& d = slots_[slot];
+  d.key = k;
+  d.hash = hash;
+  d.created = ts;
+  d.first_seen = d.has_ports = false;
+  d.src_port = d.dst_port = 0;
+  d.ranges_used = 0;
+  mask = index_.size() - 1;
+  size_t i = hash & mask;
+  while (index_[i].slot != 0) i = (i + 1) & mask;
+  index_[i] = IndexEntry{hash, slot + 1};
+  by_age_.push_back(slot);
+  return slot;
+}
+
+void FragmentTracker::grow_index() {
+  std::vector<IndexEntry> old(index_.size() * 2);
+  old.swap(index_);
+  size_t mask = index_.size() - 1;
+  for (const IndexEntry& e : old) {
+    if (e.slot == 0) continue;
+    size_t i = e.hash & mask;
+    while (index_[i].slot != 0) i = (i + 1) & mask;
+    index_[i] = e;
+  }
+}
+
+void FragmentTracker::index_erase(uint32_t slot) {
+  size_t mask = index_.size() - 1;
+  size_t i = slots_[slot].hash & mask;
+  while (index_[i].slot != slot + 1) i = (i + 1) & mask;
+  // Backward-shift deletion keeps every remaining entry reachable from its home slot.
+  size_t hole = i;
+  for (size_t j = (hole + 1) & mask; index_[j].slot != 0; j = (j + 1) & mask) {
+    size_t home = index_[j].hash & mask;
+    bool home_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
+    if (!home_between) {
+      index_[hole] = index_[j];
+      hole = j;
+    }
+  }
+  index_[hole] = IndexEntry{0, 0};
+}
+
+void FragmentTracker::forget_oldest() {
+  uint32_t slot = by_age_.front();
+  by_age_.pop_front();
+  make_ready(slots_[slot], true);
+  index_erase(slot);
+  free_.push_back(slot);
+}
+
 bool FragmentTracker::on_fragment(packet::PacketView& v, int64_t ts, uint32_t interface) {
   ++stats_.fragments;
-  Key k;
-  std::memcpy(k.src, v.src, 16);
-  std::memcpy(k.dst, v.dst, 16);
-  k.id = v.frag_id;
+  FlowKey k{};
+  std::memcpy(k.addr[0], v.src, 16);
+  std::memcpy(k.addr[1], v.dst, 16);
   k.protocol = v.protocol;
   k.ip_version = v.ip_version;
-  k.pad = 0;
-  auto [it, created] = datagrams_.try_emplace(k);
-  Datagram& d = it->second;
-  if (created) {
-    d.created = ts;
-    by_age_.emplace_back(ts, k);
-  }
+  k.flow_label = v.frag_id;
+  bool created;
+  Datagram& d = slots_[find_or_add(k, uint32_t(hash_key(k, secret_)), ts, &created)];
   check_overlap(d, v);
   if (v.first_fragment) {
     if (!d.first_seen) {
@@ -76,6 +142,7 @@ bool FragmentTracker::on_fragment(packet::PacketView& v, int64_t ts, uint32_t in
 }
 
 void FragmentTracker::make_ready(Datagram& d, bool orphan) {
+  if (d.held.empty()) return;
   for (HeldFragment& h : d.held) {
     if (orphan) {
       ++stats_.orphaned;
@@ -92,19 +159,12 @@ void FragmentTracker::make_ready(Datagram& d, bool orphan) {
 }
 
 void FragmentTracker::expire(int64_t now) {
-  while (!by_age_.empty() && by_age_.front().first < now - opt_.timeout_ns) {
-    auto it = datagrams_.find(by_age_.front().second);
-    if (it != datagrams_.end() && it->second.created == by_age_.front().first) {
-      make_ready(it->second, true);
-      datagrams_.erase(it);
-    }
-    by_age_.pop_front();
-  }
+  while (!by_age_.empty() && slots_[by_age_.front()].created < now - opt_.timeout_ns)
+    forget_oldest();
 }
 
 void FragmentTracker::release_all() {
   expire(INT64_MAX);  // in arrival order, so that output stays deterministic
-  datagrams_.clear();
 }
 
 bool FragmentTracker::pop_ready(HeldFragment& out) {

@@ -3,14 +3,18 @@
 // fragments are looked up by (addresses, protocol, IP id). A fragment that arrives before its
 // first fragment is held aside and handed back once the first arrives, or with no ports when it
 // never does. Overlapping and impossible fragments are counted, never dropped.
+//
+// Datagrams live in reused slots found through an open-addressing index, so a fragment costs no
+// allocation, and their number is bounded: a flood of fragments of distinct datagrams makes the
+// oldest be forgotten early (counted), not the memory grow.
 #pragma once
 
 #include <cstdint>
 #include <deque>
-#include <unordered_map>
 #include <vector>
 
 #include "core/timestamp.h"
+#include "meter/flow_key.h"
 #include "packet/packet_view.h"
 
 namespace flowkit::meter {
@@ -21,6 +25,7 @@ struct FragmentStats {
   uint64_t orphaned = 0;     // never saw their first fragment: counted without ports
   uint64_t overlapping = 0;  // overlap bytes already covered in their datagram
   uint64_t bad = 0;          // beyond 65535 bytes or empty with more-fragments set
+  uint64_t evicted = 0;      // datagrams forgotten before their timeout: too many at once
 };
 
 struct HeldFragment {
@@ -34,21 +39,22 @@ class FragmentTracker {
   struct Options {
     int64_t timeout_ns = 30'000'000'000;  // how long a datagram's ports are remembered
     size_t max_held = 65536;              // beyond this, fragments go on without ports
+    size_t max_datagrams = 262144;        // remembered at once; beyond, the oldest is forgotten
   };
-  // `hash_seed` seeds the datagram table's hash, for the reason HashSecret (meter/flow_key.h)
-  // gives; the meter derives it from its flow table's secret.
-  FragmentTracker(Options options, uint64_t hash_seed)
-      : opt_(options), datagrams_(0, KeyHash{hash_seed}) {}
+  // `secret` keys the datagram index's hash, for the reason HashSecret gives; the meter passes
+  // its flow table's.
+  FragmentTracker(Options options, const HashSecret& secret);
 
   // For a fragment (v.is_fragment). Returns true when the caller should count it now (ports
-  // filled in when known); false when it was held. After a first fragment, held fragments of
-  // its datagram become ready: drain them with pop_ready().
+  // filled in when known); false when it was held. Afterwards held fragments may be ready (their
+  // first fragment came, or their datagram was forgotten): drain them with pop_ready().
   bool on_fragment(packet::PacketView& v, int64_t ts, uint32_t interface);
   // Forgets datagrams older than the timeout; their held fragments become ready without ports.
   void expire(int64_t now);
-  // The earliest time at which expire() has something to do (INT64_MAX: nothing held).
+  // The earliest time at which expire() has something to do (INT64_MAX: nothing remembered).
   int64_t next_deadline() const {
-    return by_age_.empty() ? INT64_MAX : saturating_add(by_age_.front().first, opt_.timeout_ns + 1);
+    return by_age_.empty() ? INT64_MAX
+                           : saturating_add(slots_[by_age_.front()].created, opt_.timeout_ns + 1);
   }
   // Makes every held fragment ready (end of input).
   void release_all();
@@ -56,40 +62,46 @@ class FragmentTracker {
 
   const FragmentStats& stats() const { return stats_; }
   size_t held_now() const { return held_count_; }
+  size_t datagrams_now() const { return by_age_.size(); }
 
  private:
-  struct Key {
-    uint8_t src[16];
-    uint8_t dst[16];
-    uint32_t id;
-    uint8_t protocol;
-    uint8_t ip_version;
-    uint16_t pad;
-    bool operator==(const Key& o) const;
-  };
-  struct KeyHash {
-    uint64_t seed;
-    size_t operator()(const Key& k) const;
-  };
   struct Range {
     uint32_t begin, end;
   };
   struct Datagram {
+    // Addresses, protocol and IP version, and the IP id in the flow label's place: a datagram is
+    // named like a flow without ports, and hashed and compared as one.
+    FlowKey key;
+    uint32_t hash;
     int64_t created;
-    bool first_seen = false;
-    bool has_ports = false;
-    uint16_t src_port = 0, dst_port = 0;
-    uint8_t ranges_used = 0;
+    bool first_seen;
+    bool has_ports;
+    uint16_t src_port, dst_port;
+    uint8_t ranges_used;
     Range ranges[8];
     std::vector<HeldFragment> held;  // rare: only fragments that overtook their first
   };
+  struct IndexEntry {
+    uint32_t hash;
+    uint32_t slot;  // slot + 1; 0: empty
+  };
 
+  // The slot of the datagram with key `k`, added (as created at `ts`) when absent.
+  uint32_t find_or_add(const FlowKey& k, uint32_t hash, int64_t ts, bool* created);
+  // Forgets the oldest datagram: its held fragments become ready without ports.
+  void forget_oldest();
+  void index_erase(uint32_t slot);
+  void grow_index();
   void check_overlap(Datagram& d, const packet::PacketView& v);
   void make_ready(Datagram& d, bool orphan);
 
   Options opt_;
-  std::unordered_map<Key, Datagram, KeyHash> datagrams_;
-  std::deque<std::pair<int64_t, Key>> by_age_;
+  HashSecret secret_;
+  std::vector<Datagram> slots_;
+  std::vector<uint32_t> free_;
+  std::vector<IndexEntry> index_;  // a power of two, at most half full
+  // Slots in the order their datagrams were created, which is the order in which they end.
+  std::deque<uint32_t> by_age_;
   std::deque<HeldFragment> ready_;
   size_t held_count_ = 0;
   FragmentStats stats_;

@@ -81,7 +81,7 @@ Meter::Meter(const MeterOptions& options, FlowSink& sink)
     : opt_(options),
       sink_(sink),
       table_(options.max_flows, options.idle_timeout_ns, options.stats ? sizeof(FlowStats) : 0),
-      fragments_(options.fragments, options.key.hash_secret.w[0]),
+      fragments_(options.fragments, options.key.hash_secret),
       preparer_(options) {
   if (opt_.sample == 0) opt_.sample = 1;
   batch_.reserve(kRecordBatch);
@@ -165,8 +165,7 @@ void Meter::handle(const DecodedPacket& w, const PacketKey& k) {
   packet::PacketView v = w.view;
   bool count_now = fragments_.on_fragment(v, ts, w.interface);
   expire_by(fragments_.next_deadline());
-  if (!count_now) return;
-  account_view(v, ts, w.interface);
+  if (count_now) account_view(v, ts, w.interface);
   drain_fragments();
 }
 
