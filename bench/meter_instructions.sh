@@ -6,7 +6,8 @@
 #
 # The capture is every nDPI capture in ../shared/pcaps/ndpi-4.2 replicated once by
 # `flowkit gen --replicate` (the same traffic as one copy of the large benchmark capture).
-# Every thread's instructions count, nfpcapd's too.
+# Every thread's instructions count, nfpcapd's too. flowkit's hash secret is fixed
+# (FLOWKIT_HASH_SEED), so that its flow table's probe lengths, and with them the count, repeat.
 #
 # usage: bench/meter_instructions.sh [FLOWKIT]     (default: build/apps/flowkit/flowkit)
 #   BENCH_DIR=build/bench-data
@@ -37,7 +38,8 @@ trap 'rm -rf "$tmp"' EXIT
 count() {
   local name=$1
   shift
-  valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >/dev/null 2>"$tmp/$name.err" || {
+  FLOWKIT_HASH_SEED=7 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$@" >/dev/null \
+    2>"$tmp/$name.err" || {
     echo "$name failed:" >&2
     cat "$tmp/$name.err" >&2
     exit 1

@@ -23,7 +23,8 @@ enum class KeyMode : uint8_t {
 struct HashSecret {
   uint64_t w[6];
   static HashSecret from_seed(uint64_t seed);
-  // Drawn at random once per process.
+  // Drawn at random once per process; from the environment's FLOWKIT_HASH_SEED when it is set,
+  // so that instruction counts repeat from run to run (bench/meter_instructions.sh).
   static const HashSecret& of_process();
 };
 

@@ -115,7 +115,9 @@ void Meter::count(std::span<const DecodedPacket> packets, bool keyed) {
   const size_t n = packets.size();
   if (!keyed) {
     if (keys_.size() < n) keys_.resize(n);
-    for (size_t i = 0; i < n; ++i) make_packet_key(packets[i], opt_.key, keys_[i]);
+    // A copy that the stores into keys_ cannot alias: the options stay in registers.
+    const KeyOptions o = opt_.key;
+    for (size_t i = 0; i < n; ++i) make_packet_key(packets[i], o, keys_[i]);
   }
   auto key = [&](size_t i) -> const PacketKey& { return keyed ? packets[i].key : keys_[i]; };
   // Load index slots and flow states a few packets ahead of the one counted.
