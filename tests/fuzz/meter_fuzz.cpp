@@ -1,6 +1,7 @@
 // libFuzzer target for the meter: the input is a sequence of packets, each a 2-byte length and a
 // 1-byte time step before the frame bytes, metered with small caches and timeouts so that
-// eviction, expiry and the fragment tracker all run. Packet conservation must hold.
+// eviction, expiry and the fragment tracker (its own eviction too) all run. Packet conservation
+// must hold.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -25,6 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.active_timeout_ns = 3'000'000'000;
   o.tcp_end_timeout_ns = 1'000'000'000;
   o.fragments.max_held = 3;
+  o.fragments.max_datagrams = 3;
   o.fragments.timeout_ns = 2'000'000'000;
   o.key.biflow = size % 2 == 0;
   Count sink;
