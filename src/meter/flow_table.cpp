@@ -41,15 +41,15 @@ uint32_t FlowTable::allocate() {
 bool FlowTable::grow_index() {
   const size_t old_size = index_size();
   const size_t size = old_size ? old_size * 2 : 1024;
-  HugeRegion region(size * sizeof(Slot));
-  if (!region.commit(size * sizeof(Slot))) return false;
+  HugeRegion region(size * sizeof(IndexEntry));
+  if (!region.commit(size * sizeof(IndexEntry))) return false;
   HugeRegion old_region = std::move(index_region_);
-  const Slot* old = index_;
+  const IndexEntry* old = index_;
   index_region_ = std::move(region);
-  index_ = reinterpret_cast<Slot*>(index_region_.data());  // zeroed: every slot kNoFlow
+  index_ = reinterpret_cast<IndexEntry*>(index_region_.data());  // zeroed: every slot kNoFlow
   mask_ = size - 1;
   for (size_t k = 0; k < old_size; ++k) {
-    const Slot& s = old[k];
+    const IndexEntry& s = old[k];
     if (s.id == kNoFlow) continue;
     size_t i = s.hash32 & mask_;
     while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
@@ -75,7 +75,7 @@ uint32_t FlowTable::insert(const FlowKey& key, uint32_t h, size_t i, int64_t now
   FlowState& f = at(id);
   f.key = key;
   f.hash32 = h;
-  index_[i] = Slot{h, id};
+  index_[i] = IndexEntry{h, id};
   ++size_;
   wheel_file(f, id, now);
   *inserted = true;
@@ -84,20 +84,9 @@ uint32_t FlowTable::insert(const FlowKey& key, uint32_t h, size_t i, int64_t now
 
 void FlowTable::erase(uint32_t id) {
   FlowState& f = at(id);
-  // Backward-shift deletion keeps every remaining entry reachable from its home slot.
   size_t i = f.hash32 & mask_;
   while (index_[i].id != id) i = (i + 1) & mask_;
-  size_t hole = i;
-  for (size_t j = (hole + 1) & mask_; index_[j].id != kNoFlow; j = (j + 1) & mask_) {
-    size_t home = index_[j].hash32 & mask_;
-    // Move j into the hole unless its home lies cyclically in (hole, j].
-    bool home_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-    if (!home_between) {
-      index_[hole] = index_[j];
-      hole = j;
-    }
-  }
-  index_[hole] = Slot{0, kNoFlow};
+  probe_erase(index_, mask_, i);
   wheel_unlink(f, id);
   age_remove(id);
   --size_;

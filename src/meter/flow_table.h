@@ -19,6 +19,7 @@
 
 #include "core/huge_region.h"
 #include "meter/flow_key.h"
+#include "meter/probe_index.h"
 
 namespace flowkit::meter {
 
@@ -95,7 +96,7 @@ class FlowTable {
     uint32_t h = uint32_t(hash);
     *inserted = false;
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = index_[i];
+      const IndexEntry& s = index_[i];
       if (s.id == kNoFlow) return create ? insert(key, h, i, now, inserted) : kNoFlow;
       if (s.hash32 == h && at(s.id).key == key) return s.id;
     }
@@ -107,7 +108,7 @@ class FlowTable {
   void prefetch_flow(uint64_t hash) const {
     uint32_t h = uint32_t(hash);
     for (size_t i = h & mask_;; i = (i + 1) & mask_) {
-      const Slot& s = index_[i];
+      const IndexEntry& s = index_[i];
       if (s.id == kNoFlow) return;
       if (s.hash32 == h) {
         const uint8_t* p = slot_ptr(s.id);
@@ -163,10 +164,6 @@ class FlowTable {
 
  private:
   static constexpr size_t kLine = 64;  // cache line
-  struct Slot {
-    uint32_t hash32;
-    uint32_t id;  // kNoFlow: empty
-  };
   size_t index_size() const { return index_ ? mask_ + 1 : 0; }
   uint8_t* slot_ptr(uint32_t id) const { return slots_.data() + size_t(id - 1) * slot_size_; }
   // Adds a flow for `key` at index entry `i`, the empty one its lookup ended on.
@@ -200,7 +197,7 @@ class FlowTable {
   size_t size_ = 0;
   // Both on huge pages: they are read at random (see core/huge_region.h).
   HugeRegion index_region_;
-  Slot* index_ = nullptr;
+  IndexEntry* index_ = nullptr;
   size_t mask_ = 0;           // index entries - 1
   HugeRegion slots_;          // slot id i at (i - 1) * slot_size_; ids are handed out in order
   uint32_t next_unused_ = 1;  // ids never handed out start here

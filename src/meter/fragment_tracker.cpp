@@ -30,11 +30,11 @@ void FragmentTracker::check_overlap(Datagram& d, const packet::PacketView& v) {
 
 uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t ts, bool* created) {
   size_t mask = index_.size() - 1;
-  for (size_t i = hash & mask; index_[i].slot != 0; i = (i + 1) & mask) {
+  for (size_t i = hash & mask; index_[i].id != 0; i = (i + 1) & mask) {
     const IndexEntry& e = index_[i];
-    if (e.hash == hash && slots_[e.slot - 1].key == k) {
+    if (e.hash32 == hash && slots_[e.id - 1].key == k) {
       *created = false;
-      return e.slot - 1;
+      return e.id - 1;
     }
   }
   *created = true;
@@ -60,7 +60,7 @@ uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t t
   d.ranges_used = 0;
   mask = index_.size() - 1;
   size_t i = hash & mask;
-  while (index_[i].slot != 0) i = (i + 1) & mask;
+  while (index_[i].id != 0) i = (i + 1) & mask;
   index_[i] = IndexEntry{hash, slot + 1};
   by_age_.push_back(slot);
   return slot;
@@ -71,9 +71,9 @@ void FragmentTracker::grow_index() {
   old.swap(index_);
   size_t mask = index_.size() - 1;
   for (const IndexEntry& e : old) {
-    if (e.slot == 0) continue;
-    size_t i = e.hash & mask;
-    while (index_[i].slot != 0) i = (i + 1) & mask;
+    if (e.id == 0) continue;
+    size_t i = e.hash32 & mask;
+    while (index_[i].id != 0) i = (i + 1) & mask;
     index_[i] = e;
   }
 }
@@ -81,18 +81,8 @@ void FragmentTracker::grow_index() {
 void FragmentTracker::index_erase(uint32_t slot) {
   size_t mask = index_.size() - 1;
   size_t i = slots_[slot].hash & mask;
-  while (index_[i].slot != slot + 1) i = (i + 1) & mask;
-  // Backward-shift deletion keeps every remaining entry reachable from its home slot.
-  size_t hole = i;
-  for (size_t j = (hole + 1) & mask; index_[j].slot != 0; j = (j + 1) & mask) {
-    size_t home = index_[j].hash & mask;
-    bool home_between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-    if (!home_between) {
-      index_[hole] = index_[j];
-      hole = j;
-    }
-  }
-  index_[hole] = IndexEntry{0, 0};
+  while (index_[i].id != slot + 1) i = (i + 1) & mask;
+  probe_erase(index_.data(), mask, i);
 }
 
 void FragmentTracker::forget_oldest() {

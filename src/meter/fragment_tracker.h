@@ -15,6 +15,7 @@
 
 #include "core/timestamp.h"
 #include "meter/flow_key.h"
+#include "meter/probe_index.h"
 #include "packet/packet_view.h"
 
 namespace flowkit::meter {
@@ -81,10 +82,6 @@ class FragmentTracker {
     Range ranges[8];
     std::vector<HeldFragment> held;  // rare: only fragments that overtook their first
   };
-  struct IndexEntry {
-    uint32_t hash;
-    uint32_t slot;  // slot + 1; 0: empty
-  };
 
   // The slot of the datagram with key `k`, added (as created at `ts`) when absent.
   uint32_t find_or_add(const FlowKey& k, uint32_t hash, int64_t ts, bool* created);
@@ -99,7 +96,7 @@ class FragmentTracker {
   HashSecret secret_;
   std::vector<Datagram> slots_;
   std::vector<uint32_t> free_;
-  std::vector<IndexEntry> index_;  // a power of two, at most half full
+  std::vector<IndexEntry> index_;  // ids are slot + 1; a power of two, at most half full
   // Slots in the order their datagrams were created, which is the order in which they end.
   std::deque<uint32_t> by_age_;
   std::deque<HeldFragment> ready_;
