@@ -1,7 +1,7 @@
 #include "meter/fragment_tracker.h"
 
-#include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace flowkit::meter {
 
