@@ -48,13 +48,7 @@ bool FlowTable::grow_index() {
   index_region_ = std::move(region);
   index_ = reinterpret_cast<IndexEntry*>(index_region_.data());  // zeroed: every slot kNoFlow
   mask_ = size - 1;
-  for (size_t k = 0; k < old_size; ++k) {
-    const IndexEntry& s = old[k];
-    if (s.id == kNoFlow) continue;
-    size_t i = s.hash32 & mask_;
-    while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
-    index_[i] = s;
-  }
+  probe_rehash(old, old_size, index_, mask_);
   return true;
 }
 
@@ -63,8 +57,7 @@ uint32_t FlowTable::insert(const FlowKey& key, uint32_t h, size_t i, int64_t now
   // works as long as one entry stays empty.
   if ((size_ + 1) * 10 > index_size() * 7) {
     if (memory_may_grow() && grow_index()) {
-      i = h & mask_;
-      while (index_[i].id != kNoFlow) i = (i + 1) & mask_;
+      i = probe_empty(index_, mask_, h);
     } else {
       memory_refused();
       if (size_ + 2 > index_size()) return kNoFlow;
@@ -84,9 +77,7 @@ uint32_t FlowTable::insert(const FlowKey& key, uint32_t h, size_t i, int64_t now
 
 void FlowTable::erase(uint32_t id) {
   FlowState& f = at(id);
-  size_t i = f.hash32 & mask_;
-  while (index_[i].id != id) i = (i + 1) & mask_;
-  probe_erase(index_, mask_, i);
+  probe_erase(index_, mask_, probe_find_id(index_, mask_, f.hash32, id));
   wheel_unlink(f, id);
   age_remove(id);
   --size_;

@@ -58,10 +58,7 @@ uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t t
   d.first_seen = d.has_ports = false;
   d.src_port = d.dst_port = 0;
   d.ranges_used = 0;
-  mask = index_.size() - 1;
-  size_t i = hash & mask;
-  while (index_[i].id != 0) i = (i + 1) & mask;
-  index_[i] = IndexEntry{hash, slot + 1};
+  index_[probe_empty(index_.data(), index_.size() - 1, hash)] = IndexEntry{hash, slot + 1};
   by_age_.push_back(slot);
   return slot;
 }
@@ -69,27 +66,15 @@ uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t t
 void FragmentTracker::grow_index() {
   std::vector<IndexEntry> old(index_.size() * 2);
   old.swap(index_);
-  size_t mask = index_.size() - 1;
-  for (const IndexEntry& e : old) {
-    if (e.id == 0) continue;
-    size_t i = e.hash32 & mask;
-    while (index_[i].id != 0) i = (i + 1) & mask;
-    index_[i] = e;
-  }
-}
-
-void FragmentTracker::index_erase(uint32_t slot) {
-  size_t mask = index_.size() - 1;
-  size_t i = slots_[slot].hash & mask;
-  while (index_[i].id != slot + 1) i = (i + 1) & mask;
-  probe_erase(index_.data(), mask, i);
+  probe_rehash(old.data(), old.size(), index_.data(), index_.size() - 1);
 }
 
 void FragmentTracker::forget_oldest() {
   uint32_t slot = by_age_.front();
   by_age_.pop_front();
   make_ready(slots_[slot], true);
-  index_erase(slot);
+  size_t mask = index_.size() - 1;
+  probe_erase(index_.data(), mask, probe_find_id(index_.data(), mask, slots_[slot].hash, slot + 1));
   free_.push_back(slot);
 }
 

@@ -87,7 +87,6 @@ class FragmentTracker {
   uint32_t find_or_add(const FlowKey& k, uint32_t hash, int64_t ts, bool* created);
   // Forgets the oldest datagram: its held fragments become ready without ports.
   void forget_oldest();
-  void index_erase(uint32_t slot);
   void grow_index();
   void check_overlap(Datagram& d, const packet::PacketView& v);
   void make_ready(Datagram& d, bool orphan);
