@@ -11,19 +11,23 @@
 # flowkit/cat; then the same ratios as medians over rounds, each taken within one round.
 # flowkit runs with one thread (--threads 1: read, decode and count on one core, like nfpcapd)
 # and with its default of two (reading and decoding on a second core). Also flowkit's flow-state
-# bytes per active flow without metadata (--no-stats).
+# bytes per active flow without metadata (--no-stats). Last, flowkit's first stage alone
+# (bench/stage_floor: reading, then reading and decoding, with nothing counted): the floor under
+# the two-thread run, whose reader thread does that much and more.
 #
 # usage: bench/meter_vs_nfpcapd.sh [FLOWKIT]     (default: build/apps/flowkit/flowkit)
 #   BENCH_DIR=build/bench-data COPIES=90 ROUNDS=3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fk=${1:-build/apps/flowkit/flowkit}
+floor=${STAGE_FLOOR:-build/bench/stage_floor}
 dir=${BENCH_DIR:-build/bench-data}
 copies=${COPIES:-90}
 rounds=${ROUNDS:-3}
 shared=../shared/pcaps/ndpi-4.2
 command -v nfpcapd >/dev/null || { echo "nfpcapd missing: run scripts/bootstrap.sh" >&2; exit 1; }
 [[ -x $fk ]] || { echo "$fk not built: cmake --build build --target flowkit" >&2; exit 1; }
+[[ -x $floor ]] || { echo "$floor not built: cmake --build build --target stage_floor" >&2; exit 1; }
 [[ -d $shared ]] || { echo "$shared not found: the benchmark replicates the shared captures" >&2; exit 1; }
 mkdir -p "$dir"
 pcap=$dir/ndpi_x${copies}.pcap
@@ -59,7 +63,7 @@ run() {
   awk '{print $1, $2, $3 + $4}' "$tmp/time" >>"$tmp/$name"
 }
 
-names=(cat nfpcapd flowkit_1t flowkit_nostats_1t flowkit flowkit_nostats)
+names=(cat nfpcapd flowkit_1t flowkit_nostats_1t flowkit flowkit_nostats stage_read stage_decode)
 run_one() {
   case $1 in
     cat) run cat cat "$pcap" ;;
@@ -68,6 +72,8 @@ run_one() {
     flowkit_nostats) run flowkit_nostats "$fk" meter -r "$pcap" -o none --no-stats ;;
     flowkit_1t) run flowkit_1t "$fk" meter -r "$pcap" -o none --threads 1 ;;
     flowkit_nostats_1t) run flowkit_nostats_1t "$fk" meter -r "$pcap" -o none --no-stats --threads 1 ;;
+    stage_read) run stage_read "$floor" "$pcap" read ;;
+    stage_decode) run stage_decode "$floor" "$pcap" decode ;;
   esac
 }
 # Each round starts one run later, so that no run always follows the same one (a run after
@@ -91,10 +97,12 @@ awk -v p="$packets" -v flows="$flows" -v pf="$per_flow" -v pfs="$per_flow_stats"
   label["flowkit_nostats_1t"] = "  ... --no-stats --threads 1"
   label["flowkit"] = "flowkit meter -o none (2 threads)"
   label["flowkit_nostats"] = "  ... --no-stats (2 threads)"
-  split("cat nfpcapd flowkit_1t flowkit_nostats_1t flowkit flowkit_nostats", order, " ")
+  label["stage_read"] = "flowkit first stage: read only"
+  label["stage_decode"] = "  ... read and decode"
+  split("cat nfpcapd flowkit_1t flowkit_nostats_1t flowkit flowkit_nostats stage_read stage_decode", order, " ")
   printf "best of %d interleaved runs, page-cached:\n", rounds
   printf "  %-36s %8s %13s %9s %8s\n", "", "wall", "packets/s", "CPU", "max RSS"
-  for (i = 1; i <= 6; ++i) {
+  for (i = 1; i <= 8; ++i) {
     n = order[i]
     printf "  %-36s %6.2f s %7.2f Mpkt/s %7.2f s %5.0f MB\n", label[n], t[n], p / t[n] / 1e6, c[n], m[n]
   }
@@ -107,6 +115,8 @@ awk -v p="$packets" -v flows="$flows" -v pf="$per_flow" -v pfs="$per_flow_stats"
     t["flowkit_1t"] / t["cat"], t["flowkit_nostats_1t"] / t["cat"]
   printf "flowkit time / cat time, two threads: %.2fx (statistics on), %.2fx (off)\n",
     t["flowkit"] / t["cat"], t["flowkit_nostats"] / t["cat"]
+  printf "first stage alone / cat time: %.2fx (read), %.2fx (read and decode)\n",
+    t["stage_read"] / t["cat"], t["stage_decode"] / t["cat"]
   printf "flows: %s; flow state per active flow: %s bytes without metadata, %s with statistics\n", flows, pf, pfs
 }' "$tmp/best"
 
@@ -117,13 +127,16 @@ paste -d' ' "${names[@]/#/$tmp/}" | awk -v rounds="$rounds" '
     for (i = 2; i <= n; ++i) for (j = i; j > 1 && a[j - 1] > a[j]; --j) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
     return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
   }
-  { # walls: cat $1, nfpcapd $4, flowkit_1t $7, flowkit_nostats_1t $10, flowkit $13, flowkit_nostats $16
+  { # walls: cat $1, nfpcapd $4, flowkit_1t $7, flowkit_nostats_1t $10, flowkit $13,
+    # flowkit_nostats $16, stage_read $19, stage_decode $22
     ++n; a1[n] = $4 / $7; a2[n] = $4 / $10; a3[n] = $4 / $13; a4[n] = $4 / $16
-    c1[n] = $7 / $1; c2[n] = $10 / $1; c3[n] = $13 / $1; c4[n] = $16 / $1 }
+    c1[n] = $7 / $1; c2[n] = $10 / $1; c3[n] = $13 / $1; c4[n] = $16 / $1
+    s1[n] = $19 / $1; s2[n] = $22 / $1 }
   END {
   printf "median of per-round ratios over %d rounds:\n", n
   printf "  flowkit / nfpcapd, one thread:  %.1fx (statistics on), %.1fx (off)\n", median(a1, n), median(a2, n)
   printf "  flowkit / nfpcapd, two threads: %.1fx (statistics on), %.1fx (off)\n", median(a3, n), median(a4, n)
   printf "  flowkit time / cat time, one thread:  %.2fx (statistics on), %.2fx (off)\n", median(c1, n), median(c2, n)
   printf "  flowkit time / cat time, two threads: %.2fx (statistics on), %.2fx (off)\n", median(c3, n), median(c4, n)
+  printf "  first stage alone / cat time: %.2fx (read), %.2fx (read and decode)\n", median(s1, n), median(s2, n)
 }'
