@@ -2,8 +2,10 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -32,6 +34,35 @@ namespace {
 
 std::atomic<int> g_stop_signal{0};
 capture::LiveSource* g_live = nullptr;
+
+// The longest timeout accepted, in seconds (about 31 years): its nanoseconds fit an int64 with
+// room to add to any packet time.
+constexpr double kMaxTimeoutSeconds = 1e9;
+
+// Checks a timeout in seconds: a finite number from 0 (or above 0 when !zero_ok) up to
+// kMaxTimeoutSeconds. Without it, NaN or 1e30 would wrap on the way to nanoseconds.
+CLI::Validator timeout_seconds(bool zero_ok) {
+  return CLI::Validator(
+      [zero_ok](std::string& text) -> std::string {
+        double v = 0;
+        size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size()) return fmt::format("'{}' is not a number of seconds", text);
+        if (std::isfinite(v) && v <= kMaxTimeoutSeconds && (zero_ok ? v >= 0 : v > 0)) return "";
+        return fmt::format("{} seconds is out of range: give {} up to {:.0f}", text,
+                           zero_ok ? "0" : "a number above 0", kMaxTimeoutSeconds);
+      },
+      zero_ok ? "SECONDS>=0" : "SECONDS>0");
+}
+
+// Seconds (checked by timeout_seconds) to nanoseconds; a positive timeout stays at least 1 ns.
+int64_t to_ns(double seconds) {
+  return seconds > 0 ? std::max<int64_t>(1, std::llround(seconds * 1e9)) : 0;
+}
 
 extern "C" void on_stop_signal(int sig) {
   g_stop_signal.store(sig);
@@ -175,9 +206,9 @@ int run_meter(MeterArgs& a) {
     if (!a.active_opt->count()) a.active = 0;
     if (!a.tcp_end_opt->count()) a.no_tcp_end = true;
   }
-  mo.idle_timeout_ns = int64_t(a.idle * 1e9);
-  mo.active_timeout_ns = int64_t(a.active * 1e9);
-  mo.tcp_end_timeout_ns = int64_t(a.tcp_end_timeout * 1e9);
+  mo.idle_timeout_ns = to_ns(a.idle);
+  mo.active_timeout_ns = to_ns(a.active);
+  mo.tcp_end_timeout_ns = to_ns(a.tcp_end_timeout);
   mo.tcp_end = !a.no_tcp_end;
   mo.max_flows = a.max_flows;
   mo.sample = a.sample;
@@ -265,7 +296,7 @@ int run_meter(MeterArgs& a) {
   es.encoder.elements.time = a.export_time == "ns"   ? ipfix::TimePrecision::kNanoseconds
                              : a.export_time == "us" ? ipfix::TimePrecision::kMicroseconds
                                                      : ipfix::TimePrecision::kMilliseconds;
-  es.encoder.template_refresh_ns = int64_t(a.template_refresh * 1e9);
+  es.encoder.template_refresh_ns = to_ns(a.template_refresh);
   es.encoder.template_refresh_messages = a.template_refresh_packets;
   es.encoder.sampling_interval = a.sample;
   es.encoder.split_biflows = a.export_uniflow;
@@ -409,14 +440,17 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                 "directions that use the same one; 0 means unset");
   args->idle_opt = cmd->add_option("--idle-timeout", args->idle,
                                    "Seconds without packets after which a flow ends")
+                       ->check(timeout_seconds(false))
                        ->capture_default_str();
   args->active_opt = cmd->add_option("--active-timeout", args->active,
                                      "Seconds after which a long flow is reported and restarted "
                                      "(0 = never)")
+                         ->check(timeout_seconds(true))
                          ->capture_default_str();
   args->tcp_end_opt = cmd->add_option("--tcp-end-timeout", args->tcp_end_timeout,
                                       "Seconds a TCP flow lingers after FIN both ways or RST, for "
                                       "the last ACKs")
+                          ->check(timeout_seconds(true))
                           ->capture_default_str();
   cmd->add_flag("--no-tcp-end", args->no_tcp_end, "Do not end TCP flows on FIN/RST");
   cmd->add_option("--max-flows", args->max_flows,
@@ -448,6 +482,7 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                 "(NetFlow v9 and v5 always do)");
   cmd->add_option("--export-mtu", args->export_mtu,
                   "Path MTU to the collector: UDP messages stay below it, never fragmented")
+      ->check(CLI::Range(size_t(576), size_t(65535)))
       ->capture_default_str();
   cmd->add_option("--export-time", args->export_time,
                   "IPFIX flow times: ms (flowStartMilliseconds), us or ns")
@@ -458,6 +493,7 @@ void add_meter_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_option("--template-refresh", args->template_refresh,
                   "UDP: send templates again after this many seconds of export time (0: never)")
+      ->check(timeout_seconds(true))
       ->capture_default_str();
   cmd->add_option("--template-refresh-packets", args->template_refresh_packets,
                   "UDP: send templates again after this many messages (0: never)")
