@@ -41,6 +41,28 @@ class PreparedSource {
  private:
   static constexpr uint32_t kSlots = 64;
   static constexpr size_t kBatchSize = 256;
+  // A count of slots that one thread raises and the other waits on. A waiting thread spins for
+  // a short while first: each thread has a core of its own, and most waits are shorter than a
+  // futex sleep and wake-up. A longer wait means the other thread is the slow one (a cold disk,
+  // a pipe); the waiter then sleeps until the count has moved `ahead`, and only then does the
+  // raising thread wake it. So waiting costs no CPU, and the other thread pays one wake-up per
+  // `ahead` batches, not one per batch.
+  class SlotCount {
+   public:
+    uint32_t load() const { return n_.load(std::memory_order_acquire); }
+    // `urgent` (the end of the input, a stop) wakes a sleeping waiter whatever it waits for.
+    void store(uint32_t n, bool urgent = false);
+    // Returns once the count is no longer `old`: at once when it moves soon, else when it has
+    // moved `ahead` (or an urgent store came).
+    void wait_change(uint32_t old, uint32_t ahead);
+
+   private:
+    std::atomic<uint32_t> n_{0};
+    std::atomic<uint32_t> wake_at_{0};
+    std::atomic<bool> sleeping_{false};
+    std::atomic<bool> urgent_{false};
+  };
+  static constexpr uint32_t kWakeAhead = kSlots / 4;
   struct Slot {
     std::vector<DecodedPacket> packets = std::vector<DecodedPacket>(kBatchSize);
     Batch batch;
@@ -50,8 +72,8 @@ class PreparedSource {
   capture::PacketSource& source_;
   std::array<Slot, kSlots> slots_;
   // Slots filled and slots given back, counted from the start (wrapping).
-  alignas(64) std::atomic<uint32_t> produced_{0};
-  alignas(64) std::atomic<uint32_t> consumed_{0};
+  alignas(64) SlotCount produced_;
+  alignas(64) SlotCount consumed_;
   std::atomic<bool> stop_{false};
   uint32_t taken_ = 0;  // consumer: slots received
   bool holding_ = false;

@@ -1,6 +1,7 @@
 #include "meter/pipeline.h"
 
 #include <gtest/gtest.h>
+#include <time.h>
 
 #include <chrono>
 #include <cstring>
@@ -248,6 +249,46 @@ TEST(PreparedSource, StopsEarlyWithoutHanging) {
     for (int i = 0; i < taken; ++i) EXPECT_FALSE(prepared.next().packets.empty());
   }  // each destructor stops a reader that may be waiting for a free slot
   EXPECT_FALSE(src.finished());
+}
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
+}
+
+// A reader slower than the counting thread (a cold disk, a pipe): the counting thread sleeps
+// while it waits for batches instead of spinning its core away. Spinning through every wait,
+// as it once did, it used as much CPU as the run took time.
+TEST(PreparedSource, WaitingForASlowReaderCostsLittleCpu) {
+  class SlowSource final : public capture::PacketSource {
+   public:
+    explicit SlowSource(const std::vector<Packet>& packets) : inner_(packets, 100) {}
+    size_t read_batch(std::span<capture::RawPacket> out) override {
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      return inner_.read_batch(out);
+    }
+    bool finished() const override { return inner_.finished(); }
+    capture::SourceStats stats() const override { return inner_.stats(); }
+    const std::vector<capture::InterfaceInfo>& interfaces() const override {
+      return inner_.interfaces();
+    }
+
+   private:
+    ScribblingSource inner_;
+  };
+  std::vector<Packet> packets = traffic(20000);  // 200 batches
+  SlowSource src(packets);
+  PreparedSource prepared(src, MeterOptions{});
+  const double cpu0 = thread_cpu_seconds();
+  const auto wall0 = std::chrono::steady_clock::now();
+  size_t n = 0;
+  for (const PreparedSource::Batch* b; !(b = &prepared.next())->end;) n += b->packets.size();
+  const double cpu = thread_cpu_seconds() - cpu0;
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0).count();
+  EXPECT_EQ(n, packets.size());
+  EXPECT_LT(cpu, 0.25 * wall) << "cpu " << cpu << " s, wall " << wall << " s";
 }
 
 TEST(PreparedSource, EmptySourceEndsAtOnce) {
