@@ -27,9 +27,17 @@ struct GapSums {  // gaps between consecutive packets, in ns
   int64_t prev;  // time of the previous packet
   unsigned __int128 sumsq;
 };
+// A direction's sums in one cache line, so that a packet updates two lines: its direction's and
+// the gaps of both. The sizes of both directions are not kept: they are the two directions'
+// sizes together (both_sizes()).
+struct DirStats {
+  GapSums gap;
+  SizeSums size;
+};
+static_assert(sizeof(DirStats) == 64);
 struct FlowStats {
-  GapSums gap[3];    // forward, reverse, both
-  SizeSums size[3];  // forward, reverse, both
+  DirStats dir[2];  // forward, reverse
+  GapSums gap_both;
 };
 
 void add_size(SizeSums& s, uint32_t size, uint64_t n) {
@@ -64,6 +72,18 @@ SummaryStats summarize(double min, double max, long double sum, long double sums
 
 SummaryStats size_summary(const SizeSums& s, uint64_t bytes, uint64_t n) {
   return summarize(s.min, s.max, bytes, s.sumsq, n, 1);
+}
+
+// The packet sizes of both directions: the union of each direction's.
+SizeSums both_sizes(const FlowStats& st, const DirCounters (&dir)[2]) {
+  SizeSums s{UINT32_MAX, 0, 0};
+  for (int d = 0; d < 2; ++d) {
+    if (dir[d].packets == 0) continue;
+    s.min = std::min(s.min, st.dir[d].size.min);
+    s.max = std::max(s.max, st.dir[d].size.max);
+    s.sumsq += st.dir[d].size.sumsq;
+  }
+  return s;
 }
 
 SummaryStats gap_summary(const GapSums& g, uint64_t packets) {
@@ -282,11 +302,9 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
 
   if (opt_.stats) {
     FlowStats& st = *reinterpret_cast<FlowStats*>(table_.extra(id));
-    uint64_t both = f.dir[0].packets + f.dir[1].packets;
-    add_size(st.size[d], v.ip_bytes, c.packets);
-    add_size(st.size[2], v.ip_bytes, both);
-    add_time(st.gap[d], ts, c.packets);
-    add_time(st.gap[2], ts, both);
+    add_size(st.dir[d].size, v.ip_bytes, c.packets);
+    add_time(st.dir[d].gap, ts, c.packets);
+    add_time(st.gap_both, ts, f.dir[0].packets + f.dir[1].packets);
   }
 
   if (v.protocol == 6 && opt_.tcp_end && !f.closing) {
@@ -433,12 +451,12 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) const {
     r.has_stats = true;
     for (int d = 0; d < 2; ++d) {
       DirectionRecord& o = d == 0 ? r.fwd : r.rev;
-      o.pkt_size = size_summary(st.size[d], f.dir[d].bytes, f.dir[d].packets);
-      o.piat = gap_summary(st.gap[d], f.dir[d].packets);
+      o.pkt_size = size_summary(st.dir[d].size, f.dir[d].bytes, f.dir[d].packets);
+      o.piat = gap_summary(st.dir[d].gap, f.dir[d].packets);
     }
     uint64_t packets = f.dir[0].packets + f.dir[1].packets;
-    r.pkt_size = size_summary(st.size[2], f.dir[0].bytes + f.dir[1].bytes, packets);
-    r.piat = gap_summary(st.gap[2], packets);
+    r.pkt_size = size_summary(both_sizes(st, f.dir), f.dir[0].bytes + f.dir[1].bytes, packets);
+    r.piat = gap_summary(st.gap_both, packets);
   }
 }
 
