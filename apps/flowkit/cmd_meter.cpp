@@ -80,6 +80,8 @@ struct MeterArgs {
   bool key_vlan = false;
   bool key_flow_label = false;
   double idle = 300, active = 1800, tcp_end_timeout = 5;
+  double fragment_timeout = 30;
+  size_t max_fragments = meter::FragmentTracker::Options{}.max_datagrams;
   bool no_tcp_end = false;
   size_t max_flows = 2'000'000;
   uint32_t sample = 1;
@@ -168,7 +170,7 @@ void print_summary(const meter::Meter& m, const capture::PacketSource& src, doub
     if (s.fragments.evicted)
       out += fmt::format(
           "  fragmented datagrams forgotten early, too many at once: {} (their later fragments "
-          "count without ports)\n",
+          "count without ports; --max-fragments raises the limit)\n",
           s.fragments.evicted);
   }
   out += fmt::format("  flows: {} (", s.flows);
@@ -210,6 +212,8 @@ int run_meter(MeterArgs& a) {
   mo.active_timeout_ns = to_ns(a.active);
   mo.tcp_end_timeout_ns = to_ns(a.tcp_end_timeout);
   mo.tcp_end = !a.no_tcp_end;
+  mo.fragments.timeout_ns = to_ns(a.fragment_timeout);
+  mo.fragments.max_datagrams = a.max_fragments;
   mo.max_flows = a.max_flows;
   mo.sample = a.sample;
   mo.stats = !a.no_stats;
@@ -453,6 +457,16 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                           ->check(timeout_seconds(true))
                           ->capture_default_str();
   cmd->add_flag("--no-tcp-end", args->no_tcp_end, "Do not end TCP flows on FIN/RST");
+  cmd->add_option("--fragment-timeout", args->fragment_timeout,
+                  "Seconds a fragmented datagram is remembered: its first fragment's ports go to\n"
+                  "later fragments, and fragments that came before it wait as long")
+      ->check(timeout_seconds(false))
+      ->capture_default_str();
+  cmd->add_option("--max-fragments", args->max_fragments,
+                  "Fragmented datagrams remembered at once; beyond, the oldest is forgotten and\n"
+                  "its later fragments count without ports (the summary says how many)")
+      ->check(CLI::Range(size_t(1), size_t(UINT32_MAX - 1)))
+      ->capture_default_str();
   cmd->add_option("--max-flows", args->max_flows,
                   "Flow cache size; when full, the least recently used flow is ended")
       ->capture_default_str()
