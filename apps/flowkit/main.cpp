@@ -18,7 +18,9 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // CLI11 has an exit code per kind of mistake (105, 106, 109...); flowkit exits with 2 for
+    // every usage error, as its commands do for theirs (1: the work itself failed).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   return exit_code;
 }
