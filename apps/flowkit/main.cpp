@@ -1,5 +1,6 @@
 // flowkit: packets into flows, flows into answers. One binary, one subcommand per job.
 #include <cstdio>
+#include <string>
 
 #include "commands.h"
 
@@ -15,6 +16,20 @@ int main(int argc, char** argv) {
   flowkit::app::add_meter_command(app, &exit_code);
   flowkit::app::add_gen_command(app, &exit_code);
   flowkit::app::add_fields_command(app, &exit_code);
+  // A mistyped command (flowkit metre) would otherwise read "A subcommand is required".
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+      known = known || sub->get_name() == argv[1];
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    }
+    if (!known) {
+      std::fprintf(stderr, "flowkit: unknown command '%s'; the commands are %s (flowkit --help)\n",
+                   argv[1], names.c_str());
+      return 2;
+    }
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
