@@ -28,16 +28,12 @@ void FragmentTracker::check_overlap(Datagram& d, const packet::PacketView& v) {
   if (d.ranges_used < std::size(d.ranges)) d.ranges[d.ranges_used++] = Range{begin, end};
 }
 
-uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t ts, bool* created) {
+uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t ts) {
   size_t mask = index_.size() - 1;
   for (size_t i = hash & mask; index_[i].id != 0; i = (i + 1) & mask) {
     const IndexEntry& e = index_[i];
-    if (e.hash32 == hash && slots_[e.id - 1].key == k) {
-      *created = false;
-      return e.id - 1;
-    }
+    if (e.hash32 == hash && slots_[e.id - 1].key == k) return e.id - 1;
   }
-  *created = true;
   if (by_age_.size() >= opt_.max_datagrams) {
     forget_oldest();
     ++stats_.evicted;
@@ -86,8 +82,7 @@ bool FragmentTracker::on_fragment(packet::PacketView& v, int64_t ts, uint32_t in
   k.protocol = v.protocol;
   k.ip_version = v.ip_version;
   k.flow_label = v.frag_id;
-  bool created;
-  Datagram& d = slots_[find_or_add(k, uint32_t(hash_key(k, secret_)), ts, &created)];
+  Datagram& d = slots_[find_or_add(k, uint32_t(hash_key(k, secret_)), ts)];
   check_overlap(d, v);
   if (v.first_fragment) {
     if (!d.first_seen) {

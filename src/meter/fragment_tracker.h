@@ -84,7 +84,7 @@ class FragmentTracker {
   };
 
   // The slot of the datagram with key `k`, added (as created at `ts`) when absent.
-  uint32_t find_or_add(const FlowKey& k, uint32_t hash, int64_t ts, bool* created);
+  uint32_t find_or_add(const FlowKey& k, uint32_t hash, int64_t ts);
   // Forgets the oldest datagram: its held fragments become ready without ports.
   void forget_oldest();
   void grow_index();
