@@ -80,7 +80,7 @@ struct MeterArgs {
   bool key_vlan = false;
   bool key_flow_label = false;
   double idle = 300, active = 1800, tcp_end_timeout = 5;
-  double fragment_timeout = 30;
+  double fragment_timeout = double(meter::FragmentTracker::Options{}.timeout_ns) / 1e9;
   size_t max_fragments = meter::FragmentTracker::Options{}.max_datagrams;
   bool no_tcp_end = false;
   size_t max_flows = 2'000'000;
