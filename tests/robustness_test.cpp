@@ -36,7 +36,8 @@ class Everything : public FlowSink {
           o, Timestamp{},
           [this](std::span<const uint8_t> m) {
             std::vector<FlowRecord> back;
-            decoder_.decode(m, back);
+            Arena arena;
+            decoder_.decode(m, back, arena);
             decoded_ += back.size();
           },
           nullptr));

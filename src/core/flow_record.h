@@ -2,10 +2,15 @@
 // exporters and writers read it. Biflows follow RFC 5103: `fwd` is the direction of the packet
 // that opened the flow, `rev` the other; a uniflow leaves `rev` empty. Which fields exist, and
 // how each maps to IPFIX, NetFlow, nfdump, CSV/JSON and ClickHouse, is in field_registry.h.
+//
+// Strings and lists are views into an arena that the batch of records owns (core/arena.h): a
+// record is valid as long as the batch it came in, and a sink that keeps records copies them
+// (copy_record in core/arena.h).
 #pragma once
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 #include "core/ip_address.h"
@@ -45,13 +50,49 @@ struct SummaryStats {
   friend bool operator==(const SummaryStats&, const SummaryStats&) = default;
 };
 
+// A list value in a record: `size` items of type T in the batch's arena.
+template <class T>
+struct List {
+  const T* items = nullptr;
+  uint32_t size = 0;
+
+  std::span<const T> span() const { return {items, size}; }
+  friend bool operator==(const List& a, const List& b) {
+    if (a.size != b.size) return false;
+    for (uint32_t i = 0; i < a.size; ++i)
+      if (!(a.items[i] == b.items[i])) return false;
+    return true;
+  }
+};
+
+struct FieldInfo;
+// A list without its item type, as the registry hands it around: items are laid out as the
+// field's item struct (FieldInfo::item_size bytes each). Equality compares item by item.
+struct ListRef {
+  const void* items = nullptr;
+  uint32_t size = 0;
+  const FieldInfo* field = nullptr;  // the list field (for its item layout); set by get()
+  friend bool operator==(const ListRef& a, const ListRef& b);
+};
+
+// One resource record of a DNS response (FlowTest's dns_resp_rr).
+struct DnsAnswer {
+  std::string_view name;
+  uint16_t type = 0;
+  uint16_t rr_class = 0;
+  uint32_t ttl = 0;
+  std::string_view data;  // the record's data as text (an address, a name)
+  friend bool operator==(const DnsAnswer&, const DnsAnswer&) = default;
+};
+
 struct DirectionRecord {
   uint64_t packets = 0;
   uint64_t bytes = 0;        // IP total length (IPv6: 40 + payload length), inner packet
   uint64_t bytes_outer = 0;  // outermost IP length when the packets came through a tunnel
   Timestamp first, last;
   uint32_t flow_label = 0;   // IPv6 flow label of the first packet
-  uint32_t interface = 0;    // capture interface of the first packet
+  uint32_t in_if = 0;        // input interface of the first packet
+  uint32_t out_if = 0;       // output interface (a router's)
   uint8_t tcp_flags = 0;     // OR of all packets
   uint8_t tos = 0, ttl = 0;  // of the first packet
   uint8_t ttl_min = 0, ttl_max = 0;
@@ -65,6 +106,8 @@ struct DirectionRecord {
                                          // stack section: label << 4 | TC << 1 | S
   SummaryStats pkt_size;                 // bytes per packet
   SummaryStats piat;                     // packet inter-arrival time, seconds
+  std::string_view interface_name;       // of in_if
+  uint32_t present = 0;                  // bits of this direction's kSet fields (registry)
 
   friend bool operator==(const DirectionRecord&, const DirectionRecord&) = default;
 };
@@ -83,6 +126,22 @@ struct FlowRecord {
   IpAddress outer_src_ip, outer_dst_ip;
   DirectionRecord fwd, rev;
   SummaryStats pkt_size, piat;  // both directions together
+
+  // What routers send (kSet fields: present only when an exporter gave them).
+  IpAddress exporter_ip;
+  uint32_t observation_domain = 0;
+  uint8_t flow_direction = 0;  // 0 ingress, 1 egress
+  uint8_t src_mask = 0, dst_mask = 0;
+  uint8_t sampling_algorithm = 0;
+  uint8_t forwarding_status = 0;
+  uint32_t src_as = 0, dst_as = 0;
+  IpAddress next_hop, bgp_next_hop;
+  IpAddress post_nat_src_ip, post_nat_dst_ip;
+  uint16_t post_nat_src_port = 0, post_nat_dst_port = 0;
+
+  List<DnsAnswer> dns_resp_rr;
+
+  uint64_t present = 0;  // bits of the flow's kSet fields (registry)
 
   DirectionRecord& dir(Direction d) { return d == Direction::kForward ? fwd : rev; }
   const DirectionRecord& dir(Direction d) const { return d == Direction::kForward ? fwd : rev; }

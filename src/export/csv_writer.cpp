@@ -11,7 +11,7 @@ template <class Fn>
 void for_each_column(bool biflow, Fn&& fn) {
   for (const FieldInfo& f : all_fields()) {
     fn(f, Direction::kForward);
-    if (biflow && f.scope == FieldScope::kDirection) fn(f, Direction::kReverse);
+    if (biflow && f.scope == FieldScope::kDir) fn(f, Direction::kReverse);
   }
 }
 }  // namespace

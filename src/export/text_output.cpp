@@ -135,9 +135,46 @@ void TextOutput::put_iso8601(Timestamp t) {
   buf_.append(tmp, format_iso8601(t, tmp));
 }
 
+namespace {
+
+// Length of the UTF-8 sequence at s[i...], or 0 when it is not well-formed (RFC 3629: no
+// overlong forms, no surrogates, nothing above U+10FFFF).
+size_t utf8_sequence(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return i + k < s.size() ? uint8_t(s[i + k]) : 0; };
+  auto cont = [&](size_t k) { return (byte(k) & 0xc0) == 0x80; };
+  uint8_t c = byte(0);
+  if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
+  if (c >= 0xe0 && c <= 0xef) {
+    uint8_t c1 = byte(1);
+    if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0)) return 0;
+    return cont(1) && cont(2) ? 3 : 0;
+  }
+  if (c >= 0xf0 && c <= 0xf4) {
+    uint8_t c1 = byte(1);
+    if ((c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90)) return 0;
+    return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
 void TextOutput::put_json_string(std::string_view s) {
   buf_.push_back('"');
-  for (unsigned char c : s) {
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = uint8_t(s[i]);
+    if (c >= 0x80) {
+      size_t n = utf8_sequence(s, i);
+      if (n) {
+        buf_.append(s.data() + i, n);
+        i += n;
+      } else {
+        buf_.append("\\ufffd");
+        ++i;
+      }
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         buf_.append("\\\"");
@@ -165,6 +202,31 @@ void TextOutput::put_json_string(std::string_view s) {
     }
   }
   buf_.push_back('"');
+}
+
+void TextOutput::put_csv_string(std::string_view s) {
+  size_t mark = buf_.size();
+  buf_.append(s);
+  if (s.find_first_of(",\"\r\n") != std::string_view::npos) quote_csv_since(mark);
+}
+
+void TextOutput::quote_csv_since(size_t mark) {
+  std::string cell = "\"";
+  for (size_t i = mark; i < buf_.size(); ++i) {
+    if (buf_[i] == '"') cell.push_back('"');
+    cell.push_back(buf_[i]);
+  }
+  cell.push_back('"');
+  buf_.resize(mark);
+  buf_.append(cell);
+}
+
+void TextOutput::put_hex(std::string_view bytes) {
+  static const char kHex[] = "0123456789abcdef";
+  for (unsigned char c : bytes) {
+    buf_.push_back(kHex[c >> 4]);
+    buf_.push_back(kHex[c & 15]);
+  }
 }
 
 void TextOutput::align_right(size_t mark, size_t width) {

@@ -38,8 +38,16 @@ class TextOutput {
   void put_ip(const IpAddress& a);
   void put_mac(const MacAddress& m);
   void put_iso8601(Timestamp t);
-  // A JSON string literal with quotes and escapes.
+  // A JSON string literal with quotes and escapes. Bytes that are not UTF-8 become U+FFFD, so
+  // that hostile input never makes invalid JSON.
   void put_json_string(std::string_view s);
+  // A CSV cell (RFC 4180): as it is, or quoted with inner quotes doubled when it holds a comma,
+  // a quote or a line break.
+  void put_csv_string(std::string_view s);
+  // Quotes the text written since `mark` as one CSV cell.
+  void quote_csv_since(size_t mark);
+  // Bytes as lower-case hex.
+  void put_hex(std::string_view bytes);
   // Pads the text written since `mark` with spaces to `width` on the left (right-aligns it).
   size_t mark() const { return buf_.size(); }
   void align_right(size_t mark, size_t width);

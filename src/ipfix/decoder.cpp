@@ -11,23 +11,46 @@ namespace flowkit::ipfix {
 
 namespace {
 
-constexpr uint16_t kVarLen = 0xffff;
 // RFC 7011 limits a message to 65535 bytes; a template that long is hostile.
 constexpr size_t kMaxTemplateFields = 1024;
+// systemInitTimeMilliseconds: the exporter's boot time, which sysUpTime times count from.
+constexpr uint16_t kSystemInitTime = 160;
 
-// NetFlow v9 times: milliseconds of the exporter's uptime.
-constexpr uint16_t kV9LastSwitched = 21;
-constexpr uint16_t kV9FirstSwitched = 22;
-
-Timestamp from_uptime(uint32_t uptime_ms, uint32_t export_secs, uint32_t event_ms) {
-  // The event happened (uptime - event) ms before the export time.
-  int64_t age_ms = int64_t(uptime_ms) - int64_t(event_ms);
-  return Timestamp{(int64_t(export_secs) * 1000 - age_ms) * 1'000'000};
+// The value of template field f at p[off...len): sets *value and *n and moves off past it; false
+// when the record ends first.
+bool next_value(const uint8_t* p, size_t len, size_t& off, uint16_t length, const uint8_t** value,
+                size_t* n) {
+  size_t flen = length;
+  if (length == kVarLen) {
+    size_t header;
+    if (!read_varlen(p + off, len - off, &flen, &header)) return false;
+    off += header;
+  }
+  if (flen > len - off) return false;
+  *value = p + off;
+  *n = flen;
+  off += flen;
+  return true;
 }
+
+// The index of the item field of list f that element (id, pen) carries; -1 when none.
+int item_index(const FieldInfo& f, uint16_t id, uint32_t pen, uint32_t own_pen) {
+  for (size_t k = 0; k < f.items.size(); ++k) {
+    const IpfixSpec& s = f.items[k].ipfix;
+    if (s.id == id && (s.pen == kPen ? pen == own_pen : s.pen == pen)) return int(k);
+  }
+  return -1;
+}
+
+constexpr uint64_t kV5Present = presence_bit(FieldId::kNextHop) | presence_bit(FieldId::kSrcAs) |
+                                presence_bit(FieldId::kDstAs) | presence_bit(FieldId::kSrcMask) |
+                                presence_bit(FieldId::kDstMask);
+constexpr uint32_t kV5DirPresent =
+    uint32_t(presence_bit(FieldId::kInIf) | presence_bit(FieldId::kOutIf));
 
 }  // namespace
 
-Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out) {
+Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out, Arena& arena) {
   ++stats_.messages;
   if (m.size() < 4) {
     ++stats_.malformed;
@@ -59,7 +82,7 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out)
     d.next_sequence = seq;
     size_t before = out.size();
     uint64_t options_before = stats_.options_records;
-    Status st = decode_sets(m.subspan(kIpfixHeader), h, out);
+    Status st = decode_sets(m.subspan(kIpfixHeader), h, out, arena);
     d.next_sequence += (out.size() - before) + (stats_.options_records - options_before);
     return st;
   }
@@ -78,7 +101,7 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out)
     }
     d.seen = true;
     d.next_sequence = uint64_t(seq) + 1;
-    return decode_sets(m.subspan(kV9Header), h, out);
+    return decode_sets(m.subspan(kV9Header), h, out, arena);
   }
   ++stats_.malformed;
   return Status::error(fmt::format("version {} is not NetFlow v5, v9 or IPFIX", version));
@@ -92,25 +115,32 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
   uint16_t count = load_be16(m.data() + 2);
   uint32_t uptime = load_be32(m.data() + 4);
   uint32_t secs = load_be32(m.data() + 8);
+  uint32_t nsecs = load_be32(m.data() + 12);
   uint32_t seq = load_be32(m.data() + 16);
-  uint16_t sampling = load_be16(m.data() + 22) & 0x3fff;
+  uint32_t engine = uint32_t(m[20]) << 8 | m[21];
+  uint16_t sampling = load_be16(m.data() + 22);
   if (v5_seen_ && seq != uint32_t(v5_next_sequence_))
     stats_.lost_records += uint32_t(seq - uint32_t(v5_next_sequence_));
   size_t n = std::min<size_t>(count, (m.size() - kV5Header) / kV5Record);
   v5_seen_ = true;
   v5_next_sequence_ = uint64_t(seq) + n;
+  // The exporter's boot: the header's time (with its nanoseconds) less its uptime.
+  int64_t boot_ns = int64_t(secs) * kNanosPerSecond + std::min<uint32_t>(nsecs, 999'999'999) -
+                    int64_t(uptime) * 1'000'000;
   for (size_t i = 0; i < n; ++i) {
     const uint8_t* p = m.data() + kV5Header + kV5Record * i;
     FlowRecord r;
     r.ip_version = 4;
     r.src_ip = IpAddress::v4(p);
     r.dst_ip = IpAddress::v4(p + 4);
+    r.next_hop = IpAddress::v4(p + 8);
     DirectionRecord& d = r.fwd;
-    d.interface = load_be16(p + 12);
+    d.in_if = load_be16(p + 12);
+    d.out_if = load_be16(p + 14);
     d.packets = load_be32(p + 16);
     d.bytes = load_be32(p + 20);
-    d.first = from_uptime(uptime, secs, load_be32(p + 24));
-    d.last = from_uptime(uptime, secs, load_be32(p + 28));
+    d.first = Timestamp{boot_ns + int64_t(load_be32(p + 24)) * 1'000'000};
+    d.last = Timestamp{boot_ns + int64_t(load_be32(p + 28)) * 1'000'000};
     r.protocol = p[38];
     if (r.protocol == 1) {
       d.icmp_type = p[34];
@@ -121,7 +151,19 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
     }
     d.tcp_flags = p[37];
     d.tos = p[39];
-    r.sampling_interval = sampling ? sampling : 1;
+    r.src_as = load_be16(p + 40);
+    r.dst_as = load_be16(p + 42);
+    r.src_mask = p[44];
+    r.dst_mask = p[45];
+    r.present |= kV5Present;
+    d.present |= kV5DirPresent;
+    r.sampling_interval = (sampling & 0x3fff) ? (sampling & 0x3fff) : 1;
+    if (sampling >> 14) {
+      r.sampling_algorithm = uint8_t(sampling >> 14);
+      r.present |= presence_bit(FieldId::kSamplingAlgorithm);
+    }
+    Header h{kV5Version, secs, uptime, engine};
+    finish_record(r, h);
     out.push_back(r);
     ++stats_.records;
   }
@@ -133,7 +175,7 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
 }
 
 Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h,
-                            std::vector<FlowRecord>& out) {
+                            std::vector<FlowRecord>& out, Arena& arena) {
   bool ipfix = h.version == kIpfixVersion;
   Domain& d = domains_[{h.version, h.domain}];
   size_t off = 0;
@@ -156,7 +198,7 @@ Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h,
       if (it == d.templates.end()) {
         ++stats_.missing_template;
       } else {
-        read_data(body, body_len, it->second, h, out);
+        read_data(body, body_len, it->second, h, d, out, arena);
       }
     }
     off += set_len;
@@ -177,7 +219,6 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
         scope = load_be16(p + off);
         off += 2;
       } else {  // v9 gives byte lengths of the scope and option specifiers
-        if (off + 2 > len) return false;
         uint16_t scope_bytes = count, option_bytes = load_be16(p + off);
         off += 2;
         scope = uint16_t(scope_bytes / 4);
@@ -199,16 +240,17 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
     t.scope_count = scope;
     for (uint16_t i = 0; i < count; ++i) {
       if (off + 4 > len) return false;
-      Field f{load_be16(p + off), load_be16(p + off + 2), 0};
+      Field f{load_be16(p + off), load_be16(p + off + 2), 0, std::nullopt};
       off += 4;
-      if (ipfix && (f.id & 0x8000)) {
+      if (ipfix && (f.id & kEnterpriseBit)) {
         if (off + 4 > len) return false;
-        f.id &= 0x7fff;
+        f.id &= uint16_t(~kEnterpriseBit);
         f.pen = load_be32(p + off);
         off += 4;
       }
       if (f.length == kVarLen && !ipfix) return false;
       t.min_length += f.length == kVarLen ? 1 : f.length;
+      if (!scope) f.ref = find_element(f.id, f.pen, own_pen_);
       t.fields.push_back(f);
     }
     if (t.min_length == 0) return false;  // records of no bytes: a set would never end
@@ -220,44 +262,52 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
   return true;
 }
 
-size_t Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Header& h,
-                          std::vector<FlowRecord>& out) {
-  size_t off = 0, n = 0;
+void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Header& h, Domain& d,
+                        std::vector<FlowRecord>& out, Arena& arena) {
+  bool v9 = h.version == kV9Version;
+  DecodeContext ctx{&arena, Timestamp{}};
+  size_t off = 0;
   // Padding at the end of a set is shorter than any record.
   while (len - off >= t.min_length) {
     FlowRecord r;
-    bool v9 = h.version == kV9Version;
+    // sysUpTime times wait for the end of the record: its own systemInitTimeMilliseconds may
+    // come after them.
+    struct Uptime {
+      FieldRef ref;
+      uint32_t ms;
+    };
+    Uptime uptimes[4];
+    size_t n_uptimes = 0;
+    Timestamp record_init;
     bool ok = true;
     for (const Field& f : t.fields) {
-      size_t flen = f.length;
-      if (flen == kVarLen) {
-        if (off + 1 > len) return n;
-        flen = p[off++];
-        if (flen == 255) {
-          if (off + 2 > len) return n;
-          flen = load_be16(p + off);
-          off += 2;
-        }
-      }
-      if (flen > len - off) {
+      const uint8_t* v;
+      size_t flen;
+      if (!next_value(p, len, off, f.length, &v, &flen)) {
         ok = false;
         break;
       }
-      const uint8_t* v = p + off;
-      off += flen;
-      if (t.scope_count) continue;  // options data: nothing to turn into a flow
-      if (v9 && (f.id == kV9FirstSwitched || f.id == kV9LastSwitched) && flen == 4) {
-        Timestamp ts = from_uptime(h.uptime_ms, h.export_secs, load_be32(v));
-        (f.id == kV9FirstSwitched ? r.fwd.first : r.fwd.last) = ts;
+      if (f.id == kSystemInitTime && f.pen == 0 && flen == 8) {
+        record_init = Timestamp{int64_t(load_be64(v)) * 1'000'000};
+        if (t.scope_count) d.system_init = record_init;
         continue;
       }
-      std::optional<FieldRef> ref = find_element(f.id, f.pen, own_pen_);
-      if (!ref) continue;
-      if (!decode_field(r, *ref, v, uint16_t(flen))) {
+      if (!f.ref) continue;  // an element flowkit does not know, or options data
+      const FieldRef& ref = *f.ref;
+      bool good;
+      if (ref.type == IeType::kSysUpTime) {
+        good = flen == 4 && n_uptimes < std::size(uptimes);
+        if (good) uptimes[n_uptimes++] = {ref, load_be32(v)};
+      } else if (field_info(ref.field).type == FieldType::kList) {
+        good = read_list(r, ref, v, flen, d, arena);
+      } else {
+        good = decode_field(r, ref, v, uint16_t(flen), ctx);
+      }
+      if (!good) {
         ++stats_.bad_fields;
         continue;
       }
-      if (ref->dir == Direction::kReverse) r.biflow = true;
+      if (ref.dir == Direction::kReverse) r.biflow = true;
     }
     if (!ok) {
       ++stats_.malformed;
@@ -265,20 +315,104 @@ size_t Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Hea
     }
     if (t.scope_count) {
       ++stats_.options_records;
-    } else {
-      finish_record(r);
-      out.push_back(r);
-      ++stats_.records;
-      ++n;
+      continue;
     }
+    if (n_uptimes) {
+      Timestamp boot = v9 ? Timestamp{(int64_t(h.export_secs) * 1000 - h.uptime_ms) * 1'000'000}
+                       : record_init.is_set() ? record_init
+                                              : d.system_init;
+      ctx.system_init = boot;
+      for (size_t i = 0; i < n_uptimes; ++i) {
+        uint8_t be[4];
+        store_be32(be, uptimes[i].ms);
+        if (!boot.is_set() || !decode_field(r, uptimes[i].ref, be, 4, ctx)) ++stats_.no_boot_time;
+      }
+    }
+    finish_record(r, h);
+    out.push_back(r);
+    ++stats_.records;
   }
-  return n;
 }
 
-void Decoder::finish_record(FlowRecord& r) const {
+bool Decoder::read_list(FlowRecord& r, const FieldRef& ref, const uint8_t* p, size_t len,
+                        const Domain& d, Arena& arena) {
+  const FieldInfo& f = field_info(ref.field);
+  if (len == 0) {  // an empty list, sent without its header
+    make_list(f, r, ref.dir, 0, arena);
+    return true;
+  }
+  if (len < 3) return false;
+  DecodeContext ctx{&arena, d.system_init};
+  size_t off = 3;
+  if (f.ipfix.type == IeType::kBasicList) {
+    if (len < 5) return false;
+    uint16_t id = load_be16(p + 1), elem_len = load_be16(p + 3);
+    uint32_t pen = 0;
+    off = 5;
+    if (id & kEnterpriseBit) {
+      if (len < 9) return false;
+      pen = load_be32(p + 5);
+      off = 9;
+      id &= uint16_t(~kEnterpriseBit);
+    }
+    int k = item_index(f, id, pen, own_pen_);
+    if (k < 0 || f.items.size() != 1) return false;
+    uint32_t n = 0;
+    for (size_t o = off; o < len; ++n) {
+      const uint8_t* v;
+      size_t vlen;
+      if (!next_value(p, len, o, elem_len, &v, &vlen)) return false;
+      if (elem_len == 0) return false;  // items of no bytes: the list would never end
+    }
+    auto* items = static_cast<uint8_t*>(make_list(f, r, ref.dir, n, arena));
+    for (uint32_t i = 0; i < n; ++i) {
+      const uint8_t* v;
+      size_t vlen;
+      next_value(p, len, off, elem_len, &v, &vlen);
+      if (!decode_item_field(items + size_t(i) * f.item_size, f.items[size_t(k)],
+                             f.items[size_t(k)].ipfix.type, v, uint16_t(vlen), ctx))
+        return false;
+    }
+    return true;
+  }
+  // subTemplateList: records of a template announced in the same domain.
+  auto it = d.templates.find(load_be16(p + 1));
+  if (it == d.templates.end() || it->second.scope_count) return false;
+  const Tmpl& t = it->second;
+  uint32_t n = 0;
+  for (size_t o = off; o < len; ++n) {
+    if (len - o < t.min_length) return false;
+    for (const Field& tf : t.fields) {
+      const uint8_t* v;
+      size_t vlen;
+      if (!next_value(p, len, o, tf.length, &v, &vlen)) return false;
+    }
+  }
+  auto* items = static_cast<uint8_t*>(make_list(f, r, ref.dir, n, arena));
+  for (uint32_t i = 0; i < n; ++i) {
+    for (const Field& tf : t.fields) {
+      const uint8_t* v;
+      size_t vlen;
+      next_value(p, len, off, tf.length, &v, &vlen);
+      int k = item_index(f, tf.id, tf.pen, own_pen_);
+      if (k < 0) continue;
+      const ItemInfo& item = f.items[size_t(k)];
+      if (!decode_item_field(items + size_t(i) * f.item_size, item, item.ipfix.type, v,
+                             uint16_t(vlen), ctx))
+        ++stats_.bad_fields;
+    }
+  }
+  return true;
+}
+
+void Decoder::finish_record(FlowRecord& r, const Header& h) const {
   if (r.ip_version == 0) r.ip_version = r.src_ip.is_v4() ? 4 : 6;
-  // Statistics are present when any of them arrived.
-  r.has_stats = r.fwd.pkt_size.max > 0 || r.rev.pkt_size.max > 0 || r.pkt_size.max > 0;
+  r.observation_domain = h.domain;
+  r.present |= presence_bit(FieldId::kObservationDomain);
+  if (exporter_) {
+    r.exporter_ip = *exporter_;
+    r.present |= presence_bit(FieldId::kExporterIp);
+  }
 }
 
 }  // namespace flowkit::ipfix

@@ -13,10 +13,34 @@ namespace flowkit::ipfix {
 
 namespace {
 
-constexpr uint16_t kStatsTemplate = kFirstTemplateId;         // options: exporter statistics
-constexpr uint16_t kTypeInfoTemplate = kFirstTemplateId + 1;  // options: RFC 5610 type info
-constexpr uint16_t kFirstDataTemplate = kFirstTemplateId + 2;
+constexpr uint16_t kStatsTemplate = kFirstTemplateId;          // options: exporter statistics
+constexpr uint16_t kTypeInfoTemplate = kFirstTemplateId + 1;   // options: RFC 5610 type info
+constexpr uint16_t kFirstListTemplate = kFirstTemplateId + 2;  // items of subTemplateLists
+constexpr uint16_t kV9FirstDataTemplate = kFirstTemplateId + 2;
 constexpr size_t kV5MaxRecords = 30;
+
+// How each list field's items are encoded: subTemplateLists get template ids from
+// kFirstListTemplate on, in registry order.
+std::vector<ListLayout> list_layouts(const ElementOptions& o) {
+  std::vector<ListLayout> out;
+  uint16_t next = kFirstListTemplate;
+  for (const FieldInfo& f : all_fields()) {
+    if (f.type != FieldType::kList || f.ipfix.id == kNoElement) continue;
+    ListLayout l;
+    l.field = f.id;
+    if (f.ipfix.type == IeType::kSubTemplateList) l.template_id = next++;
+    for (const ItemInfo& item : f.items) l.items.push_back(item_element(item, o));
+    out.push_back(std::move(l));
+  }
+  return out;
+}
+
+uint16_t first_data_template(const std::vector<ListLayout>& layouts) {
+  uint16_t id = kFirstListTemplate;
+  for (const ListLayout& l : layouts)
+    if (l.template_id) id = uint16_t(std::max<int>(id, l.template_id + 1));
+  return id;
+}
 
 // A message under construction: a header, then sets, each with a 4-byte header. The buffer
 // is allocated once; bytes are written in place, never zero-filled first.
@@ -38,6 +62,10 @@ class MessageBuffer {
   bool empty() const { return size_ == header_; }
   size_t size() const { return size_; }
   size_t room() const { return max_ > size_ ? max_ - size_ : 0; }
+  // The largest data record an empty message holds.
+  size_t max_record() const {
+    return max_ > header_ + kSetHeader + 3 ? max_ - header_ - kSetHeader - 3 : 0;
+  }
   uint16_t open_set_id() const { return set_start_ ? set_id_ : 0xffff; }
   // Room for n more bytes in a set with this id (opening it costs a set header; 3 bytes stay
   // free for the padding that may close it).
@@ -108,7 +136,11 @@ class EncoderBase : public Encoder {
         init_(init),
         sink_(std::move(sink)),
         counters_(counters),
-        msg_(header, o.max_message) {}
+        msg_(header, o.max_message),
+        layouts_(list_layouts(o.elements)) {
+    ctx_.system_init = init;
+    ctx_.lists = layouts_;
+  }
 
   const EncoderStats& stats() const override { return stats_; }
   void resend_templates() override { templates_due_ = true; }
@@ -156,23 +188,48 @@ class EncoderBase : public Encoder {
   virtual void send_all_templates(Timestamp) {}
   virtual void write_template(const Template&, Timestamp) {}
   // The template of r (sent first when it is new, or when all templates are due again), with
-  // room for one of its records in the message.
-  const Template& template_for(TemplateCache& cache, const FlowRecord& r, Timestamp now) {
+  // room for r's data record in the message; *size is the record's length.
+  const Template& template_for(TemplateCache& cache, const FlowRecord& r, Timestamp now,
+                               size_t* size) {
     if (refresh_due(now)) send_all_templates(now);
     bool created;
     const Template& t = cache.for_record(r, &created);
     if (created) write_template(t, now);
-    make_room(t, now);
+    *size = record_size(t, r);
+    make_room(t, *size, now);
     return t;
   }
-  // Makes room for one data record of t, starting a new message (with templates when they are
-  // due) if needed.
-  void make_room(const Template& t, Timestamp now) {
-    if (msg_.fits(t.id, t.record_length)) return;
+  // The bytes of r's data record. A record that no message could hold (long strings sent over
+  // UDP) goes with its strings and lists empty, and is counted.
+  size_t record_size(const Template& t, const FlowRecord& r) {
+    ctx_.empty_variable = false;
+    if (!t.variable) return t.record_length;
+    size_t n = t.record_length;
+    for (const Element& e : t.elements)
+      if (e.length == kVarLen) n += encoded_size(r, e, ctx_);
+    if (n <= msg_.max_record()) return n;
+    ++stats_.truncated_records;
+    ctx_.empty_variable = true;
+    n = t.record_length;
+    for (const Element& e : t.elements)
+      if (e.length == kVarLen) n += encoded_size(r, e, ctx_);
+    return n;
+  }
+  // Writes r's data record of template t (record_size() first).
+  void write_record(const Template& t, const FlowRecord& r, size_t size) {
+    uint8_t* out = msg_.grow(size);
+    for (const Element& e : t.elements) out += encode_field(r, e, out, ctx_);
+    msg_.count_record();
+    ++stats_.data_records;
+  }
+  // Makes room for a data record of n bytes of t, starting a new message (with templates when
+  // they are due) if needed.
+  void make_room(const Template& t, size_t n, Timestamp now) {
+    if (msg_.fits(t.id, n)) return;
     emit(now);
     if (!refresh_due(now)) return;
     send_all_templates(now);
-    if (!msg_.fits(t.id, t.record_length)) emit(now);
+    if (!msg_.fits(t.id, n)) emit(now);
   }
   virtual void after_emit() {}
 
@@ -198,6 +255,8 @@ class EncoderBase : public Encoder {
   bool templates_due_ = true;
   Timestamp last_templates_;
   uint32_t messages_since_templates_ = 0;
+  std::vector<ListLayout> layouts_;
+  EncodeContext ctx_;
 };
 
 // ---- IPFIX ------------------------------------------------------------------------------------
@@ -207,27 +266,22 @@ class IpfixEncoder final : public EncoderBase {
   IpfixEncoder(const EncoderOptions& o, Timestamp init, MessageSink sink,
                const ExporterCounters* counters)
       : EncoderBase(o, init, std::move(sink), counters, kIpfixHeader),
-        cache_(Flavor::kIpfix, o.elements, kFirstDataTemplate) {
+        cache_(Flavor::kIpfix, o.elements, first_data_template(layouts_)) {
     build_type_info();
   }
 
  private:
   bool must_split() const override { return opt_.split_biflows; }
   void add_one(const FlowRecord& r, Timestamp now) override {
-    const Template& t = template_for(cache_, r, now);
+    size_t size;
+    const Template& t = template_for(cache_, r, now, &size);
     msg_.open_set(t.id);
-    uint8_t* out = msg_.grow(t.record_length);
-    for (const Element& e : t.elements) {
-      encode_field(r, e, out);
-      out += e.length;
-    }
-    msg_.count_record();
-    ++stats_.data_records;
+    write_record(t, r, size);
   }
 
-  static std::vector<Spec> specs_of(const Template& t) {
+  static std::vector<Spec> specs_of(std::span<const Element> elements) {
     std::vector<Spec> s;
-    for (const Element& e : t.elements) s.push_back({e.id, e.length, e.pen});
+    for (const Element& e : elements) s.push_back({e.id, e.length, e.pen});
     return s;
   }
 
@@ -248,7 +302,7 @@ class IpfixEncoder final : public EncoderBase {
   }
 
   void write_template(const Template& t, Timestamp now) override {
-    write_template_record(kTemplateSet, t.id, specs_of(t), 0, now);
+    write_template_record(kTemplateSet, t.id, specs_of(t.elements), 0, now);
   }
 
   static std::vector<Spec> stats_specs() {
@@ -264,6 +318,9 @@ class IpfixEncoder final : public EncoderBase {
   void send_all_templates(Timestamp now) override {
     write_template_record(kOptionsTemplateSet, kStatsTemplate, stats_specs(), 1, now);
     write_template_record(kOptionsTemplateSet, kTypeInfoTemplate, type_info_specs(), 2, now);
+    for (const ListLayout& l : layouts_)
+      if (l.template_id)
+        write_template_record(kTemplateSet, l.template_id, specs_of(l.items), 0, now);
     for (const Template& t : cache_.all()) write_template(t, now);
     // Options data: the exporter's statistics, then the type of each enterprise element.
     if (!msg_.fits(kStatsTemplate, 53)) emit(now);
@@ -288,26 +345,17 @@ class IpfixEncoder final : public EncoderBase {
     templates_sent(now);
   }
 
-  // One RFC 5610 record per enterprise element, both directions.
+  // One RFC 5610 record per enterprise element.
   void build_type_info() {
-    for (const FieldInfo& f : all_fields()) {
-      if (f.ipfix_pen != kPen || f.derived) continue;
-      for (Direction d : {Direction::kForward, Direction::kReverse}) {
-        if (f.scope == FieldScope::kFlow && d == Direction::kReverse) break;
-        std::optional<Element> e = ipfix_element(f, d, 4, opt_.elements);
-        std::vector<uint8_t> rec(26, 0);  // units 0 (none), range 0-0 (unspecified)
-        store_be32(rec.data(), e->pen);
-        store_be16(rec.data() + 4, e->id);
-        rec[6] = uint8_t(e->type);
-        rec[7] = uint8_t(semantics_of(f));
-        std::string name = "flowkit_" + std::string(f.name);
-        if (d == Direction::kReverse) name += "_rev";
-        append_varlen(rec, name);
-        std::string text(f.description);
-        if (d == Direction::kReverse) text += " (reverse direction, RFC 5103)";
-        append_varlen(rec, text);
-        type_info_.push_back(std::move(rec));
-      }
+    for (const EnterpriseElement& ee : enterprise_elements(opt_.elements)) {
+      std::vector<uint8_t> rec(26, 0);  // units 0 (none), range 0-0 (unspecified)
+      store_be32(rec.data(), ee.element.pen);
+      store_be16(rec.data() + 4, ee.element.id);
+      rec[6] = uint8_t(ee.element.type);
+      rec[7] = uint8_t(ee.semantics);
+      append_varlen(rec, ee.name);
+      append_varlen(rec, ee.description);
+      type_info_.push_back(std::move(rec));
     }
   }
 
@@ -335,25 +383,15 @@ class Netflow9Encoder final : public EncoderBase {
   Netflow9Encoder(const EncoderOptions& o, Timestamp init, MessageSink sink,
                   const ExporterCounters* counters)
       : EncoderBase(o, init, std::move(sink), counters, kV9Header),
-        cache_(Flavor::kNetflow9, o.elements, kFirstDataTemplate) {}
+        cache_(Flavor::kNetflow9, o.elements, kV9FirstDataTemplate) {}
 
  private:
   void add_one(const FlowRecord& r, Timestamp now) override {
-    const Template& t = template_for(cache_, r, now);
+    size_t size;
+    const Template& t = template_for(cache_, r, now, &size);
     if (msg_.open_set_id() != t.id) msg_.close_set(true);
     msg_.open_set(t.id);
-    uint8_t* out = msg_.grow(t.record_length);
-    for (const Element& e : t.elements) {
-      if (e.field == FieldId::kFirst || e.field == FieldId::kLast) {
-        const DirectionRecord& d = r.dir(e.dir);
-        store_be32(out, uptime_ms(e.field == FieldId::kFirst ? d.first : d.last));
-      } else {
-        encode_field(r, e, out);
-      }
-      out += e.length;
-    }
-    msg_.count_record();
-    ++stats_.data_records;
+    write_record(t, r, size);
   }
 
   void write_template(const Template& t, Timestamp now) override {
@@ -443,7 +481,9 @@ class Netflow5Encoder final : public EncoderBase {
     std::memset(o, 0, kV5Record);
     std::memcpy(o, r.src_ip.v4_bytes(), 4);
     std::memcpy(o + 4, r.dst_ip.v4_bytes(), 4);
-    store_be16(o + 12, uint16_t(d.interface));
+    if (r.next_hop.is_v4()) std::memcpy(o + 8, r.next_hop.v4_bytes(), 4);
+    store_be16(o + 12, uint16_t(d.in_if));
+    store_be16(o + 14, uint16_t(d.out_if));
     store_be32(o + 16, uint32_t(std::min<uint64_t>(d.packets, UINT32_MAX)));
     store_be32(o + 20, uint32_t(std::min<uint64_t>(d.bytes, UINT32_MAX)));
     store_be32(o + 24, uptime_ms(d.first));
@@ -455,9 +495,16 @@ class Netflow5Encoder final : public EncoderBase {
     o[37] = d.tcp_flags;
     o[38] = r.protocol;
     o[39] = d.tos;
+    store_be16(o + 40, as16(r.src_as));
+    store_be16(o + 42, as16(r.dst_as));
+    o[44] = r.src_mask;
+    o[45] = r.dst_mask;
     msg_.count_record();
     ++stats_.data_records;
   }
+
+  // v5 has 16-bit AS numbers; a 32-bit one goes as AS_TRANS (RFC 6793).
+  static uint16_t as16(uint32_t as) { return as > 0xffff ? 23456 : uint16_t(as); }
 
   void finish_header(Timestamp now) override {
     uint8_t* h = msg_.data();

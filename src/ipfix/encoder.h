@@ -45,9 +45,10 @@ struct ExporterCounters {
 
 struct EncoderStats {
   uint64_t messages = 0;
-  uint64_t data_records = 0;    // flow records sent (after splitting biflows where needed)
-  uint64_t octets = 0;          // message bytes
-  uint64_t not_exportable = 0;  // v5: IPv6 flows, which v5 cannot carry
+  uint64_t data_records = 0;       // flow records sent (after splitting biflows where needed)
+  uint64_t octets = 0;             // message bytes
+  uint64_t not_exportable = 0;     // v5: IPv6 flows, which v5 cannot carry
+  uint64_t truncated_records = 0;  // sent with their strings and lists empty: too long to fit
   uint64_t template_sends = 0;
 
   EncoderStats& operator+=(const EncoderStats& o) {
@@ -55,6 +56,7 @@ struct EncoderStats {
     data_records += o.data_records;
     octets += o.octets;
     not_exportable += o.not_exportable;
+    truncated_records += o.truncated_records;
     template_sends += o.template_sends;
     return *this;
   }

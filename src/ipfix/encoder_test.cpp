@@ -1,14 +1,19 @@
 #include "ipfix/encoder.h"
 
+#include <fmt/core.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <vector>
 
 #include "capture/merged_source.h"
 #include "core/byte_io.h"
 #include "core/field_registry.h"
 #include "core/testing/collecting_sink.h"
+#include "gen/pcap_writer.h"
 #include "gen/traffic_generator.h"
 #include "ipfix/decoder.h"
 #include "meter/meter.h"
@@ -65,11 +70,46 @@ std::vector<FlowRecord> sample_flows(bool biflow) {
     t.rev.bytes_outer = 333;
   }
   keep.flows.push_back(t);
+  // What a router sends, and strings and lists (static storage: the records outlive `keep`).
+  static const DnsAnswer answers[] = {
+      {"example.com", 1, 1, 300, "93.184.216.34"},
+      {"caf\xc3\xa9.example", 5, 1, 0, ""},
+      {"", 28, 1, 4294967295u, "2001:db8::\"quoted\", with\nnewline"}};
+  for (bool v6 : {false, true}) {
+    FlowRecord u = keep.flows[v6 ? 1 : 0];
+    auto set = [&](FieldId id, FieldValue v, Direction d = Direction::kForward) {
+      ASSERT_TRUE(field_info(id).set(u, d, v)) << field_info(id).name;
+    };
+    auto ip = [&](const char* a4, const char* a6) { return *IpAddress::parse(v6 ? a6 : a4); };
+    set(FieldId::kExporterIp, ip("192.0.2.1", "2001:db8::a"));
+    set(FieldId::kFlowDirection, uint64_t(1));
+    set(FieldId::kSrcAs, uint64_t(64512));
+    set(FieldId::kDstAs, uint64_t(4200000000u));
+    set(FieldId::kSrcMask, uint64_t(v6 ? 48 : 24));
+    set(FieldId::kDstMask, uint64_t(0));
+    set(FieldId::kNextHop, ip("192.0.2.254", "fe80::1"));
+    set(FieldId::kBgpNextHop, ip("198.51.100.1", "2001:db8:1::1"));
+    set(FieldId::kSamplingAlgorithm, uint64_t(1));
+    set(FieldId::kForwardingStatus, uint64_t(64));
+    set(FieldId::kPostNatSrcIp, ip("203.0.113.5", "2001:db8:2::5"));
+    set(FieldId::kPostNatDstIp, ip("203.0.113.6", "2001:db8:2::6"));
+    set(FieldId::kPostNatSrcPort, uint64_t(40000));
+    set(FieldId::kPostNatDstPort, uint64_t(0));
+    set(FieldId::kOutIf, uint64_t(7));
+    set(FieldId::kInterfaceName, std::string_view(v6 ? "" : "eth0 \"uplink\""));
+    set(FieldId::kDnsRespRr, ListRef{answers, v6 ? 0u : 3u, &field_info(FieldId::kDnsRespRr)});
+    if (biflow && u.rev.packets) {
+      set(FieldId::kInIf, uint64_t(2), Direction::kReverse);
+      set(FieldId::kInterfaceName, std::string_view("wlan0"), Direction::kReverse);
+    }
+    keep.flows.push_back(u);
+  }
   return keep.flows;
 }
 
 struct Encoded {
   std::vector<std::vector<uint8_t>> messages;
+  Arena arena;  // the decoded records' strings and lists
   std::vector<FlowRecord> decoded;
   DecoderStats stats;
   EncoderStats sent;
@@ -96,7 +136,7 @@ Encoded round_trip(const std::vector<FlowRecord>& flows, EncoderOptions o) {
   enc->flush(now);
   e.sent = enc->stats();
   Decoder dec(o.elements.pen);
-  for (const auto& m : e.messages) EXPECT_TRUE(dec.decode(m, e.decoded).ok());
+  for (const auto& m : e.messages) EXPECT_TRUE(dec.decode(m, e.decoded, e.arena).ok());
   e.stats = dec.stats();
   return e;
 }
@@ -105,7 +145,8 @@ Encoded round_trip(const std::vector<FlowRecord>& flows, EncoderOptions o) {
 void expect_same(const FlowRecord& want, const FlowRecord& got, bool (*carried)(const FieldInfo&),
                  int64_t time_unit_ns, size_t i) {
   for (const FieldInfo& f : all_fields()) {
-    if (f.derived || !carried(f)) continue;
+    // The decoder names the observation domain of every record it reads.
+    if (f.derived || !carried(f) || f.id == FieldId::kObservationDomain) continue;
     for (Direction d : {Direction::kForward, Direction::kReverse}) {
       if (f.scope == FieldScope::kFlow && d == Direction::kReverse) break;
       bool present = field_present(f, want, d);
@@ -125,11 +166,10 @@ void expect_same(const FlowRecord& want, const FlowRecord& got, bool (*carried)(
 }
 
 bool ipfix_carries(const FieldInfo& f) {
-  return f.ipfix_id != 0 || f.id == FieldId::kIcmpType || f.id == FieldId::kIcmpCode;
+  return f.ipfix.id != kNoElement || f.id == FieldId::kIcmpType || f.id == FieldId::kIcmpCode;
 }
 bool v9_carries(const FieldInfo& f) {
-  return f.nf9_type != 0 || f.id == FieldId::kIcmpType || f.id == FieldId::kIcmpCode ||
-         f.id == FieldId::kIpVersion;
+  return f.nf9.id != 0 || f.id == FieldId::kIcmpType || f.id == FieldId::kIcmpCode;
 }
 
 TEST(IpfixRoundTrip, EveryFieldOfBiflowsAtNanosecondPrecision) {
@@ -247,6 +287,7 @@ TEST(Ipfix, SequenceCountsDataRecordsAndTemplatesRepeat) {
   Encoded e = round_trip(flows, o);
   ASSERT_GT(e.messages.size(), 20u);
   Decoder dec;
+  Arena arena;
   std::vector<FlowRecord> out;
   uint64_t records_before = 0;
   std::vector<size_t> with_templates;
@@ -262,7 +303,7 @@ TEST(Ipfix, SequenceCountsDataRecordsAndTemplatesRepeat) {
     }
     uint64_t options_before = dec.stats().options_records;
     size_t flows_before = out.size();
-    ASSERT_TRUE(dec.decode(m, out).ok());
+    ASSERT_TRUE(dec.decode(m, out, arena).ok());
     records_before += (out.size() - flows_before) + (dec.stats().options_records - options_before);
   }
   EXPECT_EQ(dec.stats().lost_records, 0u);
@@ -378,8 +419,9 @@ TEST(Ipfix, VariableLengthFieldsUseOneAndThreeByteLengths) {
     m.insert(m.end(), rec.begin(), rec.end());
     store_be16(m.data() + 2, uint16_t(m.size()));
     Decoder dec;
+    Arena arena;
     std::vector<FlowRecord> out;
-    ASSERT_TRUE(dec.decode(m, out).ok());
+    ASSERT_TRUE(dec.decode(m, out, arena).ok());
     ASSERT_EQ(out.size(), 1u) << n;
     EXPECT_EQ(out[0].src_port, 0x1234) << n;
   }
@@ -387,25 +429,26 @@ TEST(Ipfix, VariableLengthFieldsUseOneAndThreeByteLengths) {
 
 TEST(Decoder, HostileInputIsCountedNotFatal) {
   Decoder dec;
+  Arena arena;
   std::vector<FlowRecord> out;
   std::vector<uint8_t> m(16, 0);
   store_be16(m.data(), 10);
   store_be16(m.data() + 2, 16);
-  EXPECT_TRUE(dec.decode(m, out).ok());
+  EXPECT_TRUE(dec.decode(m, out, arena).ok());
   // A set longer than the message.
   std::vector<uint8_t> bad = m;
   bad.insert(bad.end(), {0x01, 0x00, 0xff, 0xff});
   store_be16(bad.data() + 2, uint16_t(bad.size()));
-  EXPECT_FALSE(dec.decode(bad, out).ok());
+  EXPECT_FALSE(dec.decode(bad, out, arena).ok());
   // A template with 60000 fields, one with only zero-length fields, data for an unknown one.
   std::vector<uint8_t> t = m;
   t.insert(t.end(), {0, 2, 0, 12, 1, 0, 0xea, 0x60, 0, 1, 0, 0});
   store_be16(t.data() + 2, uint16_t(t.size()));
-  EXPECT_TRUE(dec.decode(t, out).ok());
+  EXPECT_TRUE(dec.decode(t, out, arena).ok());
   std::vector<uint8_t> z = m;
   z.insert(z.end(), {0, 2, 0, 12, 1, 1, 0, 1, 0, 1, 0, 0, 1, 1, 0, 8, 0, 0, 0, 0});
   store_be16(z.data() + 2, uint16_t(z.size()));
-  EXPECT_TRUE(dec.decode(z, out).ok());
+  EXPECT_TRUE(dec.decode(z, out, arena).ok());
   EXPECT_TRUE(out.empty());
   EXPECT_GE(dec.stats().malformed, 2u);
   EXPECT_GE(dec.stats().missing_template, 1u);
@@ -419,10 +462,121 @@ TEST(Decoder, HostileInputIsCountedNotFatal) {
       for (size_t n = 0; n < msg.size(); n += 7) {
         Decoder d2;
         std::vector<FlowRecord> sink;
-        d2.decode(std::span(msg.data(), n), sink);
+        Arena a2;
+        d2.decode(std::span(msg.data(), n), sink, a2);
       }
     }
   }
+}
+
+// Runs a shell command; its exit status and what it printed (stdout and stderr).
+std::pair<int, std::string> run(const std::string& cmd) {
+  std::string out;
+  FILE* f = popen((cmd + " 2>&1").c_str(), "r");
+  if (!f) return {-1, ""};
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, f)) out.append(buf, n);
+  int rc = pclose(f);
+  return {WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, out};
+}
+
+bool have(const char* tool) {
+  return run(std::string("command -v ") + tool).first == 0;
+}
+
+// Messages as UDP datagrams from 127.0.0.1 to port 4739 in a pcap, for tshark.
+void write_udp_pcap(const std::string& path, const std::vector<std::vector<uint8_t>>& messages) {
+  auto w = gen::PcapWriter::open(path);
+  ASSERT_TRUE(w.ok());
+  for (const auto& m : messages) {
+    std::vector<uint8_t> f(14 + 20 + 8);
+    f[12] = 0x08;
+    uint8_t* ip = f.data() + 14;
+    ip[0] = 0x45;
+    store_be16(ip + 2, uint16_t(20 + 8 + m.size()));
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12] = ip[16] = 127;
+    ip[15] = ip[19] = 1;
+    uint8_t* udp = ip + 20;
+    store_be16(udp, 50000);
+    store_be16(udp + 2, 4739);
+    store_be16(udp + 4, uint16_t(8 + m.size()));
+    f.insert(f.end(), m.begin(), m.end());
+    (*w)->write(Timestamp::from_seconds(1700000000), f);
+  }
+  ASSERT_TRUE((*w)->finish().ok());
+}
+
+// ipfixDump (libfixbuf) and tshark read every element flowkit sends, strings, lists and what
+// routers send included, without an error or warning, and find every record.
+TEST(PeerDecoders, ReadEveryElement) {
+  auto flows = sample_flows(true);
+  std::string dir = ::testing::TempDir() + "/peer_decoders";
+  std::filesystem::create_directories(dir);
+  bool ran = false;
+  for (Format format : {Format::kIpfix, Format::kNetflow9}) {
+    EncoderOptions o;
+    o.format = format;
+    Encoded e = round_trip(flows, o);
+    ASSERT_EQ(e.stats.bad_fields, 0u);
+    uint64_t records = e.decoded.size() + e.stats.options_records;
+    std::string name = dir + (format == Format::kIpfix ? "/ipfix" : "/v9");
+    if (format == Format::kIpfix && have("ipfixDump")) {
+      ran = true;
+      std::ofstream file(name + ".ipfix", std::ios::binary);
+      for (const auto& m : e.messages)
+        file.write(reinterpret_cast<const char*>(m.data()), m.size());
+      file.close();
+      auto [rc, dump] = run("ipfixDump --rfc5610 --in " + name + ".ipfix");
+      EXPECT_EQ(rc, 0);
+      EXPECT_EQ(dump.find("rror"), std::string::npos);
+      EXPECT_EQ(dump.find("arning"), std::string::npos);
+      EXPECT_NE(dump.find(fmt::format("Messages, {} Data Records", records)), std::string::npos)
+          << dump.substr(dump.size() - std::min<size_t>(dump.size(), 300));
+      for (const char* want :
+           {"exporterIPv4Address : 192.0.2.1", "exporterIPv6Address : 2001:0db8::000a",
+            "bgpDestinationAsNumber : 4200000000", "sourceIPv6PrefixLength : 48",
+            "ipNextHopIPv6Address : fe80::0001", "bgpNextHopIPv4Address : 198.51.100.1",
+            "postNATSourceIPv4Address : 203.0.113.5", "postNAPTSourceTransportPort : 40000",
+            "forwardingStatus : 64", "flowDirection : 1", "egressInterface : 7",
+            "interfaceName : (len: 13) eth0 \"uplink\"", "reverseInterfaceName : (len: 5) wlan0",
+            "count: 3       semantic: 4-ordered",
+            "flowkit_dns_resp_rr_name : (len: 13) caf\xc3\xa9",
+            "flowkit_dns_resp_rr_ttl : 4294967295"})
+        EXPECT_NE(dump.find(want), std::string::npos) << want;
+    }
+    if (have("tshark")) {
+      ran = true;
+      // The router records' templates have up to 74 fields; tshark stops at 60 by default.
+      write_udp_pcap(name + ".pcap", e.messages);
+      auto [rc, out] =
+          run("tshark -r " + name + ".pcap -o cflow.max_template_fields:100" +
+              " -d udp.port==4739,cflow -T fields -E occurrence=a -E aggregator=';'" +
+              " -e _ws.malformed -e _ws.expert.severity -e cflow.srcaddr" + " -e cflow.srcaddrv6");
+      EXPECT_EQ(rc, 0) << out;
+      size_t flows_seen = 0, packets = 0;
+      std::istringstream lines(out);
+      for (std::string line; std::getline(lines, line);) {
+        if (line.starts_with("Running as user")) continue;  // tshark's note to root
+        ++packets;
+        std::vector<std::string> cols;
+        std::istringstream cells(line);
+        for (std::string c; std::getline(cells, c, '\t');) cols.push_back(c);
+        cols.resize(4);
+        EXPECT_TRUE(cols[0].empty()) << "malformed packet " << packets;
+        // Expert severities: warning 6291456 and above (notes and chats are fine).
+        std::istringstream sev(cols[1]);
+        for (std::string v; std::getline(sev, v, ';');)
+          EXPECT_LT(std::stoll(v), 6291456) << "expert warning in packet " << packets;
+        for (const std::string& c : {cols[2], cols[3]})
+          if (!c.empty()) flows_seen += std::count(c.begin(), c.end(), ';') + 1;
+      }
+      EXPECT_EQ(packets, e.messages.size());
+      EXPECT_EQ(flows_seen, e.decoded.size());
+    }
+  }
+  if (!ran) GTEST_SKIP() << "neither ipfixDump nor tshark is installed (scripts/bootstrap.sh)";
 }
 
 }  // namespace

@@ -1,59 +1,36 @@
 // Information elements: how each registry field is carried in IPFIX (RFC 7011/7012) and NetFlow
-// v9 (RFC 3954). The numbers come from the field registry (src/core/fields.def); this module adds
-// the IANA data types and encoding lengths, the RFC 5103 reverse elements (PEN 29305 for IANA
-// elements, bit 14 of the id for enterprise ones) and the lookup a decoder needs.
+// v9 (RFC 3954). Every number and type comes from the field registry (src/core/fields.def); this
+// module adds the RFC 5103 reverse elements (PEN 29305 for IANA elements, bit 14 of the id for
+// enterprise ones), the choice among a field's elements (IPv4 or IPv6 form, time precision) and
+// the lookup a decoder needs.
 #pragma once
 
 #include <cstdint>
 #include <optional>
-#include <span>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/field_registry.h"
 
 namespace flowkit::ipfix {
-
-// RFC 7012 abstract data types, numbered as RFC 5610's informationElementDataType.
-enum class DataType : uint8_t {
-  kOctetArray = 0,
-  kUnsigned8 = 1,
-  kUnsigned16 = 2,
-  kUnsigned32 = 3,
-  kUnsigned64 = 4,
-  kFloat64 = 10,
-  kMacAddress = 12,
-  kString = 13,
-  kDateTimeSeconds = 14,
-  kDateTimeMilliseconds = 15,
-  kDateTimeMicroseconds = 16,
-  kDateTimeNanoseconds = 17,
-  kIpv4Address = 18,
-  kIpv6Address = 19,
-};
-
-// RFC 5610 informationElementSemantics.
-enum class Semantics : uint8_t {
-  kDefault = 0,
-  kQuantity = 1,
-  kTotalCounter = 2,
-  kDeltaCounter = 3,
-  kIdentifier = 4,
-  kFlags = 5,
-};
 
 enum class TimePrecision : uint8_t { kMilliseconds, kMicroseconds, kNanoseconds };
 
 // The placeholder PEN's default: RFC 5612's enterprise number for documentation. Deployments
 // that register their own pass it with --export-pen.
 inline constexpr uint32_t kDefaultPen = 32473;
+inline constexpr uint16_t kEnterpriseBit = 0x8000;
+inline constexpr uint16_t kReverseBit = 0x4000;  // reverse form of an enterprise element
+inline constexpr uint16_t kVarLen = 0xffff;      // a template's length of a variable field
 
 // One element of a template: the field it carries and how.
 struct Element {
-  uint16_t id = 0;   // without the enterprise bit
-  uint32_t pen = 0;  // 0: IANA
-  uint16_t length = 0;
-  DataType type = DataType::kOctetArray;
-  FieldId field = FieldId::kCount;
+  uint16_t id = 0;      // without the enterprise bit
+  uint32_t pen = 0;     // 0: IANA
+  uint16_t length = 0;  // kVarLen: variable (strings, lists)
+  IeType type = IeType::kOctetArray;
+  FieldId field{};
   Direction dir = Direction::kForward;
 };
 
@@ -62,22 +39,34 @@ struct ElementOptions {
   TimePrecision time = TimePrecision::kMilliseconds;
 };
 
-// The element that carries field f in direction d of an IP version `ip_version` flow, or nothing
-// when the field has no IPFIX element (derived JSON conveniences).
-std::optional<Element> ipfix_element(const FieldInfo& f, Direction d, int ip_version,
+// The IPFIX element that carries field f in direction d, in its IPv6 form when `v6`
+// (uses_ipv6_element); nothing when the field has no IPFIX element.
+std::optional<Element> ipfix_element(const FieldInfo& f, Direction d, bool v6,
                                      const ElementOptions& options);
+// The NetFlow v9 element of field f (forward only: v9 has no reverse elements); nothing when v9
+// does not carry it.
+std::optional<Element> netflow9_element(const FieldInfo& f, bool v6);
+// The element of one field of a list's item (always flowkit's or IANA's, forward).
+Element item_element(const ItemInfo& item, const ElementOptions& options);
+
+// flowkit's own elements, each once (both directions of direction fields, and the fields of
+// list items), for RFC 5610 type records and docs/flowkit-elements.xml.
+struct EnterpriseElement {
+  std::string name;  // flowkit_<field>[_rev], flowkit_<list>_<item>
+  Element element;
+  IeSemantics semantics;
+  std::string description;
+};
+std::vector<EnterpriseElement> enterprise_elements(const ElementOptions& options);
 
 // Field for an (id, pen) pair received in a template: the direction is reverse for PEN 29305 and
-// for enterprise ids with bit 14 set. Elements flowkit does not know give nothing.
+// for enterprise ids with bit 14 set; `type` is the type flowkit reads it as (an alternative
+// element, such as flowStartSeconds, has its own). Elements flowkit does not know give nothing.
 struct FieldRef {
   FieldId field;
   Direction dir;
-  DataType type;  // as flowkit sends it; receivers decode by length
+  IeType type;
 };
 std::optional<FieldRef> find_element(uint16_t id, uint32_t pen, uint32_t own_pen);
-
-DataType data_type_of(const FieldInfo& f, int ip_version, TimePrecision time);
-Semantics semantics_of(const FieldInfo& f);
-std::string_view data_type_name(DataType t);
 
 }  // namespace flowkit::ipfix

@@ -1,8 +1,7 @@
 // Templates: which elements a data record carries. flowkit sends only the fields a record has
 // (no zero-filled MPLS labels on an untagged flow), so records of different shapes get different
-// templates. A shape is everything the registry's presence rules look at: IP versions, whether
-// the reverse direction has packets, protocol class, MACs, VLAN and MPLS depth, tunnel,
-// statistics. TemplateCache gives each shape its template, built on first use.
+// templates. A record's shape is everything the registry's presence rules read (RecordShape);
+// TemplateCache gives each shape its template, built on first use.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +19,8 @@ enum class Flavor : uint8_t { kIpfix, kNetflow9 };
 struct Template {
   uint16_t id = 0;
   std::vector<Element> elements;
-  uint16_t record_length = 0;  // bytes of one data record
+  uint16_t record_length = 0;  // bytes of one data record, variable elements counted as 0
+  bool variable = false;       // has strings or lists: each record's length differs
 };
 
 class TemplateCache {
@@ -35,15 +35,17 @@ class TemplateCache {
   const std::vector<Template>& all() const { return templates_; }
 
  private:
-  static uint32_t shape_of(const FlowRecord& r);
+  struct ShapeHash {
+    size_t operator()(const RecordShape& s) const;
+  };
   Template build(const FlowRecord& r) const;
 
   Flavor flavor_;
   ElementOptions options_;
   uint16_t next_id_;
   std::vector<Template> templates_;
-  std::unordered_map<uint32_t, uint32_t> by_shape_;  // shape -> index into templates_
-  uint32_t last_shape_ = UINT32_MAX;
+  std::unordered_map<RecordShape, uint32_t, ShapeHash> by_shape_;  // -> index into templates_
+  RecordShape last_shape_;
   uint32_t last_index_ = UINT32_MAX;
 };
 

@@ -5,11 +5,15 @@
 #include <cstring>
 #include <new>
 
+#include "core/field_registry.h"
+
 namespace flowkit::meter {
 
 namespace {
 
 constexpr size_t kRecordBatch = 256;
+// Every metered direction has its capture interface.
+constexpr uint32_t kMeterDirPresent = uint32_t(presence_bit(FieldId::kInIf));
 // Software pipeline over the batch: the index slot of packet i + 2k and the flow state of packet
 // i + k load while packet i is counted.
 constexpr size_t kPrefetchAhead = 6;
@@ -420,7 +424,8 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) const {
     o.ttl_min = f.ttl_min[d];
     o.ttl_max = f.ttl_max[d];
     o.flow_label = a.flow_label;
-    o.interface = a.interface;
+    o.in_if = a.interface;
+    o.present |= kMeterDirPresent;
     o.tos = a.tos;
     o.ttl = a.ttl;
     o.icmp_type = a.icmp_type;

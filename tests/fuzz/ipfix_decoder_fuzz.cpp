@@ -10,14 +10,18 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   flowkit::ipfix::Decoder dec;
   std::vector<flowkit::FlowRecord> out;
+  flowkit::Arena arena;
   size_t i = 0;
   while (i + 2 <= size) {
     size_t len = size_t(data[i]) << 8 | data[i + 1];
     i += 2;
     if (len > size - i) len = size - i;
-    dec.decode(std::span(data + i, len), out);
+    dec.decode(std::span(data + i, len), out, arena);
     i += len;
-    if (out.size() > 10000) out.clear();
+    if (out.size() > 10000) {
+      out.clear();
+      arena.reset();
+    }
   }
   return 0;
 }
