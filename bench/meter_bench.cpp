@@ -53,7 +53,7 @@ const Corpus& corpus() {
   return c;
 }
 
-class NullSink : public FlowSink {
+class CountingSink : public FlowSink {
  public:
   void write(std::span<const FlowRecord> r) override { flows += r.size(); }
   size_t flows = 0;
@@ -81,7 +81,7 @@ void BM_Meter(benchmark::State& state) {
   o.stats = state.range(0) != 0;
   size_t flows = 0;
   for (auto _ : state) {
-    NullSink sink;
+    CountingSink sink;
     meter::Meter m(o, sink);
     for (size_t i = 0; i < c.packets.size(); i += 256) {
       size_t n = std::min<size_t>(256, c.packets.size() - i);

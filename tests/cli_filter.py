@@ -34,7 +34,7 @@ if not flows or packets != len(tshark):
 for f in flows:
     if f["protocol"] != 17 or 53 not in (f["src_port"], f["dst_port"]):
         errors.append(f"flow outside the filter: {f}")
-expected = f"{total - len(tshark)} more packets read and left out by --filter"
+expected = f"{total - len(tshark)} more packets read and left out by the filter"
 if expected not in run.stderr:
     errors.append(f"summary lacks '{expected}':\n{run.stderr}")
 for e in errors:

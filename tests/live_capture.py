@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Live capture end to end: flowkit meter -i on a veth inside network namespaces this test
 creates, real traffic between them (ping, UDP, TCP), then SIGTERM or SIGINT: every flow in flight
-must be written, with the right packet counts, and the BPF filter must apply.
+must be written, with the right packet counts, and the BPF filter must apply. Exports go to a
+collector in the other namespace; a flow's export message must leave within about a second of
+the flow's end even when no more traffic follows.
 
 usage: live_capture.py FLOWKIT
 Exit 0 on success, 1 on failure, 77 (skip) when not root or without `ip netns`.
@@ -75,6 +77,38 @@ def run_meter(flowkit, out, extra, stop_signal):
     return p.returncode, err, flows
 
 
+# A collector in namespace B: logs "arrival-time port bytes has-data-set" per datagram.
+COLLECTOR = r"""
+import select, socket, struct, sys, time
+socks = []
+for port in (4739, 2055):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((sys.argv[1], port))
+    socks.append(s)
+log = open(sys.argv[2], "w", buffering=1)
+while True:
+    for s in select.select(socks, [], [])[0]:
+        m = s.recv(65535)
+        off, data = (16, False) if m[:2] == b"\x00\x0a" else (20, False)
+        while off + 4 <= len(m):
+            sid, length = struct.unpack("!HH", m[off:off + 4])
+            data = data or sid >= 256
+            off += max(length, 4)
+        log.write(f"{time.time()} {s.getsockname()[1]} {len(m)} {int(data)}\n")
+"""
+
+
+def start_collector(log):
+    p = subprocess.Popen(["ip", "netns", "exec", NS_B, sys.executable, "-c", COLLECTOR, IP_B, log])
+    time.sleep(0.5)
+    return p
+
+
+def received(log):
+    return [(float(t), int(port), int(n), d == "1") for t, port, n, d in
+            (l.split() for l in open(log) if l.strip())]
+
+
 def find(flows, proto, port=None):
     return [f for f in flows if f["protocol"] == proto and (port is None or f["dst_port"] == port)]
 
@@ -114,16 +148,54 @@ def main():
             # Exporting to a collector across the same link: the meter must not meter its own
             # export datagrams (flowkit filters its destination out of the capture).
             # Short timeouts, so that flows are exported while the capture still runs.
-            rc, err, flows = run_meter(flowkit, out, ["--export", f"ipfix://{IP_B}:4739",
-                                                      "--export", f"netflow9://{IP_B}:2055",
-                                                      "--idle-timeout", "0.3",
-                                                      "--active-timeout", "0.5"],
-                                       signal.SIGTERM)
-            own = [f for f in flows if f["protocol"] == 17 and f["dst_port"] in (4739, 2055)]
-            if rc != 0 or own or not find(flows, 6, 8080):
-                problems.append(f"export while live: exit {rc}, own exports metered: {own}")
-            if "export ipfix://" not in err:
-                problems.append(f"no export summary: {err}")
+            log = os.path.join(tmp, "collector.log")
+            collector = start_collector(log)
+            try:
+                rc, err, flows = run_meter(flowkit, out, ["--export", f"ipfix://{IP_B}:4739",
+                                                          "--export", f"netflow9://{IP_B}:2055",
+                                                          "--idle-timeout", "0.3",
+                                                          "--active-timeout", "0.5"],
+                                           signal.SIGTERM)
+                own = [f for f in flows if f["protocol"] == 17 and f["dst_port"] in (4739, 2055)]
+                if rc != 0 or own or not find(flows, 6, 8080):
+                    problems.append(f"export while live: exit {rc}, own exports metered: {own}")
+                if "export ipfix://" not in err:
+                    problems.append(f"no export summary: {err}")
+                got = received(log)
+                for port in (4739, 2055):
+                    if not any(p == port and d for _, p, _, d in got):
+                        problems.append(f"collector on port {port} received no data set: {got}")
+                # One short flow, then silence: its message must leave within about a second of
+                # the flow's end (0.3 s idle timeout), not wait for more flows or for the exit.
+                seen = len(received(log))
+                p = subprocess.Popen(["ip", "netns", "exec", NS_A, flowkit, "meter", "-i", "fkva",
+                                      "-o", "json", "-w", os.devnull, "-q", "--idle-timeout", "0.3",
+                                      "--export",
+                                      f"ipfix://{IP_B}:4739"], stderr=subprocess.PIPE, text=True)
+                time.sleep(1.0)
+                # Two flows 2.5 s apart, each with its own message: neither may wait for the next
+                # flow (or the exit) to leave.
+                late = []
+                for port in (7777, 7778):
+                    t0 = time.time()
+                    in_ns(NS_A, sys.executable, "-c",
+                          "import socket\n"
+                          "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
+                          f"[s.sendto(b'x',('{IP_B}',{port})) for _ in range(3)]")
+                    time.sleep(2.5)
+                    got = received(log)[seen:]
+                    seen += len(got)
+                    during = [t - t0 for t, _, _, d in got if d]
+                    if not during or during[0] > 2.0:
+                        late.append(f"flow to port {port}: data messages at {during} s")
+                p.send_signal(signal.SIGTERM)
+                _, err = p.communicate(timeout=20)
+                if late:
+                    problems.append(f"live export: a flow's message waited: {late}; {err}")
+                else:
+                    print("ok  live export: each flow's message left within 2 s, before exit")
+            finally:
+                collector.kill()
             bad = subprocess.run(["ip", "netns", "exec", NS_A, flowkit, "meter", "-i", "fkva", "-f",
                                   "tcp port", "-q"], capture_output=True, text=True, timeout=20)
             if bad.returncode == 0 or "filter" not in bad.stderr:

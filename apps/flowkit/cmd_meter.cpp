@@ -1,39 +1,19 @@
 // flowkit meter: packets (pcap/pcapng files or live interfaces) into flow records.
 #include <fmt/core.h>
-#include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <csignal>
-#include <cstdio>
 #include <memory>
-#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "capture/filtered_source.h"
-#include "capture/live_source.h"
-#include "capture/merged_source.h"
 #include "commands.h"
-#include "export/csv_writer.h"
-#include "export/exporter_sink.h"
-#include "export/flowrecorder_writer.h"
-#include "export/json_writer.h"
-#include "export/line_writer.h"
-#include "export/text_output.h"
-#include "export/top_talkers.h"
-#include "meter/meter.h"
-#include "meter/pipeline.h"
+#include "run/exit_code.h"
+#include "run/meter_run.h"
 
 namespace flowkit::app {
 
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-capture::LiveSource* g_live = nullptr;
 
 // The longest timeout accepted, in seconds (about 31 years): its nanoseconds fit an int64 with
 // room to add to any packet time.
@@ -64,15 +44,11 @@ int64_t to_ns(double seconds) {
   return seconds > 0 ? std::max<int64_t>(1, std::llround(seconds * 1e9)) : 0;
 }
 
-extern "C" void on_stop_signal(int sig) {
-  g_stop_signal.store(sig);
-  if (g_live) g_live->stop();
-}
-
 struct MeterArgs {
   std::vector<std::string> files;
   std::vector<std::string> interfaces;
   std::string filter;
+  std::vector<std::string> filter_words;  // a BPF expression after the options
   std::string output = "line";
   std::string write = "-";
   bool uniflow = false;
@@ -107,94 +83,21 @@ struct MeterArgs {
   CLI::Option* tcp_end_opt = nullptr;
 };
 
-std::string human(double v) {
-  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
-  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
-  if (v >= 1e3) return fmt::format("{:.1f} k", v / 1e3);
-  return fmt::format("{:.0f}", v);
-}
-
-Result<std::unique_ptr<FlowSink>> make_writer(const MeterArgs& a, exporter::TextOutput& out) {
-  bool biflow = !a.uniflow;
-  if (a.output == "json") return std::unique_ptr<FlowSink>(new exporter::JsonWriter(out));
-  if (a.output == "csv") return std::unique_ptr<FlowSink>(new exporter::CsvWriter(out, biflow));
-  if (a.output == "flowrecorder")
-    return std::unique_ptr<FlowSink>(new exporter::FlowRecorderWriter(out, biflow));
-  if (a.output == "line") return std::unique_ptr<FlowSink>(new exporter::LineWriter(out));
-  return Status::error("unknown output format '" + a.output +
-                       "': use json, csv, flowrecorder, line or none");
-}
-
-// A sink that drops records, for runs that only want the summary.
-class NullSink : public FlowSink {
- public:
-  void write(std::span<const FlowRecord>) override {}
-};
-
-void print_summary(const meter::Meter& m, const capture::PacketSource& src, double seconds,
-                   size_t peak_memory) {
-  const meter::MeterStats& s = m.stats();
-  capture::SourceStats cs = src.stats();
-  std::string out = fmt::format("flowkit meter: {} packets read in {:.2f} s ({} packets/s)\n",
-                                s.packets, seconds, human(seconds > 0 ? s.packets / seconds : 0));
-  if (cs.filtered)
-    out += fmt::format("  {} more packets read and left out by --filter\n", cs.filtered);
-  out += fmt::format("  counted in flows: {} packets, {} IP bytes", s.decoded, s.ip_bytes);
-  if (s.tunneled) out += fmt::format(" ({} from inside tunnels)", s.tunneled);
-  out += "\n";
-  uint64_t skipped = s.skipped_total();
-  if (skipped || s.not_sampled) {
-    out += fmt::format("  skipped: {}", skipped);
-    std::string sep = " (";
-    for (size_t i = 1; i < std::size(s.skipped); ++i) {
-      if (!s.skipped[i]) continue;
-      out += fmt::format("{}{} {}", sep, packet::kSkipReasonNames[i], s.skipped[i]);
-      sep = ", ";
-    }
-    if (sep != " (") out += ")";
-    if (s.not_sampled) out += fmt::format("; not sampled: {}", s.not_sampled);
-    out += "\n";
-  }
-  if (s.l4_truncated)
-    out += fmt::format("  transport header cut by the snap length: {} (counted without ports)\n",
-                       s.l4_truncated);
-  if (s.no_memory)
-    out += fmt::format("  NOT COUNTED, the system refused memory for a flow: {} packets\n",
-                       s.no_memory);
-  if (s.fragments.fragments) {
-    out += fmt::format(
-        "  fragments: {} (arrived before their first: {}, never saw their first: {}, overlapping: "
-        "{}, impossible: {})\n",
-        s.fragments.fragments, s.fragments.held, s.fragments.orphaned, s.fragments.overlapping,
-        s.fragments.bad);
-    if (s.fragments.evicted)
-      out += fmt::format(
-          "  fragmented datagrams forgotten early, too many at once: {} (their later fragments "
-          "count without ports; --max-fragments raises the limit)\n",
-          s.fragments.evicted);
-  }
-  out += fmt::format("  flows: {} (", s.flows);
-  std::string sep;
-  for (size_t i = 1; i < std::size(s.flows_by_reason); ++i) {
-    out += fmt::format("{}{} {}", sep, kEndReasonNames[i], s.flows_by_reason[i]);
-    sep = ", ";
-  }
-  out += fmt::format("); at most {} in memory", s.peak_flows);
-  if (s.peak_flows) out += fmt::format(", {} bytes each", peak_memory / s.peak_flows);
-  out += "\n";
-  if (cs.bad_records) out += fmt::format("  corrupt capture records: {}\n", cs.bad_records);
-  if (cs.kernel_drops) out += fmt::format("  dropped by the kernel: {}\n", cs.kernel_drops);
-  std::fputs(out.c_str(), stderr);
-}
-
 int run_meter(MeterArgs& a) {
-  if (a.files.empty() == a.interfaces.empty()) {
-    std::fprintf(stderr,
-                 "flowkit meter: give either capture files (-r FILE) or live interfaces (-i IFACE)"
-                 "\n  e.g. flowkit meter -r capture.pcap   or   sudo flowkit meter -i eth0\n");
-    return 2;
-  }
-  meter::MeterOptions mo;
+  run::MeterConfig c;
+  c.files = a.files;
+  c.interfaces = a.interfaces;
+  // A filter after the options, as tcpdump and nfpcapd take it: `-r x.pcap udp port 53`.
+  std::string words;
+  for (const std::string& w : a.filter_words) words += (words.empty() ? "" : " ") + w;
+  c.filter = a.filter.empty() || words.empty() ? a.filter + words
+                                               : "(" + a.filter + ") and (" + words + ")";
+  c.reader =
+      a.reader == "libpcap" ? capture::FileReaderKind::kLibpcap : capture::FileReaderKind::kFlowkit;
+  c.snaplen = a.snaplen;
+  c.promiscuous = a.promisc;
+  c.threads = a.threads;
+  meter::MeterOptions& mo = c.meter;
   mo.key.biflow = !a.uniflow;
   mo.key.mode = a.key == "proto" ? meter::KeyMode::kProto
                 : a.key == "ip"  ? meter::KeyMode::kIp
@@ -219,81 +122,20 @@ int run_meter(MeterArgs& a) {
   mo.stats = !a.no_stats;
   mo.decode.decapsulate = !a.no_decap;
 
-  std::vector<exporter::ExportTarget> targets;
+  run::OutputOptions& o = c.output;
+  o.format = a.output;
+  o.path = a.write;
+  o.biflow = !a.uniflow;
+  o.top = a.top;
   for (const std::string& url : a.exports) {
     auto t = exporter::parse_export_url(url);
     if (!t) {
       std::fprintf(stderr, "flowkit meter: %s\n", t.status().message().c_str());
-      return 2;
+      return run::kExitUsage;
     }
-    targets.push_back(*t);
+    o.exports.push_back(*t);
   }
-
-  std::unique_ptr<capture::PacketSource> source;
-  bool live = !a.interfaces.empty();
-  if (live) {
-    capture::LiveOptions lo;
-    lo.interfaces = a.interfaces;
-    lo.snaplen = a.snaplen;
-    lo.promiscuous = a.promisc;
-    lo.filter = a.filter;
-    // The meter must not count its own exports.
-    for (const exporter::ExportTarget& t : targets) {
-      if (t.transport == exporter::ExportTarget::Transport::kFile) continue;
-      std::string mine =
-          fmt::format("not ({} and {}host {} and {}port {})",
-                      t.transport == exporter::ExportTarget::Transport::kTcp ? "tcp" : "udp",
-                      t.transport == exporter::ExportTarget::Transport::kTcp ? "" : "dst ", t.host,
-                      t.transport == exporter::ExportTarget::Transport::kTcp ? "" : "dst ", t.port);
-      lo.filter = lo.filter.empty() ? mine : "(" + lo.filter + ") and " + mine;
-    }
-    auto r = capture::LiveSource::open(lo);
-    if (!r) {
-      std::fprintf(stderr, "flowkit meter: %s\n", r.status().message().c_str());
-      return 1;
-    }
-    g_live = r.value().get();
-    source = std::move(r.value());
-  } else {
-    auto r = capture::open_capture_files(a.files, a.reader == "libpcap"
-                                                      ? capture::FileReaderKind::kLibpcap
-                                                      : capture::FileReaderKind::kFlowkit);
-    if (!r) {
-      std::fprintf(stderr, "flowkit meter: %s\n", r.status().message().c_str());
-      return 1;
-    }
-    source = std::move(r.value());
-    if (!a.filter.empty()) {
-      auto f = capture::FilteredSource::open(std::move(source), a.filter);
-      if (!f) {
-        std::fprintf(stderr, "flowkit meter: %s\n", f.status().message().c_str());
-        return 2;
-      }
-      source = std::move(f.value());
-    }
-  }
-
-  auto out = exporter::TextOutput::open(a.write);
-  if (!out) {
-    std::fprintf(stderr, "flowkit meter: %s\n", out.status().message().c_str());
-    return 1;
-  }
-  std::unique_ptr<FlowSink> writer;
-  if (a.output == "none") {
-    writer = std::make_unique<NullSink>();
-  } else {
-    auto w = make_writer(a, **out);
-    if (!w) {
-      std::fprintf(stderr, "flowkit meter: %s\n", w.status().message().c_str());
-      return 2;
-    }
-    writer = std::move(w.value());
-  }
-  // The meter's clock is the exporters' clock; the meter exists only below, hence the pointer.
-  meter::Meter* meter_ptr = nullptr;
-  ipfix::ExporterCounters counters;
-  std::vector<std::unique_ptr<exporter::ExporterSink>> exporters;
-  exporter::ExporterSettings es;
+  exporter::ExporterSettings& es = o.export_settings;
   es.mtu = a.export_mtu;
   es.encoder.observation_domain = a.observation_domain;
   es.encoder.elements.pen = a.export_pen;
@@ -304,102 +146,11 @@ int run_meter(MeterArgs& a) {
   es.encoder.template_refresh_messages = a.template_refresh_packets;
   es.encoder.sampling_interval = a.sample;
   es.encoder.split_biflows = a.export_uniflow;
-  exporter::ExporterSink::Clock clock{[&meter_ptr] { return meter_ptr->start_time(); },
-                                      [&meter_ptr] { return meter_ptr->now(); }};
-  for (const exporter::ExportTarget& t : targets) {
-    auto e = exporter::ExporterSink::open(t, es, clock, &counters);
-    if (!e) {
-      std::fprintf(stderr, "flowkit meter: %s\n", e.status().message().c_str());
-      return 1;
-    }
-    exporters.push_back(std::move(*e));
-  }
-  exporter::TopTalkers top;
-  std::vector<FlowSink*> sinks = {writer.get()};
-  if (a.top) sinks.push_back(&top);
-  for (auto& e : exporters) sinks.push_back(e.get());
-  exporter::Tee tee(sinks);
-  FlowSink& sink = sinks.size() > 1 ? static_cast<FlowSink&>(tee) : *writer;
 
-  std::signal(SIGINT, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  meter::Meter m(mo, sink);
-  meter_ptr = &m;
-  bool show_progress = !a.quiet && (a.progress || isatty(2));
-  auto t0 = std::chrono::steady_clock::now();
-  auto next_progress = t0 + std::chrono::milliseconds(500);
-  size_t peak_memory = 0;
-  // Files: reading and decoding run on a thread of their own (see meter/pipeline.h).
-  std::optional<meter::PreparedSource> prepared;
-  if (!live && a.threads > 1) prepared.emplace(*source, mo);
-  std::vector<capture::RawPacket> batch(256);
-  capture::SourceStats prepared_stats;  // the reader thread's last word on the source
-  std::vector<std::string> warnings;
-  // Stops early when the reader of our output has gone (`flowkit meter -r x | head`).
-  while ((!g_stop_signal.load() || live) && !(*out)->reader_gone()) {
-    size_t n;
-    bool at_end;  // files: 0 packets can also mean a stretch a filter dropped
-    if (prepared) {
-      const meter::PreparedSource::Batch& b = prepared->next();
-      n = b.packets.size();
-      if (n) m.count(b.packets, b.keyed);
-      prepared_stats = b.stats;
-      warnings = b.warnings;
-      at_end = b.end;
-    } else {
-      n = source->read_batch(batch);
-      if (n) m.process(std::span(batch.data(), n));
-      warnings = source->take_warnings();
-      at_end = n == 0 && source->finished();
-    }
-    counters.ignored_packets = m.stats().skipped_total();
-    for (const std::string& w : warnings)
-      std::fprintf(stderr, "%sflowkit meter: warning: %s\n", show_progress ? "\r" : "", w.c_str());
-    if (live) {
-      if (!n)
-        m.advance(Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                std::chrono::system_clock::now().time_since_epoch())
-                                .count()});
-      if (source->finished()) break;
-    } else if (at_end) {
-      break;
-    }
-    if (m.memory_bytes() > peak_memory) peak_memory = m.memory_bytes();
-    if (show_progress && std::chrono::steady_clock::now() >= next_progress) {
-      next_progress += std::chrono::milliseconds(500);
-      double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      // Only when due: a live source asks the kernel for its drop counts.
-      const capture::SourceStats cs = prepared ? prepared_stats : source->stats();
-      std::string pct =
-          cs.bytes_total ? fmt::format("{:5.1f}% ", 100.0 * cs.bytes_read / cs.bytes_total) : "";
-      std::fprintf(stderr, "\r%s%s packets, %s flows active, %s packets/s   ", pct.c_str(),
-                   human(double(m.stats().packets)).c_str(),
-                   human(double(m.active_flows())).c_str(),
-                   human(m.stats().packets / secs).c_str());
-    }
-  }
-  prepared.reset();  // the source is this thread's again
-  for (const std::string& w : source->take_warnings())
-    std::fprintf(stderr, "flowkit meter: warning: %s\n", w.c_str());
-  if (show_progress) std::fputs("\r\033[K", stderr);
-  if (g_stop_signal.load() && !a.quiet)
-    std::fprintf(stderr, "flowkit meter: stopped by signal; flushing every flow in flight\n");
-  m.flush();
-  g_live = nullptr;
-  Status st = sink.flush();
-  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!a.quiet) {
-    print_summary(m, *source, secs, peak_memory);
-    for (const auto& e : exporters) std::fputs(e->summary().c_str(), stderr);
-    if (a.top) std::fputs(top.format(a.top).c_str(), stderr);
-  }
-  if (!st.ok()) {
-    std::fprintf(stderr, "flowkit meter: %s\n", st.message().c_str());
-    return 1;
-  }
-  return 0;
+  c.loop.name = "flowkit meter";
+  c.loop.quiet = a.quiet;
+  c.loop.progress = a.progress;
+  return run::run_meter(std::move(c));
 }
 
 }  // namespace
@@ -412,19 +163,27 @@ void add_meter_command(CLI::App& app, int* exit_code) {
       "Flows are bidirectional by default (RFC 5103: the first packet's sender is the forward\n"
       "direction). Tunnels (GRE, VXLAN, Geneve, IP-in-IP, GTP-U, Teredo) are opened and the\n"
       "inner packet keys the flow. Several files are merged in time order. File input uses\n"
-      "packet time, so the same file always gives the same flows. A summary goes to stderr.\n\n"
+      "packet time, so the same file always gives the same flows. A summary goes to stderr.\n"
+      "Exit status: 0 done, 1 failed (I/O, unreadable input), 2 usage error, 3 an export lost\n"
+      "records (the collector refused them or could not be reached).\n\n"
       "Examples:\n"
       "  flowkit meter -r incident.pcap                     nfdump-style lines on the terminal\n"
+      "  flowkit meter -r incident.pcap udp port 53         only DNS (a BPF filter, as tcpdump)\n"
       "  flowkit meter -r a.pcap -r b.pcapng -o json -w flows.jsonl\n"
       "  flowkit meter -r x.pcap -o flowrecorder --uniflow  flowRecorder's CSV columns\n"
       "  flowkit meter -r big.pcap -o none --top 20         only the summary and top talkers\n"
       "  sudo flowkit meter -i eth0 -f 'not port 22' -o csv -w live.csv   (Ctrl-C to stop)");
+  // One value per -r/-i, so that words after the options are the filter, not more files.
   cmd->add_option("-r,--read", args->files,
-                  "Capture file (pcap or pcapng; '-' = stdin); repeatable");
-  cmd->add_option("-i,--interface", args->interfaces, "Live interface to capture on; repeatable");
+                  "Capture file (pcap or pcapng; '-' = stdin); repeatable")
+      ->allow_extra_args(false);
+  cmd->add_option("-i,--interface", args->interfaces, "Live interface to capture on; repeatable")
+      ->allow_extra_args(false);
   cmd->add_option("-f,--filter", args->filter,
                   "BPF filter (tcpdump syntax), e.g. 'tcp port 443': in the kernel for live\n"
-                  "capture, in flowkit for files");
+                  "capture, in flowkit for files. The filter may also follow the options,\n"
+                  "as tcpdump takes it: flowkit meter -r x.pcap udp port 53");
+  cmd->add_option("expression", args->filter_words, "BPF filter (as -f), after the options");
   cmd->add_option("-o,--output", args->output,
                   "Output format: line (nfdump's layout), json (JSON lines), csv (every field),\n"
                   "flowrecorder (flowRecorder's 18/44 columns; implies its timeouts), none")
@@ -473,7 +232,7 @@ void add_meter_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(size_t(1), size_t(UINT32_MAX - 1)));
   cmd->add_option("--sample", args->sample,
                   "Count 1 packet in N (deterministic), recorded on each flow")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(uint32_t(1), UINT32_MAX));
   cmd->add_flag("--no-stats", args->no_stats,
                 "Skip packet size / inter-arrival statistics (less memory per flow)");
   cmd->add_flag("--no-decap", args->no_decap, "Do not open tunnels: the outer packet is the flow");
@@ -482,10 +241,13 @@ void add_meter_command(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"flowkit", "libpcap"}))
       ->capture_default_str();
   cmd->add_option("--snaplen", args->snaplen, "Live capture: bytes kept per packet")
+      ->check(CLI::Range(64, 262144))
       ->capture_default_str();
   cmd->add_flag("!--no-promisc", args->promisc,
                 "Live capture: do not put interfaces in promiscuous mode");
-  cmd->add_option("--top", args->top, "After the run, print the N busiest hosts");
+  cmd->add_option("--top", args->top,
+                  "After the run, print the N busiest hosts on stdout (after any flows)")
+      ->check(CLI::Range(size_t(1), size_t(1) << 30));
   cmd->add_option("--export", args->exports,
                   "Send flows to a collector or file; repeatable:\n"
                   "ipfix://HOST:PORT (UDP, default port 4739), ipfix+tcp://HOST:PORT,\n"
@@ -521,7 +283,8 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                   "capture always uses one. The flows are the same either way.")
       ->check(CLI::Range(1, 2))
       ->capture_default_str();
-  cmd->add_flag("-q,--quiet", args->quiet, "No progress line and no summary on stderr");
+  cmd->add_flag("-q,--quiet", args->quiet,
+                "No progress line and no summary on stderr (errors and lost exports still)");
   cmd->add_flag("--progress", args->progress,
                 "Show the progress line even when stderr is not a terminal");
   cmd->callback([args, exit_code] { *exit_code = run_meter(*args); });

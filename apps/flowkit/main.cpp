@@ -11,21 +11,30 @@ int main(int argc, char** argv) {
       "  flowkit gen -w demo.pcap --packets 1e5   write a realistic synthetic capture\n"
       "  flowkit fields                           every flow field and its IPFIX number"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "flowkit 0.1.0");
+  app.set_version_flag("-V,--version", "flowkit 0.1.0");
   int exit_code = 0;
   flowkit::app::add_meter_command(app, &exit_code);
   flowkit::app::add_gen_command(app, &exit_code);
   flowkit::app::add_fields_command(app, &exit_code);
-  // A mistyped command (flowkit metre) would otherwise read "A subcommand is required".
-  if (argc > 1 && argv[1][0] != '-') {
-    std::string names;
+  // A mistyped command (flowkit metre) or option (flowkit --bogus) would otherwise read
+  // "A subcommand is required".
+  if (argc > 1) {
+    std::string first = argv[1], names;
     bool known = false;
     for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-      known = known || sub->get_name() == argv[1];
+      known = known || sub->get_name() == first;
       names += (names.empty() ? "" : ", ") + sub->get_name();
     }
-    if (!known) {
+    bool app_option = first == "-h" || first == "--help" || first == "-V" || first == "--version";
+    if (first[0] != '-' && !known) {
       std::fprintf(stderr, "flowkit: unknown command '%s'; the commands are %s (flowkit --help)\n",
+                   argv[1], names.c_str());
+      return 2;
+    }
+    if (first[0] == '-' && !app_option) {
+      std::fprintf(stderr,
+                   "flowkit: unknown option '%s'; options follow the command: flowkit COMMAND "
+                   "[OPTIONS], the commands are %s (flowkit COMMAND --help)\n",
                    argv[1], names.c_str());
       return 2;
     }

@@ -33,13 +33,13 @@ Status compile(const std::string& expression, uint32_t linktype, bool big_endian
   pcap_t* p = pcap_fopen_offline(f, err);
   if (!p) {
     std::fclose(f);
-    return Status::error(
+    return Status::invalid_argument(
         fmt::format("cannot compile the capture filter for link type {}: {}", linktype, err));
   }
   Status result;
   if (pcap_compile(p, out, expression.c_str(), 1, PCAP_NETMASK_UNKNOWN) != 0) {
-    result = Status::error(fmt::format("invalid capture filter '{}' for link type {}: {}",
-                                       expression, linktype, pcap_geterr(p)));
+    result = Status::invalid_argument(fmt::format(
+        "invalid capture filter '{}' for link type {}: {}", expression, linktype, pcap_geterr(p)));
   }
   pcap_close(p);  // closes f
   return result;
@@ -76,7 +76,7 @@ Result<std::unique_ptr<FilteredSource>> FilteredSource::open(std::unique_ptr<Pac
   if (linktypes.empty()) linktypes.push_back(kLinkEthernet);
   for (uint32_t linktype : linktypes) {
     std::string error;
-    if (!s->program(linktype, &error).code[0]) return Status::error(error);
+    if (!s->program(linktype, &error).code[0]) return Status::invalid_argument(error);
   }
   return s;
 }

@@ -96,7 +96,7 @@ LiveSource::~LiveSource() {
 
 Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveOptions& options) {
   if (options.interfaces.empty()) {
-    return Status::error(
+    return Status::invalid_argument(
         fmt::format("no interface to capture on; name one with -i ({})", device_list()));
   }
   std::unique_ptr<LiveSource> src(new LiveSource(options));

@@ -104,22 +104,23 @@ Result<std::unique_ptr<PcapFileReader>> PcapFileReader::open(const std::string& 
   r->fd_ = is_stdin ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (r->fd_ < 0) {
     int err = errno;
-    return Status::error(fmt::format("cannot open capture file '{}': {}{}", path,
-                                     std::strerror(err), errno_hint(err)));
+    std::string why = fmt::format("cannot open capture file '{}': {}{}", path, std::strerror(err),
+                                  errno_hint(err));
+    return err == ENOENT ? Status::not_found(why) : Status::io_error(why);
   }
   r->own_fd_ = !is_stdin;
   struct stat st {};
   if (::fstat(r->fd_, &st) != 0) {
-    return Status::error(
+    return Status::io_error(
         fmt::format("cannot open capture file '{}': {}", r->name_, std::strerror(errno)));
   }
   if (S_ISDIR(st.st_mode)) {
-    return Status::error(fmt::format(
+    return Status::invalid_argument(fmt::format(
         "'{}' is a directory; give a pcap or pcapng file (several files: -r a.pcap -r b.pcap)",
         r->name_));
   }
   const bool regular = S_ISREG(st.st_mode);
-  if (regular && st.st_size == 0) return Status::error(empty_message(r->name_));
+  if (regular && st.st_size == 0) return Status::corruption(empty_message(r->name_));
   if (regular) r->file_size_ = uint64_t(st.st_size);
   if (regular && io == FileIo::kMap) {
     // A regular stdin (`< file`) is mapped too; its offset is ignored, as tcpdump does.
@@ -145,7 +146,7 @@ Result<std::unique_ptr<PcapFileReader>> PcapFileReader::open(const std::string& 
   r->regular_ = regular;
   r->eof_ = false;
   r->refill(kShbMinLen);
-  if (r->end_ == r->begin_ && !r->warnings_.empty()) return Status::error(r->warnings_.back());
+  if (r->end_ == r->begin_ && !r->warnings_.empty()) return Status::io_error(r->warnings_.back());
   return finish_open(std::move(r));
 }
 
@@ -221,17 +222,17 @@ bool PcapFileReader::refill(size_t need) {
 
 Status PcapFileReader::init() {
   const size_t size = size_t(end_ - begin_);
-  if (size == 0) return Status::error(empty_message(name_));
+  if (size == 0) return Status::corruption(empty_message(name_));
   for (const Compressor& c : kCompressors) {
     if (size >= c.len && std::memcmp(begin_, c.magic, c.len) == 0) {
-      return Status::error(
+      return Status::corruption(
           fmt::format("'{0}' is {1}-compressed; decompress it first ({2} '{0}'), or stream it: "
                       "{2} -c '{0}' | flowkit ... -r -",
                       name_, c.name, c.command));
     }
   }
   if (size < 4) {
-    return Status::error(
+    return Status::corruption(
         fmt::format("'{}' is too short ({} bytes) to be a pcap or pcapng file", name_, size));
   }
   const uint32_t magic = native32(begin_);
@@ -245,18 +246,18 @@ Status PcapFileReader::init() {
     swap_ = true;
     nanos_ = magic == __builtin_bswap32(kPcapMagicNsec);
   } else if (magic == kPcapMagicKuznetzov || magic == __builtin_bswap32(kPcapMagicKuznetzov)) {
-    return Status::error(fmt::format(
+    return Status::corruption(fmt::format(
         "'{0}' is in the modified (Kuznetzov) pcap format, which flowkit does not read; convert "
         "it: editcap -F pcap '{0}' out.pcap (or use --reader libpcap)",
         name_));
   } else {
-    return Status::error(fmt::format(
+    return Status::corruption(fmt::format(
         "'{0}' is not a pcap or pcapng file (it starts with {1:02x} {2:02x} {3:02x} {4:02x}); if "
         "Wireshark opens it, convert it: editcap -F pcapng '{0}' out.pcapng",
         name_, begin_[0], begin_[1], begin_[2], begin_[3]));
   }
   if (size < 24) {
-    return Status::error(fmt::format(
+    return Status::corruption(fmt::format(
         "'{}' is truncated: a pcap file header needs 24 bytes, the file has {}", name_, size));
   }
   format_ = Format::kPcap;
@@ -282,8 +283,8 @@ Status PcapFileReader::init_pcapng() {
     if (!refill(need_)) break;
   }
   if (step == Step::kStop || done_) {
-    return Status::error(fmt::format("cannot read '{}' as pcapng: {} at offset 0", name_,
-                                     last_error_.empty() ? "unreadable" : last_error_));
+    return Status::corruption(fmt::format("cannot read '{}' as pcapng: {} at offset 0", name_,
+                                          last_error_.empty() ? "unreadable" : last_error_));
   }
   ng_prime();
   return {};

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "core/flow_record.h"
 #include "core/result.h"
@@ -19,6 +20,35 @@ class FlowSink {
   virtual void tick(Timestamp /*now*/) {}
   // Pushes out anything buffered; reports the first error the sink met (disk full, peer gone).
   virtual Status flush() { return {}; }
+};
+
+// Drops every record, for runs that only want the summary (`-o none`).
+class NullSink : public FlowSink {
+ public:
+  void write(std::span<const FlowRecord>) override {}
+};
+
+// Hands every batch, tick and flush to each sink in turn; flush() reports the first error.
+class Tee : public FlowSink {
+ public:
+  explicit Tee(std::vector<FlowSink*> sinks) : sinks_(std::move(sinks)) {}
+  void write(std::span<const FlowRecord> records) override {
+    for (FlowSink* s : sinks_) s->write(records);
+  }
+  void tick(Timestamp now) override {
+    for (FlowSink* s : sinks_) s->tick(now);
+  }
+  Status flush() override {
+    Status first;
+    for (FlowSink* s : sinks_) {
+      Status st = s->flush();
+      if (first.ok() && !st.ok()) first = st;
+    }
+    return first;
+  }
+
+ private:
+  std::vector<FlowSink*> sinks_;
 };
 
 }  // namespace flowkit

@@ -35,13 +35,30 @@ class UdpTransport final : public Transport {
         return true;
       }
       if (errno != ECONNREFUSED) break;  // a refusal reported for an earlier datagram
+      refused();
     }
     ++stats_.send_errors;
+    stats_.last_error = errno_text();
     return true;
+  }
+  // The collector's host may have refused the last datagrams (ICMP port unreachable) after
+  // the last send: ask the socket, so that a run whose every datagram went nowhere says so.
+  Status close() override {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (::getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == ECONNREFUSED) {
+      errno = err;
+      refused();
+    }
+    return {};
   }
   const TransportStats& stats() const override { return stats_; }
 
  private:
+  void refused() {
+    ++stats_.send_errors;
+    stats_.last_error = errno_text() + " (nothing listens on the collector's port)";
+  }
   int fd_;
   TransportStats stats_;
 };
@@ -58,12 +75,16 @@ class TcpTransport final : public Transport {
     auto now = std::chrono::steady_clock::now();
     if (now < next_attempt_) return false;
     int fd = ::socket(target_.addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return schedule_retry();
+    if (fd < 0) {
+      stats_.last_error = errno_text();
+      return schedule_retry();
+    }
     timeval tv{2, 0};
     ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     if (::connect(fd, reinterpret_cast<const sockaddr*>(&target_.addr), target_.addr_len) != 0) {
+      stats_.last_error = errno_text();
       ::close(fd);
       return schedule_retry();
     }
@@ -83,7 +104,8 @@ class TcpTransport final : public Transport {
       ++stats_.dropped;
       return false;
     }
-    if (write_fully(fd_, m, true) != 0) {
+    if (int err = write_fully(fd_, m, true)) {
+      stats_.last_error = std::strerror(err);
       disconnect();
       schedule_retry();
       ++stats_.dropped;
@@ -131,8 +153,9 @@ class FileTransport final : public Transport {
       return false;
     }
     if (int err = write_fully(fd_, m)) {
-      error_ = Status::error("writing " + path_ + ": " + std::strerror(err) +
-                             (err == ENOSPC ? " (the disk is full)" : ""));
+      error_ = Status::io_error("writing " + path_ + ": " + std::strerror(err) +
+                                (err == ENOSPC ? " (the disk is full)" : ""));
+      stats_.last_error = error_.message();
       ++stats_.dropped;
       return false;
     }
@@ -142,7 +165,7 @@ class FileTransport final : public Transport {
   }
   Status close() override {
     if (fd_ >= 0 && ::close(fd_) != 0 && error_.ok())
-      error_ = Status::error("closing " + path_ + ": " + errno_text());
+      error_ = Status::io_error("closing " + path_ + ": " + errno_text());
     fd_ = -1;
     return error_;
   }
@@ -161,9 +184,10 @@ Result<ExportTarget> parse_export_url(std::string_view url) {
   ExportTarget t;
   t.url = std::string(url);
   auto usage = [&](std::string_view why) {
-    return Status::error("--export " + std::string(url) + ": " + std::string(why) +
-                         "; use ipfix://HOST:PORT, ipfix+tcp://HOST:PORT, netflow9://HOST:PORT, "
-                         "netflow5://HOST:PORT or file:PATH.ipfix");
+    return Status::invalid_argument(
+        "--export " + std::string(url) + ": " + std::string(why) +
+        "; use ipfix://HOST:PORT, ipfix+tcp://HOST:PORT, netflow9://HOST:PORT, "
+        "netflow5://HOST:PORT or file:PATH.ipfix");
   };
   if (url.substr(0, 5) == "file:") {
     t.transport = ExportTarget::Transport::kFile;
@@ -244,14 +268,14 @@ Result<std::unique_ptr<Transport>> open_transport(const ExportTarget& t) {
   switch (t.transport) {
     case ExportTarget::Transport::kFile: {
       int fd = ::open(t.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0) return Status::error("cannot create " + t.path + ": " + errno_text());
+      if (fd < 0) return Status::io_error("cannot create " + t.path + ": " + errno_text());
       return std::unique_ptr<Transport>(new FileTransport(fd, t.path));
     }
     case ExportTarget::Transport::kTcp:
       return std::unique_ptr<Transport>(new TcpTransport(t));
     case ExportTarget::Transport::kUdp: {
       int fd = ::socket(t.addr.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-      if (fd < 0) return Status::error("cannot open a UDP socket: " + errno_text());
+      if (fd < 0) return Status::io_error("cannot open a UDP socket: " + errno_text());
       // Never let the kernel fragment an export: messages are sized to the MTU instead.
       int pmtu = IP_PMTUDISC_DO;
       if (t.ipv6) {
@@ -265,7 +289,7 @@ Result<std::unique_ptr<Transport>> open_transport(const ExportTarget& t) {
       if (::connect(fd, reinterpret_cast<const sockaddr*>(&t.addr), t.addr_len) != 0) {
         std::string why = errno_text();
         ::close(fd);
-        return Status::error("cannot reach " + t.url + ": " + why);
+        return Status::unavailable("cannot reach " + t.url + ": " + why);
       }
       return std::unique_ptr<Transport>(new UdpTransport(fd));
     }

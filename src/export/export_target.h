@@ -42,6 +42,7 @@ struct TransportStats {
   uint64_t send_errors = 0;  // UDP: refused (no collector), too big...; counted, not fatal
   uint64_t reconnects = 0;   // TCP
   uint64_t dropped = 0;      // TCP: messages while no connection could be made
+  std::string last_error;    // why the last message was lost ("Connection refused")
 };
 
 // Sends whole messages. `connected()` turns false when a stream breaks; the owner then starts a

@@ -19,7 +19,8 @@ Result<std::unique_ptr<ExporterSink>> ExporterSink::open(const ExportTarget& tar
   switch (target.transport) {
     case ExportTarget::Transport::kUdp:
       // The path MTU less the IP and UDP headers: no export is ever fragmented.
-      if (s.mtu < 576) return Status::error(fmt::format("--export-mtu {} is below 576", s.mtu));
+      if (s.mtu < 576)
+        return Status::invalid_argument(fmt::format("--export-mtu {} is below 576", s.mtu));
       s.encoder.max_message = s.mtu - (target.ipv6 ? 40 : 20) - 8;
       s.encoder.resend_templates = true;
       break;
@@ -45,7 +46,6 @@ ExporterSink::ExporterSink(ExportTarget target, ExporterSettings settings, Clock
       counters_(counters) {}
 
 void ExporterSink::start_session() {
-  if (encoder_) done_ += encoder_->stats();
   Transport* t = transport_.get();
   // The exporter "booted" a second before the first packet: no flow time is then at uptime 0,
   // which some collectors (nfcapd) read as "no time".
@@ -56,8 +56,13 @@ void ExporterSink::start_session() {
 
 void ExporterSink::write(std::span<const FlowRecord> records) {
   if (records.empty()) return;
-  // A new TCP connection is a new transport session: new encoder, templates first.
-  if (!encoder_ || (transport_->connected() && transport_->new_session())) start_session();
+  // A new TCP connection is a new transport session: templates go first. The encoder stays,
+  // with the records it holds (replacing it lost them).
+  bool fresh = transport_->connected() && transport_->new_session();
+  if (!encoder_)
+    start_session();
+  else if (fresh)
+    encoder_->resend_templates();
   Timestamp now = clock_.now();
   for (const FlowRecord& r : records) encoder_->add(r, now);
   records_in_ += records.size();
@@ -79,9 +84,24 @@ Status ExporterSink::flush() {
   return transport_->close();
 }
 
+uint64_t ExporterSink::lost_messages() const {
+  const TransportStats& t = transport_->stats();
+  return t.dropped + t.send_errors;
+}
+
+uint64_t ExporterSink::messages_out() const {
+  return encoder_ ? encoder_->stats().messages : 0;
+}
+
+std::string ExporterSink::loss_reason() const {
+  const TransportStats& t = transport_->stats();
+  if (!t.last_error.empty()) return t.last_error;
+  return t.dropped ? "no connection" : "send errors";
+}
+
 std::string ExporterSink::summary() const {
-  ipfix::EncoderStats s = done_;
-  if (encoder_) s += encoder_->stats();
+  ipfix::EncoderStats s;
+  if (encoder_) s = encoder_->stats();
   const TransportStats& t = transport_->stats();
   std::string out = fmt::format("  export {}: {} flows in, {} messages ({} bytes) with {} records",
                                 target_.url, records_in_, s.messages, s.octets, s.data_records);

@@ -37,6 +37,11 @@ class ExporterSink : public FlowSink {
   const ExportTarget& target() const { return target_; }
   // "ipfix://127.0.0.1:4739: 12 messages, 300 records, ..." for the run summary.
   std::string summary() const;
+  // Messages encoded, and those that never reached the collector or file (TCP without a
+  // connection, UDP refused by the collector's host, a write error), with why.
+  uint64_t messages_out() const;
+  uint64_t lost_messages() const;
+  std::string loss_reason() const;
 
  private:
   ExporterSink(ExportTarget target, ExporterSettings settings, Clock clock,
@@ -49,7 +54,6 @@ class ExporterSink : public FlowSink {
   std::unique_ptr<Transport> transport_;
   const ipfix::ExporterCounters* counters_;
   std::unique_ptr<ipfix::Encoder> encoder_;
-  ipfix::EncoderStats done_;  // of encoders of earlier sessions
   Timestamp pending_since_{INT64_MIN};
   uint64_t records_in_ = 0;
 };

@@ -22,11 +22,23 @@ void put_scaled(TextOutput& out, uint64_t v, size_t width) {
   out.align_right(m, width);
 }
 
+// nfdump's endpoint column: the address right-aligned in 16 characters, then `:port` for IPv4
+// and `.port` for IPv6 (whose address has colons of its own). An IPv6 address longer than 16
+// characters is condensed as nfdump does without -6: its first 7 and last 7 characters around
+// "..", so that IPv6 rows keep the columns of IPv4 ones.
 void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, bool icmp) {
+  char text[48];
+  size_t n = ip.format(text);
   size_t m = out.mark();
-  out.put_ip(ip);
+  if (n > 16) {
+    out.put(std::string_view(text, 7));
+    out.put("..");
+    out.put(std::string_view(text + n - 7, 7));
+  } else {
+    out.put(std::string_view(text, n));
+  }
   out.align_right(m, 16);
-  out.put(':');
+  out.put(ip.is_v4() ? ':' : '.');
   m = out.mark();
   if (icmp) {
     out.put_u64(port_or_icmp >> 8);

@@ -1,6 +1,7 @@
 // LineWriter: nfdump's default `-o line` layout, so that nfdump users read flowkit's output
 // at a glance. A biflow is one line with `<->` and the packets and bytes of both directions.
-// IPv6 addresses are printed in full (like nfdump -6). Ends with nfdump's summary line.
+// IPv6 addresses are condensed to 16 characters and their ports follow a '.', as nfdump
+// prints them. Ends with nfdump's summary line.
 #pragma once
 
 #include "core/flow_sink.h"

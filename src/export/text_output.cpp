@@ -16,10 +16,16 @@ Result<std::unique_ptr<TextOutput>> TextOutput::open(const std::string& path) {
   if (path == "-") return std::unique_ptr<TextOutput>(new TextOutput(1, false, "stdout"));
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) {
-    return Status::error("cannot create " + path + ": " + std::strerror(errno) +
-                         " (check the directory exists and is writable)");
+    return Status::io_error("cannot create " + path + ": " + std::strerror(errno) +
+                            " (check the directory exists and is writable)");
   }
   return std::unique_ptr<TextOutput>(new TextOutput(fd, true, path));
+}
+
+std::unique_ptr<TextOutput> TextOutput::to_string(std::string* dest) {
+  std::unique_ptr<TextOutput> out(new TextOutput(-1, false, "memory"));
+  out->dest_ = dest;
+  return out;
 }
 
 TextOutput::~TextOutput() {
@@ -32,12 +38,17 @@ void TextOutput::write_out() {
     buf_.clear();
     return;
   }
+  if (dest_) {
+    dest_->append(buf_);
+    buf_.clear();
+    return;
+  }
   int err = write_fully(fd_, std::span(reinterpret_cast<const uint8_t*>(buf_.data()), buf_.size()));
   if (err == EPIPE) {
     reader_gone_ = true;
   } else if (err) {
-    error_ = Status::error("writing " + path_ + ": " + std::strerror(err) +
-                           (err == ENOSPC ? " (the disk is full; output stops here)" : ""));
+    error_ = Status::io_error("writing " + path_ + ": " + std::strerror(err) +
+                              (err == ENOSPC ? " (the disk is full; output stops here)" : ""));
   }
   buf_.clear();
 }

@@ -1,7 +1,7 @@
-// TextOutput: a buffered text sink on a file descriptor (a file, or stdout for "-"), with the
-// number and address formatting the writers share. Writes are batched in a large buffer; the
-// first I/O error (disk full, closed pipe) is kept and reported by flush(), and later output is
-// dropped rather than crashing the process.
+// TextOutput: a buffered text sink on a file descriptor (a file, or stdout for "-") or in memory
+// (an HTTP response), with the number and address formatting the writers share. Writes are batched
+// in a large buffer; the first I/O error (disk full, closed pipe) is kept and reported by flush(),
+// and later output is dropped rather than crashing the process.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +19,8 @@ class TextOutput {
  public:
   // "-" is stdout. A file is created or truncated.
   static Result<std::unique_ptr<TextOutput>> open(const std::string& path);
+  // Output appended to *dest at each flush (and when the buffer fills).
+  static std::unique_ptr<TextOutput> to_string(std::string* dest);
   ~TextOutput();
   TextOutput(const TextOutput&) = delete;
   TextOutput& operator=(const TextOutput&) = delete;
@@ -70,6 +72,7 @@ class TextOutput {
   bool owns_;
   std::string path_;
   std::string buf_;
+  std::string* dest_ = nullptr;  // in memory instead of fd_
   Status error_;
   bool reader_gone_ = false;
 };

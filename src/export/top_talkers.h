@@ -1,5 +1,5 @@
 // TopTalkers: a sink that counts bytes, packets and flows per host (as source or destination of
-// either direction) and reports the busiest hosts; also a Tee to feed it beside a writer.
+// either direction) and reports the busiest hosts.
 #pragma once
 
 #include <string>
@@ -30,26 +30,6 @@ class TopTalkers : public FlowSink {
     size_t operator()(const IpAddress& a) const;
   };
   std::unordered_map<IpAddress, HostTotals, Hash> hosts_;
-};
-
-// Hands every batch to each sink in turn; flush() reports the first error.
-class Tee : public FlowSink {
- public:
-  explicit Tee(std::vector<FlowSink*> sinks) : sinks_(std::move(sinks)) {}
-  void write(std::span<const FlowRecord> records) override {
-    for (FlowSink* s : sinks_) s->write(records);
-  }
-  Status flush() override {
-    Status first;
-    for (FlowSink* s : sinks_) {
-      Status st = s->flush();
-      if (first.ok() && !st.ok()) first = st;
-    }
-    return first;
-  }
-
- private:
-  std::vector<FlowSink*> sinks_;
 };
 
 }  // namespace flowkit::exporter

@@ -137,10 +137,12 @@ Result<std::array<double, kSessionKinds>> parse_mix(std::string_view text,
     text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
     size_t eq = item.find('=');
     if (eq == std::string_view::npos)
-      return Status::error("mix: expected kind=weight, got \"" + std::string(item) + "\"");
+      return Status::invalid_argument("mix: expected kind=weight, got \"" + std::string(item) +
+                                      "\"");
     std::string_view kind = item.substr(0, eq);
     auto v = parse_double(item.substr(eq + 1));
-    if (!v || *v < 0) return Status::error("mix: bad weight in \"" + std::string(item) + "\"");
+    if (!v || *v < 0)
+      return Status::invalid_argument("mix: bad weight in \"" + std::string(item) + "\"");
     size_t k = 0;
     while (k < kSessionKinds && session_kind_name(SessionKind(k)) != kind) ++k;
     if (k == kSessionKinds) {
@@ -148,8 +150,8 @@ Result<std::array<double, kSessionKinds>> parse_mix(std::string_view text,
       for (size_t i = 0; i < kSessionKinds; ++i) {
         known += (i ? ", " : "") + std::string(session_kind_name(SessionKind(i)));
       }
-      return Status::error("mix: unknown session kind \"" + std::string(kind) +
-                           "\" (known: " + known + ")");
+      return Status::invalid_argument("mix: unknown session kind \"" + std::string(kind) +
+                                      "\" (known: " + known + ")");
     }
     w[k] = *v;
   }

@@ -20,13 +20,13 @@ constexpr size_t kRecordHeaderSize = 16;
 Result<std::unique_ptr<PcapWriter>> PcapWriter::open(const std::string& path,
                                                      const PcapWriterOptions& options) {
   if (options.buffer_size < 65536)
-    return Status::error("pcap writer: buffer_size must be at least 64 KiB");
+    return Status::invalid_argument("pcap writer: buffer_size must be at least 64 KiB");
   int fd = 1;
   bool owns = false;
   if (path != "-") {
     fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0)
-      return Status::error("cannot open " + path + " for writing: " + std::strerror(errno));
+      return Status::io_error("cannot open " + path + " for writing: " + std::strerror(errno));
     owns = true;
   }
   std::unique_ptr<PcapWriter> w(new PcapWriter(fd, owns, path, options));
@@ -124,8 +124,8 @@ void PcapWriter::flush() {
 
 void PcapWriter::fail(const char* what, int err) {
   if (!status_.ok()) return;
-  status_ = Status::error(std::string(what) + " " + (path_ == "-" ? "<stdout>" : path_) + ": " +
-                          std::strerror(err));
+  status_ = Status::io_error(std::string(what) + " " + (path_ == "-" ? "<stdout>" : path_) + ": " +
+                             std::strerror(err));
 }
 
 Status PcapWriter::finish() {

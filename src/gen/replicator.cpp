@@ -498,11 +498,13 @@ Replicator::Replicator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Replicator::~Replicator() = default;
 
 Result<std::unique_ptr<Replicator>> Replicator::open(const ReplicateOptions& options) {
-  if (options.inputs.empty()) return Status::error("no input captures to replicate");
-  if (options.copies == 0) return Status::error("copies must be at least 1");
-  if (options.copies > 65535) return Status::error("copies must be at most 65535");
-  if (!(options.spread_seconds >= 0)) return Status::error("spread must not be negative");
-  if (!(options.max_gap_seconds >= 0)) return Status::error("max gap must not be negative");
+  if (options.inputs.empty()) return Status::invalid_argument("no input captures to replicate");
+  if (options.copies == 0) return Status::invalid_argument("copies must be at least 1");
+  if (options.copies > 65535) return Status::invalid_argument("copies must be at most 65535");
+  if (!(options.spread_seconds >= 0))
+    return Status::invalid_argument("spread must not be negative");
+  if (!(options.max_gap_seconds >= 0))
+    return Status::invalid_argument("max gap must not be negative");
   auto impl = std::make_unique<Impl>();
   impl->opt = options;
   for (const std::string& path : options.inputs) {

@@ -1076,20 +1076,24 @@ TrafficGenerator::~TrafficGenerator() = default;
 Result<std::unique_ptr<TrafficGenerator>> TrafficGenerator::create(
     const GeneratorOptions& options) {
   auto share_ok = [](double v) { return v >= 0 && v <= 1; };
-  if (!share_ok(options.ipv6_share)) return Status::error("ipv6 share must be within [0, 1]");
-  if (!share_ok(options.vlan_share)) return Status::error("vlan share must be within [0, 1]");
+  if (!share_ok(options.ipv6_share))
+    return Status::invalid_argument("ipv6 share must be within [0, 1]");
+  if (!share_ok(options.vlan_share))
+    return Status::invalid_argument("vlan share must be within [0, 1]");
   if (options.packets == 0 && options.bytes == 0)
-    return Status::error("set a packet or byte target");
-  if (!(options.sessions_per_second > 0)) return Status::error("session rate must be positive");
+    return Status::invalid_argument("set a packet or byte target");
+  if (!(options.sessions_per_second > 0))
+    return Status::invalid_argument("session rate must be positive");
   double sum = 0;
   for (double w : options.weights) {
-    if (!(w >= 0)) return Status::error("session weights must not be negative");
+    if (!(w >= 0)) return Status::invalid_argument("session weights must not be negative");
     sum += w;
   }
-  if (!(sum > 0)) return Status::error("at least one session kind needs a positive weight");
+  if (!(sum > 0))
+    return Status::invalid_argument("at least one session kind needs a positive weight");
   if (options.hosts > kMaxClients)
-    return Status::error("too many hosts: at most " + std::to_string(kMaxClients) +
-                         " clients fit in 10.0.0.0/8");
+    return Status::invalid_argument("too many hosts: at most " + std::to_string(kMaxClients) +
+                                    " clients fit in 10.0.0.0/8");
   auto impl = std::make_unique<Impl>(options);
   impl->setup();
   return std::unique_ptr<TrafficGenerator>(new TrafficGenerator(std::move(impl)));

@@ -54,7 +54,8 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
   ++stats_.messages;
   if (m.size() < 4) {
     ++stats_.malformed;
-    return Status::error(fmt::format("{} bytes is too short for a flow export header", m.size()));
+    return Status::corruption(
+        fmt::format("{} bytes is too short for a flow export header", m.size()));
   }
   uint16_t version = load_be16(m.data());
   if (version == kV5Version) return decode_v5(m, out);
@@ -63,12 +64,13 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
   if (version == kIpfixVersion) {
     if (m.size() < kIpfixHeader) {
       ++stats_.malformed;
-      return Status::error("truncated IPFIX header");
+      return Status::corruption("truncated IPFIX header");
     }
     uint16_t len = load_be16(m.data() + 2);
     if (len < kIpfixHeader || len > m.size()) {
       ++stats_.malformed;
-      return Status::error(fmt::format("IPFIX length {} but {} bytes received", len, m.size()));
+      return Status::corruption(
+          fmt::format("IPFIX length {} but {} bytes received", len, m.size()));
     }
     m = m.first(len);
     h.export_secs = load_be32(m.data() + 4);
@@ -89,7 +91,7 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
   if (version == kV9Version) {
     if (m.size() < kV9Header) {
       ++stats_.malformed;
-      return Status::error("truncated NetFlow v9 header");
+      return Status::corruption("truncated NetFlow v9 header");
     }
     h.uptime_ms = load_be32(m.data() + 4);
     h.export_secs = load_be32(m.data() + 8);
@@ -104,13 +106,13 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
     return decode_sets(m.subspan(kV9Header), h, out, arena);
   }
   ++stats_.malformed;
-  return Status::error(fmt::format("version {} is not NetFlow v5, v9 or IPFIX", version));
+  return Status::corruption(fmt::format("version {} is not NetFlow v5, v9 or IPFIX", version));
 }
 
 Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& out) {
   if (m.size() < kV5Header) {
     ++stats_.malformed;
-    return Status::error("truncated NetFlow v5 header");
+    return Status::corruption("truncated NetFlow v5 header");
   }
   uint16_t count = load_be16(m.data() + 2);
   uint32_t uptime = load_be32(m.data() + 4);
@@ -169,7 +171,8 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
   }
   if (n < count) {
     ++stats_.malformed;
-    return Status::error(fmt::format("NetFlow v5 says {} records, the packet holds {}", count, n));
+    return Status::corruption(
+        fmt::format("NetFlow v5 says {} records, the packet holds {}", count, n));
   }
   return {};
 }
@@ -184,7 +187,7 @@ Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h,
     uint16_t set_len = load_be16(m.data() + off + 2);
     if (set_len < kSetHeader || set_len > m.size() - off) {
       ++stats_.malformed;
-      return Status::error(
+      return Status::corruption(
           fmt::format("set {} claims {} bytes, {} are left", set_id, set_len, m.size() - off));
     }
     const uint8_t* body = m.data() + off + kSetHeader;

@@ -1,0 +1,101 @@
+#include "run/run_loop.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "run/exit_code.h"
+
+namespace flowkit::run {
+
+namespace {
+
+std::atomic<int> g_signal{0};
+std::atomic<Job*> g_job{nullptr};
+
+extern "C" void on_stop_signal(int sig) {
+  g_signal.store(sig);
+  if (Job* j = g_job.load()) j->interrupt();
+}
+
+Timestamp wall_now() {
+  return Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count()};
+}
+
+}  // namespace
+
+int stop_signal() {
+  return g_signal.load();
+}
+
+int run(Job& job, const LoopOptions& o) {
+  using Clock = std::chrono::steady_clock;
+  g_signal.store(0);
+  g_job.store(&job);
+  struct sigaction sa {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  struct sigaction old_int {
+  }, old_term{};
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error value, not a death
+
+  const bool show_progress = !o.quiet && (o.progress || isatty(2));
+  const auto t0 = Clock::now();
+  auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - t0).count(); };
+  auto next_progress = t0 + std::chrono::milliseconds(500);
+  auto next_tick = t0 + std::chrono::milliseconds(100);
+  auto stats_every =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.stats_interval));
+  auto next_stats = t0 + stats_every;
+  auto warn = [&](const std::string& w) {
+    std::fprintf(stderr, "%s%s: warning: %s\n", show_progress ? "\r\033[K" : "", o.name.c_str(),
+                 w.c_str());
+  };
+
+  bool stopped_early = false;
+  for (;;) {
+    // A job that drains (live capture) goes on until its input says it is done.
+    if (g_signal.load() && !job.drains_on_stop()) {
+      stopped_early = true;
+      break;
+    }
+    if (job.output_gone()) break;
+    bool more = job.step();
+    for (const std::string& w : job.take_warnings()) warn(w);
+    if (!more) break;
+    auto now = Clock::now();
+    if (now >= next_tick) {
+      job.tick(wall_now());
+      next_tick = now + std::chrono::milliseconds(100);
+    }
+    if (show_progress && now >= next_progress) {
+      next_progress = now + std::chrono::milliseconds(500);
+      std::fprintf(stderr, "\r%s   ", job.progress(seconds()).c_str());
+    }
+    if (o.stats_interval > 0 && now >= next_stats) {
+      next_stats = now + stats_every;
+      std::fprintf(stderr, "%s%s: %s\n", show_progress ? "\r\033[K" : "", o.name.c_str(),
+                   job.progress(seconds()).c_str());
+    }
+  }
+  if (show_progress) std::fputs("\r\033[K", stderr);
+  if ((stopped_early || g_signal.load()) && !o.quiet)
+    std::fprintf(stderr, "%s: stopped by signal; flushing every flow in flight\n", o.name.c_str());
+  Status st = job.finish();
+  for (const std::string& w : job.take_warnings()) warn(w);
+  g_job.store(nullptr);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (!o.quiet) std::fputs(job.summary(seconds()).c_str(), stderr);
+  if (!st.ok()) std::fprintf(stderr, "%s: %s\n", o.name.c_str(), st.message().c_str());
+  return exit_code(st);
+}
+
+}  // namespace flowkit::run
