@@ -257,6 +257,14 @@ constexpr auto kIndexOf = [] {
   return a;
 }();
 
+// Field id -> its presence bit (presence_bit() computed once: writers ask for every field of
+// every record).
+constexpr auto kBitOf = [] {
+  std::array<uint64_t, kMaxId + 1> a{};
+  for (uint16_t id : kIds) a[id] = presence_bit(FieldId(id));
+  return a;
+}();
+
 constexpr bool ids_unique() {
   for (size_t i = 0; i < std::size(kIds); ++i)
     for (size_t j = i + 1; j < std::size(kIds); ++j)
@@ -403,7 +411,7 @@ bool condition_holds(Presence p, const FlowRecord& r, Direction dir) {
 }
 
 void mark_present(const FieldInfo& f, FlowRecord& r, Direction d) {
-  set_presence(f.presence, f.scope, presence_bit(f.id), r, d);
+  set_presence(f.presence, f.scope, kBitOf[size_t(f.id)], r, d);
 }
 
 namespace {
@@ -461,7 +469,7 @@ bool field_present(const FieldInfo& f, const FlowRecord& r, Direction d) {
     if (r.rev.packets == 0) return false;
   }
   if (f.presence != Presence::kSet) return condition_holds(f.presence, r, d);
-  uint64_t bit = presence_bit(f.id);
+  uint64_t bit = kBitOf[size_t(f.id)];
   return f.scope == FieldScope::kFlow ? (r.present & bit) != 0 : (r.dir(d).present & bit) != 0;
 }
 
