@@ -327,46 +327,28 @@ bool get(const uint8_t*, uint16_t, IeType, const DecodeContext&, List<T>&) {
 
 bool get_value(const uint8_t* in, uint16_t len, IeType type, const DecodeContext& ctx, FieldType ft,
                FieldValue& out) {
+  // Reads the element as flowkit's type T and stores it in `out`.
+  auto read = [&]<class T>(T value) {
+    if (!get(in, len, type, ctx, value)) return false;
+    out = value;
+    return true;
+  };
   switch (ft) {
-    case FieldType::kF64: {
-      double d = 0;
-      if (!get(in, len, type, ctx, d)) return false;
-      out = d;
-      return true;
-    }
-    case FieldType::kIp: {
-      IpAddress a;
-      if (!get(in, len, type, ctx, a)) return false;
-      out = a;
-      return true;
-    }
-    case FieldType::kMac: {
-      MacAddress m;
-      if (!get(in, len, type, ctx, m)) return false;
-      out = m;
-      return true;
-    }
-    case FieldType::kTime: {
-      Timestamp t;
-      if (!get(in, len, type, ctx, t)) return false;
-      out = t;
-      return true;
-    }
+    case FieldType::kF64:
+      return read(0.0);
+    case FieldType::kIp:
+      return read(IpAddress{});
+    case FieldType::kMac:
+      return read(MacAddress{});
+    case FieldType::kTime:
+      return read(Timestamp{});
     case FieldType::kUtf8:
-    case FieldType::kBytes: {
-      std::string_view s;
-      if (!get(in, len, type, ctx, s)) return false;
-      out = s;
-      return true;
-    }
+    case FieldType::kBytes:
+      return read(std::string_view{});
     case FieldType::kList:
       return false;
-    default: {
-      uint64_t u = 0;
-      if (!get(in, len, type, ctx, u)) return false;
-      out = u;
-      return true;
-    }
+    default:
+      return read(uint64_t{0});
   }
 }
 
