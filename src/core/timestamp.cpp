@@ -1,9 +1,16 @@
 #include "core/timestamp.h"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
 namespace flowkit {
+
+Timestamp wall_clock_now() {
+  return Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count()};
+}
 
 namespace {
 std::tm utc(int64_t seconds) {

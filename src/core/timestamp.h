@@ -43,6 +43,9 @@ constexpr int64_t saturating_add(int64_t t, Duration d) {
 }
 
 // "2016-03-24T01:27:27.829442Z"; microseconds, or nanoseconds when the value has them.
+// The system's wall clock now (live capture and collection run on it).
+Timestamp wall_clock_now();
+
 std::string format_iso8601(Timestamp t);
 // nfdump's layout: "2016-03-24 01:27:27.829" (milliseconds, UTC).
 std::string format_nfdump_time(Timestamp t);

@@ -21,12 +21,6 @@ std::string human(double v) {
   return fmt::format("{:.0f}", v);
 }
 
-Timestamp wall_now() {
-  return Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count()};
-}
-
 // Below this many flows the flow table's fixed part dominates, and memory per flow would mislead.
 constexpr uint64_t kFlowsForPerFlowMemory = 10000;
 
@@ -67,7 +61,7 @@ class MeterJob final : public Job {
     counters_.ignored_packets = meter_->stats().skipped_total();
     if (meter_->memory_bytes() > peak_memory_) peak_memory_ = meter_->memory_bytes();
     // Live: a quiet stretch still moves the flow clock (expiry, exports' once-a-second send).
-    if (live_ && n == 0) meter_->advance(wall_now());
+    if (live_ && n == 0) meter_->advance(wall_clock_now());
     return !(live_ ? source_->finished() : at_end);
   }
   void interrupt() override {

@@ -21,12 +21,6 @@ extern "C" void on_stop_signal(int sig) {
   if (Job* j = g_job.load()) j->interrupt();
 }
 
-Timestamp wall_now() {
-  return Timestamp{std::chrono::duration_cast<std::chrono::nanoseconds>(
-                       std::chrono::system_clock::now().time_since_epoch())
-                       .count()};
-}
-
 }  // namespace
 
 int stop_signal() {
@@ -72,7 +66,7 @@ int run(Job& job, const LoopOptions& o) {
     if (!more) break;
     auto now = Clock::now();
     if (now >= next_tick) {
-      job.tick(wall_now());
+      job.tick(wall_clock_now());
       next_tick = now + std::chrono::milliseconds(100);
     }
     if (show_progress && now >= next_progress) {
