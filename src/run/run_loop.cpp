@@ -53,13 +53,9 @@ int run(Job& job, const LoopOptions& o) {
                  w.c_str());
   };
 
-  bool stopped_early = false;
   for (;;) {
     // A job that drains (live capture) goes on until its input says it is done.
-    if (g_signal.load() && !job.drains_on_stop()) {
-      stopped_early = true;
-      break;
-    }
+    if (g_signal.load() && !job.drains_on_stop()) break;
     if (job.output_gone()) break;
     bool more = job.step();
     for (const std::string& w : job.take_warnings()) warn(w);
@@ -80,7 +76,7 @@ int run(Job& job, const LoopOptions& o) {
     }
   }
   if (show_progress) std::fputs("\r\033[K", stderr);
-  if ((stopped_early || g_signal.load()) && !o.quiet)
+  if (g_signal.load() && !o.quiet)
     std::fprintf(stderr, "%s: stopped by signal; flushing every flow in flight\n", o.name.c_str());
   Status st = job.finish();
   for (const std::string& w : job.take_warnings()) warn(w);
