@@ -1,12 +1,17 @@
 // Micro-benchmarks of the metering path on packets held in memory (flowkit gen's traffic, so no
-// I/O): decoding alone, the whole meter with and without statistics, and the JSON writer.
+// I/O): decoding alone, the whole meter with and without statistics, the JSON and CSV writers
+// and the export encoders.
 // Whole-run comparisons against peers are in bench/meter_vs_nfpcapd.sh.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <vector>
 
+#include "capture/pcap_file_reader.h"
 #include "core/testing/collecting_sink.h"
+#include "export/csv_writer.h"
 #include "export/json_writer.h"
 #include "export/text_output.h"
 #include "gen/traffic_generator.h"
@@ -106,14 +111,54 @@ std::vector<FlowRecord> flows_of(const Corpus& c, bool stats) {
   return std::move(keep.flows);
 }
 
-void BM_JsonWriter(benchmark::State& state) {
-  std::vector<FlowRecord> flows = flows_of(corpus(), true);
+// Flow-heavy records as the target names them: the meter's flows from the first 600k
+// packets of the capture that ../shared/tools/gen_big_pcap.c writes with `2000000 3 600 1`
+// (1-3 packets per flow), which bench/meter_vs_nfpcapd.sh leaves in bench-data/big_2m.pcap.
+// FLOWKIT_BENCH_PCAP names another capture. Empty when there is none.
+const std::vector<FlowRecord>& flow_heavy() {
+  static const std::vector<FlowRecord> flows = [] {
+    const char* env = std::getenv("FLOWKIT_BENCH_PCAP");
+    auto reader =
+        capture::PcapFileReader::open(env ? env : "bench-data/big_2m.pcap", capture::FileIo::kMap);
+    testing::CollectingSink keep;
+    if (!reader.ok()) return keep.flows;
+    meter::Meter m(meter::MeterOptions{}, keep);
+    std::vector<capture::RawPacket> batch(4096);
+    for (size_t total = 0; total < 600'000;) {
+      size_t n = (*reader)->read_batch(batch);
+      if (n == 0) break;
+      m.process(std::span(batch.data(), n));
+      total += n;
+    }
+    m.flush();
+    return std::move(keep.flows);
+  }();
+  return flows;
+}
+
+// Records written per second by the JSON and CSV writers (to /dev/null: formatting only).
+// range(0): 0 JSON, 1 CSV; range(1): 0 the generator's biflows with statistics (about 75
+// fields, 1.2 kB of JSON each), 1 the flow-heavy records above (about 38 fields, 760 bytes).
+void BM_TextWriter(benchmark::State& state) {
+  std::vector<FlowRecord> flows = state.range(1) ? flow_heavy() : flows_of(corpus(), true);
+  if (flows.empty()) {
+    state.SkipWithError("no bench-data/big_2m.pcap (run bench/meter_vs_nfpcapd.sh once)");
+    return;
+  }
   auto out = exporter::TextOutput::open("/dev/null");
-  exporter::JsonWriter w(**out);
-  for (auto _ : state) w.write(flows);
+  std::unique_ptr<FlowSink> w;
+  if (state.range(0)) {
+    w = std::make_unique<exporter::CsvWriter>(**out, true);
+  } else {
+    w = std::make_unique<exporter::JsonWriter>(**out);
+  }
+  for (auto _ : state) w->write(flows);
   state.SetItemsProcessed(int64_t(state.iterations() * flows.size()));
 }
-BENCHMARK(BM_JsonWriter)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TextWriter)
+    ->ArgsProduct({{0, 1}, {0, 1}})
+    ->ArgNames({"format(0=json,1=csv)", "flow_heavy"})
+    ->Unit(benchmark::kMillisecond);
 
 // Records encoded per second by each export format (biflows as the meter makes them; v9 and v5
 // split each into two records). Messages go to a sink that only counts bytes.

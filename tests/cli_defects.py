@@ -11,6 +11,7 @@
   * --top -1, --snaplen -5, --sample 0: exit 2 with a plain range; flowkit -V prints the
     version; flowkit --bogus names the option.
   * A 3-flow run prints no memory-per-flow figure.
+  * A pcapng's interface names (if_name) reach the flows' interface_name; file names do not.
 
 usage: cli_defects.py FLOWKIT SHARED_DIR
 Exit 0 on success, 1 on failure, 77 when the shared data is missing.
@@ -169,6 +170,18 @@ def main():
                 "-o", "none")
         if "bytes each" in r.stderr:
             problems.append(f"tiny run prints memory per flow: {r.stderr}")
+        # A pcapng's interface names (if_name) are the flows' interface_name, with one thread
+        # or two; a classic pcap's file name is not.
+        named = os.path.join(shared, "pcaps/ndpi-4.2/os_detected.pcapng")
+        for threads in ("1", "2"):
+            r = run(fk, "meter", "-r", named, "-o", "json", "-q", "--threads", threads)
+            names = {l.split('"interface_name":')[1].split(",")[0] for l in r.stdout.splitlines()
+                     if '"interface_name"' in l}
+            if r.returncode != 0 or names != {'"wlp3s0"'}:
+                problems.append(f"interface_name, {threads} thread(s): {names} {r.stderr}")
+        r = run(fk, "meter", "-r", cap, "-o", "json", "-q")
+        if "interface_name" in r.stdout:
+            problems.append("a classic pcap's flows name an interface")
     for p in problems:
         print("FAIL", p)
     print("OK" if not problems else f"{len(problems)} problem(s)")

@@ -140,7 +140,7 @@ Result<std::unique_ptr<LiveSource>> LiveSource::open(const LiveOptions& options)
       return Status::error(fmt::format("cannot capture on '{}': {}", name, errbuf));
     }
     h.fd = pcap_get_selectable_fd(p);
-    src->interfaces_.push_back({name, h.linktype});
+    src->interfaces_.push_back({name, h.linktype, true});
   }
   src->pollfds_.reserve(src->handles_.size());
   return src;

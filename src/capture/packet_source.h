@@ -41,6 +41,7 @@ struct RawPacket {
 struct InterfaceInfo {
   std::string name;  // pcapng if_name, the interface name live, else the file name
   uint32_t linktype = 0;
+  bool device = false;  // `name` is the interface's own (live, pcapng if_name), not the file's
 };
 
 struct SourceStats {

@@ -676,8 +676,9 @@ void PcapFileReader::ng_interface(const uint8_t* p, uint32_t len) {
   }
   f.offset_ns = int64_t(tsoffset * uint64_t(kNanosPerSecond));
   f.global = uint32_t(interfaces_.size());
-  if (ifname.empty()) ifname = fmt::format("{}#{}", name_, f.global);
-  interfaces_.push_back({std::move(ifname), f.linktype});
+  bool device = !ifname.empty();
+  if (!device) ifname = fmt::format("{}#{}", name_, f.global);
+  interfaces_.push_back({std::move(ifname), f.linktype, device});
   section_.push_back(f);
 }
 

@@ -62,12 +62,13 @@ FieldValue deep_copy(const FieldValue& v, Arena& arena) {
 
 FlowRecord copy_record(const FlowRecord& r, Arena& arena) {
   FlowRecord out = r;
+  PresenceView present(r);
   for (const Column& c : all_columns()) {
     const FieldInfo& f = *c.field;
     if (f.derived ||
         (f.type != FieldType::kUtf8 && f.type != FieldType::kBytes && f.type != FieldType::kList))
       continue;
-    if (!field_present(f, r, c.dir)) continue;
+    if (!present.has(f, c.dir)) continue;
     f.set(out, c.dir, deep_copy(f.get(r, c.dir), arena));
   }
   return out;

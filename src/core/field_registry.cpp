@@ -195,6 +195,7 @@ std::vector<FieldInfo> build_fields() {
             FieldType::type,                                                                    \
             false,                                                                              \
             Presence::presence,                                                                 \
+            presence_bit(FieldId::id),                                                          \
             ipfix,                                                                              \
             nf9,                                                                                \
             ch,                                                                                 \
@@ -222,6 +223,7 @@ std::vector<FieldInfo> build_fields() {
             FieldType::type,                                                          \
             true,                                                                     \
             Presence::presence,                                                       \
+            0,                                                                        \
             ipfix,                                                                    \
             nf9,                                                                      \
             ch,                                                                       \
@@ -254,14 +256,6 @@ constexpr auto kIndexOf = [] {
   std::array<int16_t, kMaxId + 1> a{};
   a.fill(-1);
   for (size_t i = 0; i < std::size(kIds); ++i) a[kIds[i]] = int16_t(i);
-  return a;
-}();
-
-// Field id -> its presence bit (presence_bit() computed once: writers ask for every field of
-// every record).
-constexpr auto kBitOf = [] {
-  std::array<uint64_t, kMaxId + 1> a{};
-  for (uint16_t id : kIds) a[id] = presence_bit(FieldId(id));
   return a;
 }();
 
@@ -374,54 +368,35 @@ std::span<const Column> all_columns() {
   return columns();
 }
 
-bool condition_holds(Presence p, const FlowRecord& r, Direction dir) {
+namespace {
+
+// Every condition that holds, a bit per Presence (kSet excluded).
+uint32_t condition_bits(const FlowRecord& r, Direction dir) {
   const DirectionRecord& d = r.dir(dir);
-  switch (p) {
-    case Presence::kAlways:
-      return true;
-    case Presence::kTcp:
-      return r.protocol == 6;
-    case Presence::kIcmp:
-      return r.protocol == 1 || r.protocol == 58;
-    case Presence::kIpv6:
-      return r.ip_version == 6;
-    case Presence::kMac:
-      return d.has_mac;
-    case Presence::kVlan:
-      return d.vlan_depth >= 1;
-    case Presence::kVlanInner:
-      return d.vlan_depth >= 2;
-    case Presence::kMpls1:
-      return d.mpls_depth >= 1;
-    case Presence::kMpls2:
-      return d.mpls_depth >= 2;
-    case Presence::kMpls3:
-      return d.mpls_depth >= 3;
-    case Presence::kTunnel:
-      return r.tunnel_type != TunnelType::kNone;
-    case Presence::kVxlan:
-      return r.tunnel_type == TunnelType::kVxlan || r.tunnel_type == TunnelType::kGeneve;
-    case Presence::kStats:
-      return r.has_stats;
-    case Presence::kSet:
-    case Presence::kCount:
-      return false;
-  }
-  return false;
+  auto bit = [](Presence p, bool holds) { return uint32_t(holds) << int(p); };
+  return bit(Presence::kAlways, true) | bit(Presence::kTcp, r.protocol == 6) |
+         bit(Presence::kIcmp, r.protocol == 1 || r.protocol == 58) |
+         bit(Presence::kIpv6, r.ip_version == 6) | bit(Presence::kMac, d.has_mac) |
+         bit(Presence::kVlan, d.vlan_depth >= 1) | bit(Presence::kVlanInner, d.vlan_depth >= 2) |
+         bit(Presence::kMpls1, d.mpls_depth >= 1) | bit(Presence::kMpls2, d.mpls_depth >= 2) |
+         bit(Presence::kMpls3, d.mpls_depth >= 3) |
+         bit(Presence::kTunnel, r.tunnel_type != TunnelType::kNone) |
+         bit(Presence::kVxlan,
+             r.tunnel_type == TunnelType::kVxlan || r.tunnel_type == TunnelType::kGeneve) |
+         bit(Presence::kStats, r.has_stats);
+}
+
+}  // namespace
+
+bool condition_holds(Presence p, const FlowRecord& r, Direction dir) {
+  return condition_bits(r, dir) >> int(p) & 1;
 }
 
 void mark_present(const FieldInfo& f, FlowRecord& r, Direction d) {
-  set_presence(f.presence, f.scope, kBitOf[size_t(f.id)], r, d);
+  set_presence(f.presence, f.scope, f.bit, r, d);
 }
 
 namespace {
-
-uint32_t condition_bits(const FlowRecord& r, Direction dir) {
-  uint32_t m = 0;
-  for (int p = int(Presence::kAlways); p < int(Presence::kSet); ++p)
-    m |= uint32_t(condition_holds(Presence(p), r, dir)) << p;
-  return m;
-}
 
 bool is_v6_value(const IpAddress& a) {
   return !a.is_v4();
@@ -462,15 +437,27 @@ bool uses_ipv6_element(const FieldInfo& f, const FlowRecord& r, Direction d) {
   return a && !a->is_v4();
 }
 
-bool field_present(const FieldInfo& f, const FlowRecord& r, Direction d) {
-  if (f.scope == FieldScope::kDir && d == Direction::kReverse) {
-    if (!r.biflow) return false;
-    if (f.id == FieldId::kPackets || f.id == FieldId::kBytes) return true;
-    if (r.rev.packets == 0) return false;
+PresenceView::PresenceView(const FlowRecord& r) {
+  uint32_t fwd = condition_bits(r, Direction::kForward) | 1u << int(Presence::kSet);
+  flow_ = {fwd, r.present};
+  dir_[0] = {fwd, r.fwd.present};
+  // The reverse direction of a biflow without reverse packets has its zero counters only.
+  if (r.biflow && r.rev.packets) {
+    dir_[1] = {condition_bits(r, Direction::kReverse) | 1u << int(Presence::kSet), r.rev.present};
   }
-  if (f.presence != Presence::kSet) return condition_holds(f.presence, r, d);
-  uint64_t bit = kBitOf[size_t(f.id)];
-  return f.scope == FieldScope::kFlow ? (r.present & bit) != 0 : (r.dir(d).present & bit) != 0;
+  counters_only_ = r.biflow && !r.rev.packets;
+}
+
+size_t PresenceView::hash() const {
+  uint64_t h = uint64_t(flow_.conditions) | uint64_t(dir_[0].conditions) << 16 |
+               uint64_t(dir_[1].conditions) << 32 | uint64_t(counters_only_) << 48;
+  for (uint64_t w : {flow_.present, dir_[0].present, dir_[1].present})
+    h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+  return size_t(h ^ h >> 29);
+}
+
+bool field_present(const FieldInfo& f, const FlowRecord& r, Direction d) {
+  return PresenceView(r).has(f, d);
 }
 
 std::string_view enum_name(FieldType type, uint64_t value) {

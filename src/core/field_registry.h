@@ -175,6 +175,7 @@ struct FieldInfo {
   FieldType type;
   bool derived;  // computed from other fields; cannot be set
   Presence presence;
+  uint64_t bit;  // kSet: the field's bit in FlowRecord::present or DirectionRecord::present
   IpfixSpec ipfix;
   Netflow9Spec nf9;
   std::string_view clickhouse;  // ClickHouse 18.16 column type
@@ -250,6 +251,35 @@ std::span<const Column> all_columns();
 // reverse direction is present only for biflows with reverse packets (packets and bytes: for
 // every biflow).
 bool field_present(const FieldInfo& f, const FlowRecord& r, Direction d);
+// The same answers for every field of one record, with the rules evaluated once (writers and
+// encoders ask about every field).
+class PresenceView {
+ public:
+  explicit PresenceView(const FlowRecord& r);
+  bool has(const FieldInfo& f, Direction d) const {
+    if (f.scope == FieldScope::kFlow) return flow_.has(f);
+    if (d == Direction::kReverse && counters_only_)
+      return f.id == FieldId::kPackets || f.id == FieldId::kBytes;
+    return dir_[int(d)].has(f);
+  }
+  // Records with equal views have the same fields: writers cache their layout by it.
+  friend bool operator==(const PresenceView&, const PresenceView&) = default;
+  size_t hash() const;
+
+ private:
+  struct Bits {
+    uint32_t conditions = 0;  // bit per Presence that holds (kSet: always)
+    uint64_t present = 0;     // the kSet fields' own bits
+    bool has(const FieldInfo& f) const {
+      return (conditions >> int(f.presence) & 1) &&
+             (f.presence != Presence::kSet || present & f.bit);
+    }
+    friend bool operator==(const Bits&, const Bits&) = default;
+  };
+  Bits flow_;
+  Bits dir_[2];
+  bool counters_only_ = false;
+};
 // Whether a presence rule holds for this direction of r (ignoring the biflow rule above; false
 // for kSet, whose answer is the field's own bit).
 bool condition_holds(Presence p, const FlowRecord& r, Direction d);

@@ -17,13 +17,62 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
   return std::nullopt;
 }
 
-size_t IpAddress::format(char* buf) const {
-  if (is_v4()) {
-    int n = std::snprintf(buf, 16, "%u.%u.%u.%u", b_[12], b_[13], b_[14], b_[15]);
-    return n > 0 ? size_t(n) : 0;
+namespace {
+
+char* put_dotted_quad(char* p, const uint8_t* b) {
+  for (int i = 0; i < 4; ++i) {
+    unsigned v = b[i];
+    if (v >= 100) *p++ = char('0' + v / 100);
+    if (v >= 10) *p++ = char('0' + v / 10 % 10);
+    *p++ = char('0' + v % 10);
+    *p++ = '.';
   }
-  if (!inet_ntop(AF_INET6, b_.data(), buf, 46)) return 0;
-  return std::strlen(buf);
+  return p - 1;
+}
+
+}  // namespace
+
+// The text inet_ntop gives (RFC 5952: the longest run of two or more zero groups is "::", the
+// first of equal runs; IPv4-compatible and -mapped addresses end in a dotted quad), written
+// here because the C library's goes through sprintf for every group.
+size_t IpAddress::format(char* buf) const {
+  if (is_v4()) return size_t(put_dotted_quad(buf, &b_[12]) - buf);
+  uint16_t w[8];
+  for (int i = 0; i < 8; ++i) w[i] = uint16_t(b_[2 * i] << 8 | b_[2 * i + 1]);
+  int best = -1, best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (w[i]) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && !w[j]) ++j;
+    if (j - i > best_len) best = i, best_len = j - i;
+    i = j;
+  }
+  if (best_len < 2) best = -1;
+  static const char kHex[] = "0123456789abcdef";
+  char* p = buf;
+  for (int i = 0; i < 8; ++i) {
+    if (i == best) {
+      *p++ = ':';
+      if (i + best_len == 8) *p++ = ':';
+      i += best_len - 1;
+      continue;
+    }
+    if (i) *p++ = ':';
+    if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+      p = put_dotted_quad(p, &b_[12]);
+      break;
+    }
+    bool started = false;
+    for (int shift = 12; shift >= 0; shift -= 4) {
+      unsigned nibble = w[i] >> shift & 15;
+      if (nibble || started || shift == 0) *p++ = kHex[nibble], started = true;
+    }
+  }
+  *p = 0;
+  return size_t(p - buf);
 }
 
 std::string IpAddress::to_string() const {

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace flowkit {
 
@@ -14,7 +16,7 @@ struct Timestamp {
     return {sec * 1'000'000'000 + usec * 1'000};
   }
   constexpr int64_t seconds() const {
-    return ns >= 0 ? ns / 1'000'000'000 : -((-ns + 999'999'999) / 1'000'000'000);
+    return ns / 1'000'000'000 - (ns % 1'000'000'000 < 0);  // floor, INT64_MIN included
   }
   constexpr int64_t subsec_ns() const { return ns - seconds() * 1'000'000'000; }
   constexpr int64_t millis() const { return ns / 1'000'000; }
@@ -42,14 +44,40 @@ constexpr int64_t saturating_add(int64_t t, Duration d) {
   return r;
 }
 
-// "2016-03-24T01:27:27.829442Z"; microseconds, or nanoseconds when the value has them.
 // The system's wall clock now (live capture and collection run on it).
 Timestamp wall_clock_now();
 
+// A time broken down in UTC (proleptic Gregorian calendar). Computed without the C library,
+// whose gmtime takes a lock and reads the time zone: writers format millions of times a second.
+struct CivilTime {
+  int year;
+  unsigned month, day, hour, minute, second;
+};
+CivilTime civil_utc(int64_t seconds);
+
+// Formats times, keeping the date and time of the last second it wrote: a writer's records
+// mostly fall in the same second, and this makes a time a copy and a few digits.
+class TimeFormatter {
+ public:
+  // "2016-03-24T01:27:27.829442Z"; microseconds, or nanoseconds when the value has them.
+  // buf holds >= 32 bytes; returns the length.
+  size_t iso8601(Timestamp t, char* buf);
+  // nfdump's layout: "2016-03-24 01:27:27.829" (milliseconds, UTC); buf >= 24 bytes.
+  size_t nfdump(Timestamp t, char* buf);
+
+ private:
+  struct Cache {
+    int64_t seconds = INT64_MIN;  // no Timestamp has it
+    char text[19];
+  };
+  char* date_time(Cache& c, int64_t seconds, char sep, char* buf);
+  Cache iso_, nfdump_;
+};
+
 std::string format_iso8601(Timestamp t);
-// nfdump's layout: "2016-03-24 01:27:27.829" (milliseconds, UTC).
+// Reads what format_iso8601 writes: "YYYY-MM-DDTHH:MM:SS[.fraction]Z", up to 9 fraction digits
+// (a space for the T, and no Z, as nfdump writes, are accepted too). nullopt when malformed.
+std::optional<Timestamp> parse_iso8601(std::string_view text);
 std::string format_nfdump_time(Timestamp t);
-// Writes the ISO form into buf (>= 32 bytes); returns the length.
-size_t format_iso8601(Timestamp t, char* buf);
 
 }  // namespace flowkit

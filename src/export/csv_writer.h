@@ -3,6 +3,7 @@
 #pragma once
 
 #include "core/flow_sink.h"
+#include "export/field_format.h"
 #include "export/text_output.h"
 
 namespace flowkit::exporter {
@@ -16,7 +17,7 @@ class CsvWriter : public FlowSink {
 
  private:
   TextOutput& out_;
-  bool biflow_;
+  RecordLayout layout_;
 };
 
 }  // namespace flowkit::exporter

@@ -100,6 +100,7 @@ void FlowRecorderWriter::write(std::span<const FlowRecord> records) {
       put_direction(r.rev);
     }
     out_.put('\n');
+    out_.end_record();
   }
 }
 

@@ -4,18 +4,20 @@
 #pragma once
 
 #include "core/flow_sink.h"
+#include "export/field_format.h"
 #include "export/text_output.h"
 
 namespace flowkit::exporter {
 
 class JsonWriter : public FlowSink {
  public:
-  explicit JsonWriter(TextOutput& out) : out_(out) {}
+  explicit JsonWriter(TextOutput& out) : out_(out), layout_(TextStyle::kJson, true) {}
   void write(std::span<const FlowRecord> records) override;
   Status flush() override { return out_.flush(); }
 
  private:
   TextOutput& out_;
+  RecordLayout layout_;
 };
 
 }  // namespace flowkit::exporter

@@ -96,15 +96,26 @@ LineWriter::LineWriter(TextOutput& out) : out_(out) {
 void LineWriter::write(std::span<const FlowRecord> records) {
   for (const FlowRecord& r : records) {
     Timestamp first = r.first(), last = r.last();
-    out_.put(format_nfdump_time(first));
-    int64_t ms = (last.ns - first.ns) / 1'000'000;
-    char hms[32];
-    std::snprintf(hms, sizeof hms, "%02lld:%02lld:%02lld.%03lld", (long long)(ms / 3600000),
-                  (long long)(ms / 60000 % 60), (long long)(ms / 1000 % 60),
-                  (long long)(ms % 1000));
+    out_.put_nfdump_time(first);
+    // The duration as nfdump prints it: HH:MM:SS.mmm, right-aligned, more hours when it has them.
+    uint64_t ms = uint64_t(last.ns - first.ns) / 1'000'000;
     size_t m = out_.mark();
     out_.put(' ');
-    out_.put(hms);
+    uint64_t hours = ms / 3600000;
+    if (hours < 10) out_.put('0');
+    out_.put_u64(hours);
+    char* p = out_.room(10);
+    const uint64_t parts[] = {ms / 60000 % 60, ms / 1000 % 60};
+    for (uint64_t part : parts) {
+      *p++ = ':';
+      *p++ = char('0' + part / 10);
+      *p++ = char('0' + part % 10);
+    }
+    *p++ = '.';
+    *p++ = char('0' + ms % 1000 / 100);
+    *p++ = char('0' + ms % 100 / 10);
+    *p++ = char('0' + ms % 10);
+    out_.commit(p);
     out_.align_right(m, 17);
     out_.put(' ');
     m = out_.mark();
@@ -130,6 +141,7 @@ void LineWriter::write(std::span<const FlowRecord> records) {
     bytes_ += r.bytes();
     if (first < first_) first_ = first;
     if (last > last_) last_ = last;
+    out_.end_record();
   }
 }
 

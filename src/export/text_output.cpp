@@ -3,10 +3,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "core/fd_io.h"
 
@@ -28,62 +30,60 @@ std::unique_ptr<TextOutput> TextOutput::to_string(std::string* dest) {
   return out;
 }
 
+TextOutput::TextOutput(int fd, bool owns, std::string path)
+    : fd_(fd), owns_(owns), path_(std::move(path)) {
+  grow(kFlushAt + kSlack);
+}
+
+void TextOutput::grow(size_t n) {
+  size_t cap = std::max(cap_ * 2, size_ + n);
+  std::unique_ptr<char[]> bigger(new char[cap]);
+  if (size_) std::memcpy(bigger.get(), data_.get(), size_);
+  data_ = std::move(bigger);
+  cap_ = cap;
+}
+
 TextOutput::~TextOutput() {
   flush();
+  background_.reset();
   if (owns_) ::close(fd_);
 }
 
 void TextOutput::write_out() {
-  if (!error_.ok() || reader_gone_) {
-    buf_.clear();
-    return;
-  }
+  size_t n = std::exchange(size_, 0);
+  if (background_) note_error(background_->error());
+  if (!error_.ok() || reader_gone_ || n == 0) return;
   if (dest_) {
-    dest_->append(buf_);
-    buf_.clear();
+    dest_->append(data_.get(), n);
     return;
   }
-  int err = write_fully(fd_, std::span(reinterpret_cast<const uint8_t*>(buf_.data()), buf_.size()));
+  if (!background_) background_ = std::make_unique<BackgroundWriter>(fd_);
+  background_->submit(&data_, &cap_, n);
+  if (!data_) grow(kFlushAt + kSlack);
+}
+
+void TextOutput::note_error(int err) {
   if (err == EPIPE) {
     reader_gone_ = true;
-  } else if (err) {
+  } else if (err && error_.ok()) {
     error_ = Status::io_error("writing " + path_ + ": " + std::strerror(err) +
                               (err == ENOSPC ? " (the disk is full; output stops here)" : ""));
   }
-  buf_.clear();
 }
 
 Status TextOutput::flush() {
   write_out();
+  if (background_) note_error(background_->wait());
   return error_;
-}
-
-void TextOutput::put_u64(uint64_t v) {
-  char tmp[24];
-  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-  buf_.append(tmp, r.ptr);
-}
-
-void TextOutput::put_i64(int64_t v) {
-  char tmp[24];
-  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-  buf_.append(tmp, r.ptr);
-}
-
-void TextOutput::put_double(double v) {
-  if (!std::isfinite(v)) v = 0;
-  char tmp[32];
-  auto r = std::to_chars(tmp, tmp + sizeof tmp, v);
-  buf_.append(tmp, r.ptr);
 }
 
 void TextOutput::put_python_float(double v) {
   if (!std::isfinite(v)) {
-    buf_.append(std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
+    put(std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf"));
     return;
   }
   if (v == 0) {
-    buf_.append(std::signbit(v) ? "-0.0" : "0.0");
+    put(std::signbit(v) ? "-0.0" : "0.0");
     return;
   }
   // Shortest digits in scientific form, then laid out the way Python's repr does.
@@ -93,57 +93,93 @@ void TextOutput::put_python_float(double v) {
   bool negative = s.front() == '-';
   if (negative) s.remove_prefix(1);
   size_t e = s.find('e');
-  int exp = std::atoi(std::string(s.substr(e + 1)).c_str());
-  std::string digits;
+  int exp = 0;
+  std::from_chars(s.data() + e + (s[e + 1] == '+' ? 2 : 1), s.data() + s.size(), exp);
+  char digits[20];
+  size_t nd = 0;
   for (char c : s.substr(0, e))
-    if (c != '.') digits.push_back(c);
-  if (negative) buf_.push_back('-');
+    if (c != '.') digits[nd++] = c;
+  std::string_view d(digits, nd);
+  // At most 17 digits, a sign, a point, 21 zeros of an exponent below 16, or "e-324".
+  char* p = room(64);
+  if (negative) *p++ = '-';
+  auto copy = [&](std::string_view part) { p = std::copy(part.begin(), part.end(), p); };
+  auto zeros = [&](size_t n) { p = std::fill_n(p, n, '0'); };
   if (exp < -4 || exp >= 16) {
-    buf_.push_back(digits[0]);
-    if (digits.size() > 1) {
-      buf_.push_back('.');
-      buf_.append(digits, 1);
+    *p++ = d[0];
+    if (nd > 1) {
+      *p++ = '.';
+      copy(d.substr(1));
     }
-    char tmp[16];
-    std::snprintf(tmp, sizeof tmp, "e%c%02d", exp < 0 ? '-' : '+', std::abs(exp));
-    buf_.append(tmp);
+    *p++ = 'e';
+    *p++ = exp < 0 ? '-' : '+';
+    int a = std::abs(exp);
+    if (a < 10) *p++ = '0';
+    p = std::to_chars(p, p + 4, a).ptr;
   } else if (exp < 0) {
-    buf_.append("0.");
-    buf_.append(size_t(-exp - 1), '0');
-    buf_.append(digits);
+    copy("0.");
+    zeros(size_t(-exp - 1));
+    copy(d);
   } else {
     size_t int_digits = size_t(exp) + 1;
-    if (digits.size() <= int_digits) {
-      buf_.append(digits);
-      buf_.append(int_digits - digits.size(), '0');
-      buf_.append(".0");
+    if (nd <= int_digits) {
+      copy(d);
+      zeros(int_digits - nd);
+      copy(".0");
     } else {
-      buf_.append(digits, 0, int_digits);
-      buf_.push_back('.');
-      buf_.append(digits, int_digits);
+      copy(d.substr(0, int_digits));
+      *p++ = '.';
+      copy(d.substr(int_digits));
     }
   }
+  commit(p);
 }
 
-void TextOutput::put_ip(const IpAddress& a) {
-  char tmp[48];
-  buf_.append(tmp, a.format(tmp));
-}
-
-void TextOutput::put_mac(const MacAddress& m) {
-  static const char kHex[] = "0123456789abcdef";
-  char tmp[17];
-  for (int i = 0; i < 6; ++i) {
-    tmp[i * 3] = kHex[m.b[i] >> 4];
-    tmp[i * 3 + 1] = kHex[m.b[i] & 15];
-    if (i < 5) tmp[i * 3 + 2] = ':';
+char* TextOutput::write_double(char* p, double v) {
+  if (!std::isfinite(v)) v = 0;
+  // Values with at most six decimals (packet sizes, their means, millisecond gaps) are written
+  // here: to_chars finds their shortest form by dividing by ten digit after digit, many times
+  // slower. If m / 10^6 (m an integer, one correctly rounded division) gives back v, the text of
+  // m / 10^6 reads back as v; below 10^9 doubles lie closer than 10^-6, so it is the only such
+  // text, and shortest once its trailing zeros go. From 10^-3 on, fixed notation is no longer
+  // than scientific, which is to_chars' choice; whole numbers from 10^5 may be shorter in
+  // scientific ("1e+05"), so they go to to_chars too.
+  double a = std::fabs(v);
+  if (a >= 1e-3 && a < 1e9) {
+    uint64_t m = uint64_t(a * 1e6 + 0.5);
+    if (double(m) / 1e6 == a) {
+      int decimals = 6;
+      while (decimals > 0 && m % 10 == 0) m /= 10, --decimals;
+      static constexpr uint64_t kPow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+      uint64_t whole = m / kPow10[decimals];
+      if (decimals > 0 || whole < 100000) {
+        if (v < 0) *p++ = '-';
+        p = write_u64(p, whole);
+        if (decimals > 0) {
+          *p++ = '.';
+          uint64_t frac = m % kPow10[decimals];
+          for (int i = decimals - 1; i >= 0; --i, frac /= 10) p[i] = char('0' + frac % 10);
+          p += decimals;
+        }
+        return p;
+      }
+    }
   }
-  buf_.append(tmp, 17);
+  if (v == 0) {
+    *p = '0';  // -0 too
+    return p + 1;
+  }
+  return std::to_chars(p, p + kMaxNumber, v).ptr;
 }
 
-void TextOutput::put_iso8601(Timestamp t) {
-  char tmp[40];
-  buf_.append(tmp, format_iso8601(t, tmp));
+char* TextOutput::write_mac(char* p, const MacAddress& m) {
+  static const char kHex[] = "0123456789abcdef";
+  for (int i = 0; i < 6; ++i) {
+    *p++ = kHex[m.b[i] >> 4];
+    *p++ = kHex[m.b[i] & 15];
+    if (i < 5) *p++ = ':';
+  }
+  return p;
 }
 
 namespace {
@@ -171,16 +207,19 @@ size_t utf8_sequence(std::string_view s, size_t i) {
 }  // namespace
 
 void TextOutput::put_json_string(std::string_view s) {
-  buf_.push_back('"');
+  // Worst case: every byte becomes "\ufffd" (6 bytes).
+  char* p = room(s.size() * 6 + 2);
+  *p++ = '"';
+  auto copy = [&](std::string_view part) { p = std::copy(part.begin(), part.end(), p); };
   for (size_t i = 0; i < s.size();) {
     unsigned char c = uint8_t(s[i]);
     if (c >= 0x80) {
       size_t n = utf8_sequence(s, i);
       if (n) {
-        buf_.append(s.data() + i, n);
+        copy(s.substr(i, n));
         i += n;
       } else {
-        buf_.append("\\ufffd");
+        copy("\\ufffd");
         ++i;
       }
       continue;
@@ -188,66 +227,80 @@ void TextOutput::put_json_string(std::string_view s) {
     ++i;
     switch (c) {
       case '"':
-        buf_.append("\\\"");
+        copy("\\\"");
         break;
       case '\\':
-        buf_.append("\\\\");
+        copy("\\\\");
         break;
       case '\n':
-        buf_.append("\\n");
+        copy("\\n");
         break;
       case '\r':
-        buf_.append("\\r");
+        copy("\\r");
         break;
       case '\t':
-        buf_.append("\\t");
+        copy("\\t");
         break;
       default:
         if (c < 0x20) {
-          char tmp[8];
-          std::snprintf(tmp, sizeof tmp, "\\u%04x", c);
-          buf_.append(tmp);
+          static const char kHex[] = "0123456789abcdef";
+          copy("\\u00");
+          *p++ = kHex[c >> 4];
+          *p++ = kHex[c & 15];
         } else {
-          buf_.push_back(char(c));
+          *p++ = char(c);
         }
     }
   }
-  buf_.push_back('"');
+  *p++ = '"';
+  commit(p);
 }
 
 void TextOutput::put_csv_string(std::string_view s) {
-  size_t mark = buf_.size();
-  buf_.append(s);
+  size_t mark = size_;
+  put(s);
   if (s.find_first_of(",\"\r\n") != std::string_view::npos) quote_csv_since(mark);
 }
 
 void TextOutput::quote_csv_since(size_t mark) {
-  std::string cell = "\"";
-  for (size_t i = mark; i < buf_.size(); ++i) {
-    if (buf_[i] == '"') cell.push_back('"');
-    cell.push_back(buf_[i]);
+  std::string cell(data_.get() + mark, size_ - mark);
+  size_ = mark;
+  char* p = room(cell.size() * 2 + 2);
+  *p++ = '"';
+  for (char c : cell) {
+    if (c == '"') *p++ = '"';
+    *p++ = c;
   }
-  cell.push_back('"');
-  buf_.resize(mark);
-  buf_.append(cell);
+  *p++ = '"';
+  commit(p);
 }
 
 void TextOutput::put_hex(std::string_view bytes) {
   static const char kHex[] = "0123456789abcdef";
+  char* p = room(bytes.size() * 2);
   for (unsigned char c : bytes) {
-    buf_.push_back(kHex[c >> 4]);
-    buf_.push_back(kHex[c & 15]);
+    *p++ = kHex[c >> 4];
+    *p++ = kHex[c & 15];
   }
+  commit(p);
 }
 
 void TextOutput::align_right(size_t mark, size_t width) {
-  size_t n = buf_.size() - mark;
-  if (n < width) buf_.insert(mark, width - n, ' ');
+  size_t n = size_ - mark;
+  if (n >= width) return;
+  size_t pad = width - n;
+  room(pad);
+  char* at = data_.get() + mark;
+  std::memmove(at + pad, at, n);
+  std::memset(at, ' ', pad);
+  size_ += pad;
 }
 
 void TextOutput::align_left(size_t mark, size_t width) {
-  size_t n = buf_.size() - mark;
-  if (n < width) buf_.append(width - n, ' ');
+  size_t n = size_ - mark;
+  if (n >= width) return;
+  char* p = room(width - n);
+  commit(std::fill_n(p, width - n, ' '));
 }
 
 }  // namespace flowkit::exporter

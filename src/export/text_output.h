@@ -1,14 +1,18 @@
 // TextOutput: a buffered text sink on a file descriptor (a file, or stdout for "-") or in memory
 // (an HTTP response), with the number and address formatting the writers share. Writes are batched
-// in a large buffer; the first I/O error (disk full, closed pipe) is kept and reported by flush(),
-// and later output is dropped rather than crashing the process.
+// in a large buffer that writers fill through room()/commit(), and written by a thread of their
+// own while the next buffer fills. The first I/O error (disk full, closed pipe) is kept and
+// reported by flush(), and later output is dropped rather than crashing the process.
 #pragma once
 
+#include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 
+#include "core/fd_io.h"
 #include "core/ip_address.h"
 #include "core/result.h"
 #include "core/timestamp.h"
@@ -25,21 +29,50 @@ class TextOutput {
   TextOutput(const TextOutput&) = delete;
   TextOutput& operator=(const TextOutput&) = delete;
 
-  void put(std::string_view s) {
-    buf_.append(s);
-    if (buf_.size() >= kFlushAt) write_out();
+  // A writer calls end_record() after each record: the buffer goes out only there, so that
+  // marks taken within a record stay valid (a record may grow the buffer past kFlushAt).
+  void end_record() {
+    if (size_ >= kFlushAt) write_out();
   }
-  void put(char c) { buf_.push_back(c); }
-  void put_u64(uint64_t v);
-  void put_i64(int64_t v);
+
+  // At least n writable bytes at the end of the output; commit(end) keeps what was written.
+  char* room(size_t n) {
+    if (cap_ - size_ < n) grow(n);
+    return data_.get() + size_;
+  }
+  void commit(char* end) { size_ = size_t(end - data_.get()); }
+
+  void put(std::string_view s) {
+    char* p = room(s.size());
+    std::memcpy(p, s.data(), s.size());
+    size_ += s.size();
+  }
+  void put(char c) { *room(1) = c, ++size_; }
+  void put_u64(uint64_t v) { commit(write_u64(room(kMaxNumber), v)); }
+  void put_i64(int64_t v) {
+    char* p = room(kMaxNumber);
+    commit(std::to_chars(p, p + kMaxNumber, v).ptr);
+  }
   // Shortest text that reads back as the same double; "null"-free: NaN/inf become 0.
-  void put_double(double v);
+  void put_double(double v) { commit(write_double(room(kMaxNumber), v)); }
   // Python's repr() of a float: shortest round-trip digits, ".0" on whole numbers, exponent
   // form below 1e-4 and from 1e16 (what flowRecorder's CSV holds).
   void put_python_float(double v);
-  void put_ip(const IpAddress& a);
-  void put_mac(const MacAddress& m);
-  void put_iso8601(Timestamp t);
+  void put_ip(const IpAddress& a) { commit(write_ip(room(kMaxIp), a)); }
+  void put_mac(const MacAddress& m) { commit(write_mac(room(kMaxMac), m)); }
+  void put_iso8601(Timestamp t) { commit(write_iso8601(room(kMaxTime), t)); }
+  void put_nfdump_time(Timestamp t) {
+    char* p = room(kMaxTime);
+    commit(p + times_.nfdump(t, p));
+  }
+
+  // The same into room() already taken (at least the kMax... bytes); each returns the end.
+  static constexpr size_t kMaxNumber = 32, kMaxIp = 48, kMaxMac = 17, kMaxTime = 32;
+  static char* write_u64(char* p, uint64_t v) { return std::to_chars(p, p + kMaxNumber, v).ptr; }
+  static char* write_double(char* p, double v);
+  static char* write_ip(char* p, const IpAddress& a) { return p + a.format(p); }
+  static char* write_mac(char* p, const MacAddress& m);
+  char* write_iso8601(char* p, Timestamp t) { return p + times_.iso8601(t, p); }
   // A JSON string literal with quotes and escapes. Bytes that are not UTF-8 become U+FFFD, so
   // that hostile input never makes invalid JSON.
   void put_json_string(std::string_view s);
@@ -50,8 +83,9 @@ class TextOutput {
   void quote_csv_since(size_t mark);
   // Bytes as lower-case hex.
   void put_hex(std::string_view bytes);
+  // A position in this record's output, for the calls below.
+  size_t mark() const { return size_; }
   // Pads the text written since `mark` with spaces to `width` on the left (right-aligns it).
-  size_t mark() const { return buf_.size(); }
   void align_right(size_t mark, size_t width);
   void align_left(size_t mark, size_t width);
 
@@ -62,19 +96,24 @@ class TextOutput {
   const std::string& path() const { return path_; }
 
  private:
-  TextOutput(int fd, bool owns, std::string path) : fd_(fd), owns_(owns), path_(std::move(path)) {
-    buf_.reserve(kFlushAt + 4096);
-  }
+  TextOutput(int fd, bool owns, std::string path);
   void write_out();
+  void note_error(int err);
+  void grow(size_t n);
 
   static constexpr size_t kFlushAt = 1 << 20;
+  static constexpr size_t kSlack = 64 * 1024;
   int fd_;
   bool owns_;
   std::string path_;
-  std::string buf_;
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0;
+  size_t cap_ = 0;
   std::string* dest_ = nullptr;  // in memory instead of fd_
   Status error_;
   bool reader_gone_ = false;
+  TimeFormatter times_;
+  std::unique_ptr<BackgroundWriter> background_;  // file output: writes full buffers
 };
 
 }  // namespace flowkit::exporter

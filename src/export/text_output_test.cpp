@@ -3,7 +3,13 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <charconv>
+#include <cmath>
 #include <csignal>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <sstream>
 
 namespace flowkit::exporter {
 namespace {
@@ -56,6 +62,63 @@ TEST(TextOutput, PythonFloatRepr) {
   std::fclose(in);
   ::unlink(path);
   EXPECT_EQ(std::string(buf, n), "1538857982.30135 84.0 0.0001 1e-05 86.66666666666667 1e+16 ");
+}
+
+// write_double takes its own path for values with few decimals; the text must be exactly what
+// std::to_chars (shortest round trip) gives, with 0 for -0, NaN and infinities.
+TEST(TextOutput, DoublesAreToCharsShortest) {
+  auto expect_same = [](double v) {
+    char ours[64], theirs[64];
+    std::string got(ours, TextOutput::write_double(ours, v));
+    std::string want(theirs, std::to_chars(theirs, theirs + 64, v).ptr);
+    if (v == 0 || !std::isfinite(v)) want = "0";
+    ASSERT_EQ(got, want) << "for " << want;
+  };
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<int> digits(0, 9), pow(-8, 12);
+  for (int i = 0; i < 300000; ++i) {
+    // k-decimal numbers of every size around the fast path's limits, their neighbours, and
+    // arbitrary bit patterns.
+    int64_t m = int64_t(rng() % 2'000'000'000'000'000ull) >> (rng() % 50);
+    double v = double(m) / std::pow(10.0, pow(rng));
+    if (rng() & 1) v = -v;
+    expect_same(v);
+    expect_same(std::nextafter(v, 1e300));
+    expect_same(std::nextafter(v, -1e300));
+    uint64_t bits = rng();
+    double any;
+    std::memcpy(&any, &bits, sizeof any);
+    expect_same(any);
+  }
+  for (double v :
+       {0.001, 0.000999, 0.0012, 1e5, 99999.0, 100000.5, 1e9, 999999999.999999, 123456789.123456,
+        0.1 + 0.2, 1.0 / 3, 5e-324, -0.0, 1e300, double(NAN), double(INFINITY)})
+    expect_same(v);
+}
+
+// Output larger than the buffer, written by the background thread, arrives whole and in order.
+TEST(TextOutput, LargeOutputArrivesInOrder) {
+  char path[] = "/tmp/flowkit_textoutXXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  std::ostringstream want;
+  {
+    auto f = TextOutput::open(path);
+    for (uint64_t i = 0; i < 600000; ++i) {
+      (*f)->put_u64(i * 2654435761u);
+      (*f)->put('\n');
+      (*f)->end_record();
+      want << i * 2654435761u << '\n';
+    }
+    ASSERT_TRUE((*f)->flush().ok());
+  }
+  std::ifstream in(path);
+  std::stringstream got;
+  got << in.rdbuf();
+  ::unlink(path);
+  EXPECT_EQ(got.str().size(), want.str().size());
+  EXPECT_TRUE(got.str() == want.str());
 }
 
 }  // namespace

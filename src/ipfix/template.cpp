@@ -13,9 +13,10 @@ size_t TemplateCache::ShapeHash::operator()(const RecordShape& s) const {
 
 Template TemplateCache::build(const FlowRecord& r) const {
   Template t;
+  PresenceView present(r);
   for (const Column& c : all_columns()) {
     const FieldInfo& f = *c.field;
-    if (!field_present(f, r, c.dir)) continue;
+    if (!present.has(f, c.dir)) continue;
     bool v6 = uses_ipv6_element(f, r, c.dir);
     std::optional<Element> e;
     if (flavor_ == Flavor::kIpfix) {

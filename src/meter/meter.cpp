@@ -14,6 +14,7 @@ namespace {
 constexpr size_t kRecordBatch = 256;
 // Every metered direction has its capture interface.
 constexpr uint32_t kMeterDirPresent = uint32_t(presence_bit(FieldId::kInIf));
+constexpr uint32_t kInterfaceNamePresent = uint32_t(presence_bit(FieldId::kInterfaceName));
 // Software pipeline over the batch: the index slot of packet i + 2k and the flow state of packet
 // i + k load while packet i is counted.
 constexpr size_t kPrefetchAhead = 6;
@@ -156,6 +157,10 @@ void Meter::count(std::span<const DecodedPacket> packets, bool keyed) {
   }
   emit_batch();
   if (now_ != INT64_MIN) sink_.tick(Timestamp{now_});
+}
+
+void Meter::add_interfaces(std::span<const capture::InterfaceInfo> more) {
+  for (const capture::InterfaceInfo& i : more) interface_names_.push_back(i.device ? i.name : "");
 }
 
 void Meter::advance(Timestamp now) {
@@ -426,6 +431,10 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) const {
     o.flow_label = a.flow_label;
     o.in_if = a.interface;
     o.present |= kMeterDirPresent;
+    if (a.interface < interface_names_.size() && !interface_names_[a.interface].empty()) {
+      o.interface_name = interface_names_[a.interface];
+      o.present |= kInterfaceNamePresent;
+    }
     o.tos = a.tos;
     o.ttl = a.ttl;
     o.icmp_type = a.icmp_type;

@@ -14,8 +14,10 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "capture/packet_source.h"
@@ -120,6 +122,11 @@ class Meter {
   // The same for packets decoded by a PacketPreparer with this meter's options (and keyed by
   // it when `keyed`).
   void count(std::span<const DecodedPacket> packets, bool keyed);
+  // The source's interfaces, numbered as RawPacket::interface, in the order it learns them: a
+  // flow direction's interface_name is its first packet's interface's own name (live capture,
+  // pcapng if_name; not a file name).
+  void add_interfaces(std::span<const capture::InterfaceInfo> more);
+  size_t interface_count() const { return interface_names_.size(); }
   // Moves the clock forward (live capture between packets) and expires what is due.
   void advance(Timestamp now);
   // Ends every flow in flight (end of input, Ctrl-C): held fragments are counted first, then
@@ -183,6 +190,9 @@ class Meter {
   int64_t next_expire_ = INT64_MIN;
   int64_t start_ = INT64_MIN;
   std::vector<FlowRecord> batch_;
+  // "" for interfaces without a name of their own. A deque: records view the strings, which
+  // must not move while interfaces are added.
+  std::deque<std::string> interface_names_;
   mutable MeterStats stats_;
 };
 

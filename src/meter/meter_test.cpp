@@ -12,6 +12,7 @@
 #include <deque>
 #include <vector>
 
+#include "core/field_registry.h"
 #include "core/testing/collecting_sink.h"
 #include "packet/testing/frame_builder.h"
 
@@ -84,6 +85,31 @@ TEST(Meter, BiflowTakesDirectionFromFirstPacket) {
   EXPECT_EQ(r.fwd.last, Timestamp{1'200'000'000});
   EXPECT_EQ(r.end_reason, EndReason::kForcedEnd);
   EXPECT_TRUE(r.fwd.has_mac);
+}
+
+TEST(Meter, InterfaceNameIsTheDevicesOwn) {
+  Feed run;
+  const capture::InterfaceInfo interfaces[] = {
+      {"capture.pcapng#0", 1, false}, {"eth1", 1, true}, {"wlan0", 1, true}};
+  run.meter().add_interfaces(std::span(interfaces).first(2));
+  run.meter().add_interfaces(std::span(interfaces).subspan(2));
+  EXPECT_EQ(run.meter().interface_count(), 3u);
+  run.at(0, udp("1.1.1.1", "2.2.2.2", 1, 2), 0)
+      .at(1, udp("2.2.2.2", "1.1.1.1", 2, 1), 2)  // the reply came in on another interface
+      .at(2, udp("3.3.3.3", "4.4.4.4", 1, 2), 1)
+      .at(3, udp("5.5.5.5", "6.6.6.6", 1, 2), 7);  // not announced: no name
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 3u);
+  const FieldInfo& name = field_info(FieldId::kInterfaceName);
+  EXPECT_FALSE(field_present(name, flows[0], Direction::kForward));  // a file's, not a device's
+  EXPECT_EQ(flows[0].fwd.in_if, 0u);
+  ASSERT_TRUE(field_present(name, flows[0], Direction::kReverse));
+  EXPECT_EQ(flows[0].rev.interface_name, "wlan0");
+  EXPECT_EQ(flows[0].rev.in_if, 2u);
+  ASSERT_TRUE(field_present(name, flows[1], Direction::kForward));
+  EXPECT_EQ(flows[1].fwd.interface_name, "eth1");
+  EXPECT_FALSE(field_present(name, flows[2], Direction::kForward));
+  EXPECT_EQ(flows[2].fwd.in_if, 7u);
 }
 
 TEST(Meter, UniflowSplitsDirections) {

@@ -1,5 +1,6 @@
 #include "meter/pipeline.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstring>
 
@@ -82,6 +83,7 @@ void PreparedSource::run(MeterOptions options) {
   PacketPreparer preparer(options);
   std::vector<capture::RawPacket> raw(kBatchSize);
   std::vector<DecodedPacket> local(kBatchSize);
+  size_t known = 0;  // interfaces sent to the counting thread
   for (uint32_t k = 0;; ++k) {
     for (uint32_t c; k - (c = consumed_.load()) >= kSlots;) {
       if (stop_.load()) return;
@@ -93,6 +95,10 @@ void PreparedSource::run(MeterOptions options) {
     // behind (half the ring or more is waiting for it).
     bool keyed = k - consumed_.load() >= kSlots / 2;
     size_t n = source_.read_batch(raw);
+    const std::vector<capture::InterfaceInfo>& interfaces = source_.interfaces();
+    s.batch.new_interfaces.assign(interfaces.begin() + std::min(known, interfaces.size()),
+                                  interfaces.end());
+    known = interfaces.size();
     preparer.prepare(std::span(raw.data(), n), local.data(), keyed);
     publish(local.data(), s.packets.data(), n, keyed);
     s.batch.packets = std::span(s.packets.data(), n);

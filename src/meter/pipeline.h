@@ -25,6 +25,9 @@ class PreparedSource {
     bool keyed = false;                      // the packets carry their keys
     capture::SourceStats stats;              // the source's statistics after this batch
     std::vector<std::string> warnings;       // the source's warnings that came with it
+    // Interfaces the source learned since the previous batch (Meter::add_interfaces), before
+    // the packets that use them.
+    std::vector<capture::InterfaceInfo> new_interfaces;
   };
 
   // Starts reading `source` at once. The source belongs to the reader thread until this object

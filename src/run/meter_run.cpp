@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <optional>
 
@@ -48,12 +49,16 @@ class MeterJob final : public Job {
     if (prepared_) {
       const meter::PreparedSource::Batch& b = prepared_->next();
       n = b.packets.size();
+      meter_->add_interfaces(b.new_interfaces);
       if (n) meter_->count(b.packets, b.keyed);
       prepared_stats_ = b.stats;
       warnings_.insert(warnings_.end(), b.warnings.begin(), b.warnings.end());
       at_end = b.end;
     } else {
       n = source_->read_batch(batch_);
+      meter_->add_interfaces(
+          std::span(source_->interfaces())
+              .subspan(std::min(meter_->interface_count(), source_->interfaces().size())));
       if (n) meter_->process(std::span(batch_.data(), n));
       for (std::string& w : source_->take_warnings()) warnings_.push_back(std::move(w));
       at_end = n == 0 && source_->finished();
