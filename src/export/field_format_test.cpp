@@ -12,82 +12,12 @@
 #include <set>
 #include <sstream>
 
+#include "core/testing/every_field.h"
 #include "export/csv_writer.h"
 #include "export/json_writer.h"
 
 namespace flowkit::exporter {
 namespace {
-
-const DnsAnswer kAnswers[] = {
-    {"example.com", 1, 1, 300, "93.184.216.34"},
-    {"caf\xc3\xa9.example \xe2\x9c\x93", 5, 1, 0, ""},
-    {"", 28, 1, 4294967295u, "2001:db8::\"quoted\", with\nnewline\x01\t\\"}};
-
-// A value of the field's type that differs from field to field (so that a column written under
-// another's name shows), within what the field's member holds.
-FieldValue value_for(const FieldInfo& f, Direction d, int variant, std::mt19937_64& rng) {
-  uint64_t salt = uint64_t(f.id) * 2 + uint64_t(d) + uint64_t(variant) * 1000;
-  switch (f.type) {
-    case FieldType::kU8:
-      return uint64_t(1 + salt % 254);
-    case FieldType::kU16:
-      return uint64_t(60000 + salt % 5000);
-    case FieldType::kU32:
-      return uint64_t(4'000'000'000u + salt);
-    case FieldType::kU64:
-      return uint64_t(18'000'000'000'000'000'000u + salt);
-    case FieldType::kF64: {
-      const double kinds[] = {0.1 + 0.2, 1234.5, 1e-7, 86.66666666666667, 1e21, 0.001, 65535};
-      return kinds[(salt + rng()) % std::size(kinds)] * (1 + double(salt % 3));
-    }
-    case FieldType::kIp: {
-      uint8_t b[16];
-      for (uint8_t& x : b) x = uint8_t(rng());
-      if (variant) b[4] = b[5] = b[6] = b[7] = 0;  // a run of zero groups: "::"
-      return variant == 0 ? IpAddress::v4(uint32_t(rng())) : IpAddress::v6(b);
-    }
-    case FieldType::kMac: {
-      MacAddress m;
-      for (uint8_t& x : m.b) x = uint8_t(rng());
-      return m;
-    }
-    case FieldType::kTime:
-      return Timestamp{1'700'000'000'000'000'000 + int64_t(rng() % 1'000'000'000'000) +
-                       (variant ? 1 : 0)};  // variant 1: nanoseconds
-    case FieldType::kEndReason:
-      return uint64_t(1 + salt % 5);
-    case FieldType::kTunnelType:
-      return uint64_t(1 + salt % 6);
-    case FieldType::kUtf8:
-      return std::string_view(variant ? "eth0 \"uplink\", \xc3\xa9\n\x02" : "wlan0");
-    case FieldType::kBytes:
-      return std::string_view("\x00\xff,\"\n", 5);
-    case FieldType::kList:
-      return ListRef{kAnswers, variant ? 3u : 1u, &f};
-  }
-  return {};
-}
-
-// Biflows with every field set: one TCP over IPv4 (variant 0), one ICMPv6 (variant 1).
-std::vector<FlowRecord> every_field_records() {
-  std::mt19937_64 rng(9);
-  std::vector<FlowRecord> out;
-  for (int variant : {0, 1}) {
-    FlowRecord r;
-    r.biflow = true;
-    for (const FieldInfo& f : all_fields()) {
-      if (f.derived) continue;
-      for (Direction d : {Direction::kForward, Direction::kReverse}) {
-        if (f.scope == FieldScope::kFlow && d == Direction::kReverse) break;
-        EXPECT_TRUE(f.set(r, d, value_for(f, d, variant, rng))) << f.name;
-      }
-    }
-    r.protocol = variant ? 58 : 6;
-    r.ip_version = variant ? 6 : 4;
-    out.push_back(r);
-  }
-  return out;
-}
 
 // --- A reader for what the writers give: values as text, by column name ---------------------
 
@@ -285,7 +215,7 @@ std::string text_of(std::span<const FlowRecord> flows, Args... args) {
 }
 
 TEST(TextRoundTrip, EveryFieldThroughJson) {
-  std::vector<FlowRecord> flows = every_field_records();
+  std::vector<FlowRecord> flows = flowkit::testing::every_field_records();
   std::istringstream lines(text_of<JsonWriter>(flows));
   std::string line;
   Arena arena;
@@ -303,7 +233,7 @@ TEST(TextRoundTrip, EveryFieldThroughJson) {
 }
 
 TEST(TextRoundTrip, EveryFieldThroughCsv) {
-  std::vector<FlowRecord> flows = every_field_records();
+  std::vector<FlowRecord> flows = flowkit::testing::every_field_records();
   auto rows = read_csv(text_of<CsvWriter>(flows, true));
   ASSERT_EQ(rows.size(), flows.size() + 1);
   Arena arena;
@@ -323,7 +253,7 @@ TEST(TextRoundTrip, EveryFieldThroughCsv) {
 
 // A record's fields differ from the previous one's: the writers' cached layouts must follow.
 TEST(TextRoundTrip, LayoutFollowsEachRecordsFields) {
-  std::vector<FlowRecord> flows = every_field_records();
+  std::vector<FlowRecord> flows = flowkit::testing::every_field_records();
   FlowRecord bare;  // a uniflow with its few fields
   bare.src_ip = *IpAddress::parse("10.0.0.1");
   bare.dst_ip = *IpAddress::parse("10.0.0.2");
