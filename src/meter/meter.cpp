@@ -160,7 +160,9 @@ void Meter::count(std::span<const DecodedPacket> packets, bool keyed) {
 }
 
 void Meter::add_interfaces(std::span<const capture::InterfaceInfo> more) {
-  for (const capture::InterfaceInfo& i : more) interface_names_.push_back(i.device ? i.name : "");
+  for (const capture::InterfaceInfo& i : more) {
+    interface_names_.push_back(i.device ? interface_storage_.emplace_back(i.name) : "");
+  }
 }
 
 void Meter::advance(Timestamp now) {

@@ -190,9 +190,10 @@ class Meter {
   int64_t next_expire_ = INT64_MIN;
   int64_t start_ = INT64_MIN;
   std::vector<FlowRecord> batch_;
-  // "" for interfaces without a name of their own. A deque: records view the strings, which
-  // must not move while interfaces are added.
-  std::deque<std::string> interface_names_;
+  // "" for interfaces without a name of their own. Records view the strings, which a deque
+  // keeps in place as interfaces are added; the views are what to_record reads.
+  std::deque<std::string> interface_storage_;
+  std::vector<std::string_view> interface_names_;
   mutable MeterStats stats_;
 };
 
