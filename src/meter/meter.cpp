@@ -161,7 +161,9 @@ void Meter::count(std::span<const DecodedPacket> packets, bool keyed) {
 
 void Meter::add_interfaces(std::span<const capture::InterfaceInfo> more) {
   for (const capture::InterfaceInfo& i : more) {
-    interface_names_.push_back(i.device ? interface_storage_.emplace_back(i.name) : "");
+    // Both arms as views: a std::string arm would make the ternary a temporary copy.
+    interface_names_.push_back(i.device ? std::string_view(interface_storage_.emplace_back(i.name))
+                                        : std::string_view());
   }
 }
 
