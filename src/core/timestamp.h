@@ -18,7 +18,11 @@ struct Timestamp {
   constexpr int64_t seconds() const {
     return ns / 1'000'000'000 - (ns % 1'000'000'000 < 0);  // floor, INT64_MIN included
   }
-  constexpr int64_t subsec_ns() const { return ns - seconds() * 1'000'000'000; }
+  // The remainder taken directly: seconds() * 1e9 overflows for the earliest seconds.
+  constexpr int64_t subsec_ns() const {
+    int64_t r = ns % 1'000'000'000;
+    return r < 0 ? r + 1'000'000'000 : r;
+  }
   constexpr int64_t millis() const { return ns / 1'000'000; }
   constexpr int64_t micros() const { return ns / 1'000; }
   // Seconds as a double the way Python tools compute it: sec + usec / 1e6.
