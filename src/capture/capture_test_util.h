@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "capture/packet_source.h"
+#include "core/testing/temp_dir.h"
 
 namespace flowkit::capture::test {
 
@@ -96,25 +97,7 @@ inline void write_file(const std::string& path, const std::vector<uint8_t>& byte
   f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
 }
 
-// A fresh directory under $TMPDIR, removed with everything in it at destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "flowkit-capture-XXXXXX").string();
-    path_ = ::mkdtemp(tmpl.data()) ? tmpl : "";
-  }
-  ~TempDir() {
-    std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
+using flowkit::testing::TempDir;
 
 // Little byte writer in a chosen byte order.
 class Bytes {

@@ -60,5 +60,8 @@ inline void store_le16(uint8_t* p, uint16_t v) {
 inline void store_le32(uint8_t* p, uint32_t v) {
   std::memcpy(p, &v, 4);
 }
+inline void store_le64(uint8_t* p, uint64_t v) {
+  std::memcpy(p, &v, 8);
+}
 
 }  // namespace flowkit

@@ -1,0 +1,148 @@
+#include "store/block.h"
+
+#include <lz4.h>
+#include <zstd.h>
+
+namespace flowkit::store {
+
+bool stored_column(const Column& c) {
+  return !c.field->derived;
+}
+
+Compressor::Compressor(Compression c) : c_(c) {
+  if (c_.codec == Codec::kZstd) zstd_ = ZSTD_createCCtx();
+}
+
+Compressor::~Compressor() {
+  if (zstd_) ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(zstd_));
+}
+
+Codec Compressor::compress(std::span<const uint8_t> raw, std::vector<uint8_t>& out) {
+  size_t n = 0;
+  switch (c_.codec) {
+    case Codec::kZstd:
+      out.resize(ZSTD_compressBound(raw.size()));
+      n = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(zstd_), out.data(), out.size(), raw.data(),
+                            raw.size(), c_.level);
+      if (ZSTD_isError(n)) n = 0;
+      break;
+    case Codec::kLz4:
+      out.resize(LZ4_compressBound(int(raw.size())));
+      n = size_t(std::max(0, LZ4_compress_default(reinterpret_cast<const char*>(raw.data()),
+                                                  reinterpret_cast<char*>(out.data()),
+                                                  int(raw.size()), int(out.size()))));
+      break;
+    case Codec::kNone:
+      break;
+  }
+  if (n == 0 || n >= raw.size()) {
+    out.assign(raw.begin(), raw.end());
+    return Codec::kNone;
+  }
+  out.resize(n);
+  return c_.codec;
+}
+
+Status decompress(Codec codec, std::span<const uint8_t> stored, uint32_t raw_size,
+                  std::vector<uint8_t>& out) {
+  out.resize(raw_size);
+  switch (codec) {
+    case Codec::kNone:
+      if (stored.size() != raw_size) return Status::corruption("stored and raw sizes differ");
+      std::copy(stored.begin(), stored.end(), out.begin());
+      return {};
+    case Codec::kZstd: {
+      size_t n = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
+      if (ZSTD_isError(n) || n != raw_size)
+        return Status::corruption("zstd chunk does not decompress");
+      return {};
+    }
+    case Codec::kLz4: {
+      int n = LZ4_decompress_safe(reinterpret_cast<const char*>(stored.data()),
+                                  reinterpret_cast<char*>(out.data()), int(stored.size()),
+                                  int(raw_size));
+      if (n < 0 || uint32_t(n) != raw_size)
+        return Status::corruption("lz4 chunk does not decompress");
+      return {};
+    }
+  }
+  return Status::corruption("unknown codec");
+}
+
+BlockBuilder::BlockBuilder() {
+  for (const Column& c : all_columns())
+    if (stored_column(c)) columns_.emplace_back(*c.field, c.dir);
+}
+
+const std::vector<uint16_t>& BlockBuilder::plan(const FlowRecord& r) {
+  PresenceView view(r);
+  if (last_ && last_->first == view) return last_->second;
+  auto it = plans_.find(view);
+  if (it == plans_.end()) {
+    // Hostile presence bits could make many shapes; start over rather than grow without end.
+    if (plans_.size() >= 4096) plans_.clear();
+    std::vector<uint16_t> cols;
+    for (size_t i = 0; i < columns_.size(); ++i)
+      if (view.has(*columns_[i].field, columns_[i].dir)) cols.push_back(uint16_t(i));
+    it = plans_.emplace(view, std::move(cols)).first;
+  }
+  last_ = &*it;
+  return it->second;
+}
+
+void BlockBuilder::add(const FlowRecord& r) {
+  for (uint16_t i : plan(r)) columns_[i].append(rows_, r);
+  time_min_ = std::min(time_min_, r.first());
+  time_max_ = std::max(time_max_, r.last());
+  ++rows_;
+}
+
+void BlockBuilder::clear() {
+  for (ColumnBuffer& c : columns_)
+    if (c.count) c.clear();
+  rows_ = 0;
+  time_min_ = Timestamp{INT64_MAX};
+  time_max_ = Timestamp{INT64_MIN};
+}
+
+void BlockBuilder::encode(Compressor& compressor, std::vector<uint8_t>& out) const {
+  BlockHeader h;
+  h.rows = rows_;
+  h.time_min = time_min_;
+  h.time_max = time_max_;
+  std::vector<uint8_t> raw, stored, data;
+  for (const ColumnBuffer& c : columns_) {
+    if (!c.count) continue;
+    ColumnDescriptor& d = h.columns.emplace_back();
+    encode_column(c, rows_, raw, d);
+    d.codec = compressor.compress(raw, stored);
+    d.stored_size = uint32_t(stored.size());
+    d.checksum = checksum(stored);
+    data.insert(data.end(), stored.begin(), stored.end());
+  }
+  h.data_size = data.size();
+  put_block_header(h, out);
+  out.insert(out.end(), data.begin(), data.end());
+}
+
+const ColumnData* Block::find(FieldId id, Direction dir) const {
+  for (const ColumnData& c : columns)
+    if (c.field->id == id && c.dir == dir) return &c;
+  return nullptr;
+}
+
+void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const {
+  size_t at = out.size();
+  out.resize(at + rows);
+  const ColumnData* rev_packets = find(FieldId::kPackets, Direction::kReverse);
+  for (const ColumnData& c : columns) {
+    for (uint32_t row = 0; row < rows; ++row) {
+      if (!c.has(row)) continue;
+      if (!c.field->set(out[at + row], c.dir, c.value(row))) ++*dropped;
+    }
+  }
+  if (rev_packets)
+    for (uint32_t row = 0; row < rows; ++row) out[at + row].biflow = rev_packets->has(row);
+}
+
+}  // namespace flowkit::store

@@ -1,0 +1,88 @@
+// A block: up to kMaxBlockRows records as columns. BlockBuilder gathers rows on the writer's
+// caller thread (a few stores per field); encode_block turns them into the bytes of a block
+// (encodings, compression, checksums), which the writer's own thread does; Block holds a block
+// read back, as typed columns.
+#pragma once
+
+#include <memory>
+#include <span>
+#include <unordered_map>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/field_registry.h"
+#include "store/column.h"
+#include "store/format.h"
+
+namespace flowkit::store {
+
+struct Compression {
+  Codec codec = Codec::kZstd;
+  int level = 3;  // zstd's level (1-19)
+};
+
+// Compresses with one codec, keeping its context between chunks.
+class Compressor {
+ public:
+  explicit Compressor(Compression c);
+  ~Compressor();
+  Compressor(const Compressor&) = delete;
+  Compressor& operator=(const Compressor&) = delete;
+  // The compressed bytes of `raw` in out (replaced); the codec used, kNone when compressing
+  // would not make the chunk smaller.
+  Codec compress(std::span<const uint8_t> raw, std::vector<uint8_t>& out);
+
+ private:
+  Compression c_;
+  void* zstd_ = nullptr;
+};
+
+// kCorruption when the bytes do not decompress to exactly raw_size bytes.
+Status decompress(Codec codec, std::span<const uint8_t> stored, uint32_t raw_size,
+                  std::vector<uint8_t>& out);
+
+class BlockBuilder {
+ public:
+  BlockBuilder();
+  void add(const FlowRecord& r);
+  uint32_t rows() const { return rows_; }
+  bool full() const { return rows_ >= kMaxBlockRows; }
+  void clear();
+  // Appends the block's bytes to out.
+  void encode(Compressor& compressor, std::vector<uint8_t>& out) const;
+  Timestamp time_min() const { return time_min_; }
+  Timestamp time_max() const { return time_max_; }
+
+ private:
+  struct ViewHash {
+    size_t operator()(const PresenceView& v) const { return v.hash(); }
+  };
+  const std::vector<uint16_t>& plan(const FlowRecord& r);
+
+  std::vector<ColumnBuffer> columns_;  // every stored column of the registry
+  // The columns a record of each shape has.
+  std::unordered_map<PresenceView, std::vector<uint16_t>, ViewHash> plans_;
+  const std::pair<const PresenceView, std::vector<uint16_t>>* last_ = nullptr;
+  uint32_t rows_ = 0;
+  Timestamp time_min_{INT64_MAX}, time_max_{INT64_MIN};
+};
+
+// A block read back: the columns asked for, each with a value slot per row.
+struct Block {
+  uint64_t offset = 0;
+  uint32_t rows = 0;
+  Timestamp time_min, time_max;
+  std::vector<ColumnData> columns;
+  Arena arena;  // strings and lists of the columns
+
+  // nullptr when the block has no such column (no row has a value there, or it was not read).
+  const ColumnData* find(FieldId id, Direction dir = Direction::kForward) const;
+  // Rebuilds the rows as records (their strings and lists in the block's arena). Values that a
+  // FlowRecord cannot hold are counted in *dropped.
+  void to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const;
+};
+
+// Whether a column is stored: registry fields that are not derived.
+bool stored_column(const Column& c);
+
+}  // namespace flowkit::store

@@ -1,0 +1,184 @@
+#include "store/file_reader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/byte_io.h"
+
+namespace flowkit::store {
+
+Result<FileReader> FileReader::open(const std::string& path) {
+  FileReader r;
+  r.path_ = path;
+  r.fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (r.fd_ < 0) {
+    std::string why = path + ": " + std::strerror(errno);
+    return errno == ENOENT ? Status::not_found(why) : Status::io_error(why);
+  }
+  struct stat st {};
+  if (::fstat(r.fd_, &st) != 0) return Status::io_error(path + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return Status::invalid_argument(path + ": is a directory");
+  r.size_ = uint64_t(st.st_size);
+  // A writer writes the header with the first block: an empty file is one just begun.
+  if (r.size_ == 0) return r;
+  std::vector<uint8_t> buf;
+  if (r.size_ < kFileHeaderSize)
+    return Status::corruption(path + ": " + std::to_string(r.size_) +
+                              " bytes, shorter than a store file's header");
+  if (Status s = r.pread_exact(0, kFileHeaderSize, buf); !s.ok()) return s;
+  std::string error;
+  auto header = parse_file_header(buf, &error);
+  if (!header) return Status::corruption(path + ": " + error);
+  r.header_ = *header;
+
+  // The footer's index, when the file was closed.
+  uint64_t index_offset = 0;
+  if (r.size_ >= kFileHeaderSize + kTrailerSize &&
+      r.pread_exact(r.size_ - kTrailerSize, kTrailerSize, buf).ok()) {
+    uint64_t blocks = load_le32(buf.data() + 8);
+    uint64_t tail = blocks * kIndexEntrySize + kTrailerSize;
+    if (std::memcmp(buf.data() + 24, kFooterMagic, 8) == 0 && tail <= r.size_ - kFileHeaderSize &&
+        r.pread_exact(r.size_ - tail, size_t(tail), buf).ok()) {
+      if (auto index = parse_footer(buf, r.size_, &index_offset)) {
+        r.has_footer_ = true;
+        for (const IndexEntry& e : *index) {
+          BlockEntry b{e.offset, {}};
+          std::vector<uint8_t> head;
+          bool ok = r.pread_exact(e.offset, 8, head).ok();
+          uint32_t hs = ok ? peek_block_header_size(head) : 0;
+          ok = hs && e.offset + hs <= index_offset && r.pread_exact(e.offset, hs, head).ok() &&
+               parse_block_header(head, &b.header) == HeaderCheck::kOk &&
+               e.offset + b.header.total_size() <= index_offset;
+          if (ok) {
+            r.blocks_.push_back(std::move(b));
+          } else {
+            ++r.bad_blocks_;
+            r.warnings_.push_back(path + ": block at offset " + std::to_string(e.offset) +
+                                  ": header damaged; block skipped");
+          }
+        }
+        return r;
+      }
+    }
+    r.warnings_.push_back(path +
+                          ": footer missing or damaged (file not closed?); blocks read "
+                          "from the start");
+  }
+  r.scan_blocks(r.size_);
+  return r;
+}
+
+void FileReader::scan_blocks(uint64_t end) {
+  uint64_t pos = kFileHeaderSize;
+  std::vector<uint8_t> head;
+  while (pos < end) {
+    BlockEntry b{pos, {}};
+    uint32_t hs = 0;
+    if (end - pos >= 8 && pread_exact(pos, 8, head).ok()) hs = peek_block_header_size(head);
+    HeaderCheck check = HeaderCheck::kTruncated;
+    if (hs && pos + hs <= end && pread_exact(pos, hs, head).ok())
+      check = parse_block_header(head, &b.header);
+    if (check == HeaderCheck::kOk && pos + b.header.total_size() <= end) {
+      blocks_.push_back(std::move(b));
+      pos += blocks_.back().header.total_size();
+      continue;
+    }
+    // Without an index, nothing says where a next block would start: the file ends here. A
+    // footer that failed its checks ends a file this way too.
+    ignored_bytes_ = end - pos;
+    warnings_.push_back(path_ + ": last " + std::to_string(ignored_bytes_) +
+                        " bytes hold no complete block (a write cut short, or damage); ignored");
+    return;
+  }
+}
+
+FileReader::FileReader(FileReader&& o) noexcept {
+  *this = std::move(o);
+}
+
+FileReader& FileReader::operator=(FileReader&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    path_ = std::move(o.path_);
+    fd_ = std::exchange(o.fd_, -1);
+    size_ = o.size_;
+    header_ = o.header_;
+    has_footer_ = o.has_footer_;
+    blocks_ = std::move(o.blocks_);
+    warnings_ = std::move(o.warnings_);
+    bad_blocks_ = o.bad_blocks_;
+    ignored_bytes_ = o.ignored_bytes_;
+  }
+  return *this;
+}
+
+FileReader::~FileReader() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status FileReader::pread_exact(uint64_t offset, size_t n, std::vector<uint8_t>& out) const {
+  out.resize(n);
+  size_t done = 0;
+  while (done < n) {
+    ssize_t got = ::pread(fd_, out.data() + done, n - done, off_t(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return Status::io_error(path_ + ": " + std::strerror(errno));
+    if (got == 0)
+      return Status::corruption(path_ + ": ends before offset " + std::to_string(offset + n));
+    done += size_t(got);
+  }
+  return {};
+}
+
+namespace {
+
+bool known(const ColumnDescriptor& d) {
+  return uint8_t(d.codec) <= uint8_t(Codec::kLz4) &&
+         uint8_t(d.encoding) <= uint8_t(Encoding::kList) && d.type <= uint8_t(FieldType::kList);
+}
+
+}  // namespace
+
+Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out) const {
+  const BlockEntry& b = blocks_.at(i);
+  out.offset = b.offset;
+  out.rows = b.header.rows;
+  out.time_min = b.header.time_min;
+  out.time_max = b.header.time_max;
+  out.columns.clear();
+  out.arena.reset();
+  uint64_t at = b.offset + b.header.header_size;
+  std::vector<uint8_t> stored, raw;
+  for (const ColumnDescriptor& d : b.header.columns) {
+    uint64_t chunk_at = at;
+    at += d.stored_size;
+    const FieldInfo* f = find_field(d.field);
+    if (!f || f->derived || !known(d) || d.type != uint8_t(f->type)) continue;  // newer or odd
+    if (f->scope == FieldScope::kFlow && d.dir == Direction::kReverse) continue;
+    if (!want.empty()) {
+      bool wanted = false;
+      for (const Column& c : want) wanted = wanted || (c.field == f && c.dir == d.dir);
+      if (!wanted) continue;
+    }
+    auto damaged = [&](const std::string& what) {
+      return Status::corruption(path_ + ": block at offset " + std::to_string(b.offset) +
+                                ", column " + std::string(f->name) +
+                                (d.dir == Direction::kReverse ? "_rev" : "") + ": " + what);
+    };
+    if (Status s = pread_exact(chunk_at, d.stored_size, stored); !s.ok())
+      return damaged(s.message());
+    if (checksum(stored) != d.checksum) return damaged("checksum mismatch");
+    if (Status s = decompress(d.codec, stored, d.raw_size, raw); !s.ok())
+      return damaged(s.message());
+    ColumnData& c = out.columns.emplace_back();
+    if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena); !s.ok())
+      return damaged(s.message());
+  }
+  return {};
+}
+
+}  // namespace flowkit::store

@@ -1,0 +1,96 @@
+// The store's file format, version 1, as docs/file-format.md gives it byte by byte: the fixed
+// headers and the footer, read and written here and nowhere else.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/flow_record.h"
+
+namespace flowkit::store {
+
+inline constexpr uint8_t kFileMagic[8] = {0x89, 'F', 'K', 'S', '\r', '\n', 0x1a, '\n'};
+inline constexpr uint8_t kBlockMagic[4] = {'F', 'B', 'L', 'K'};
+inline constexpr uint8_t kFooterMagic[8] = {'F', 'K', 'S', 'F', 'O', 'O', 'T', '\n'};
+inline constexpr uint16_t kVersion = 1;
+inline constexpr size_t kFileHeaderSize = 32;
+inline constexpr size_t kBlockHeaderSize = 40;
+inline constexpr size_t kDescriptorSize = 40;
+inline constexpr size_t kIndexEntrySize = 32;
+inline constexpr size_t kTrailerSize = 32;
+// Rows per block: big enough for compression to find repeats, small enough that a query
+// skipping by time range skips little it needs.
+inline constexpr uint32_t kMaxBlockRows = 32768;
+
+enum class Codec : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
+enum class Encoding : uint8_t {
+  kPlain = 0,
+  kFrameOfReference = 1,
+  kDelta = 2,
+  kIpv4 = 3,
+  kStrings = 4,
+  kList = 5,
+};
+
+uint64_t checksum(std::span<const uint8_t> bytes);
+
+struct FileHeader {
+  uint16_t version = kVersion;
+  Timestamp interval_start;
+  uint32_t interval_seconds = 0;
+};
+void put_file_header(const FileHeader& h, uint8_t out[kFileHeaderSize]);
+// nullopt for a file that is not a store file, or of a newer version (error says which).
+std::optional<FileHeader> parse_file_header(std::span<const uint8_t> bytes, std::string* error);
+
+struct ColumnDescriptor {
+  uint16_t field = 0;  // permanent field id
+  Direction dir = Direction::kForward;
+  uint8_t type = 0;  // FieldType
+  Codec codec = Codec::kNone;
+  Encoding encoding = Encoding::kPlain;
+  bool bitmap = false;  // the chunk starts with a presence bitmap
+  bool has_minmax = false;
+  uint32_t stored_size = 0;
+  uint32_t raw_size = 0;
+  uint64_t checksum = 0;
+  uint64_t min = 0, max = 0;
+};
+
+struct BlockHeader {
+  uint32_t header_size = 0;  // fixed part, descriptors and checksum
+  uint32_t rows = 0;
+  Timestamp time_min, time_max;
+  uint64_t data_size = 0;
+  std::vector<ColumnDescriptor> columns;
+  size_t total_size() const { return header_size + data_size; }
+};
+// The header's bytes (fixed part, descriptors, checksum).
+void put_block_header(const BlockHeader& h, std::vector<uint8_t>& out);
+enum class HeaderCheck : uint8_t { kOk, kTruncated, kCorrupt };
+// Reads a block header at the start of `bytes`; kTruncated when bytes end inside it (more may
+// come), kCorrupt when its magic or checksum is wrong.
+HeaderCheck parse_block_header(std::span<const uint8_t> bytes, BlockHeader* h);
+// The header's size from its first 8 bytes (0 when they are not a block's).
+uint32_t peek_block_header_size(std::span<const uint8_t> first8);
+
+struct IndexEntry {
+  uint64_t offset = 0;
+  uint32_t rows = 0;
+  Timestamp time_min, time_max;
+};
+void put_footer(std::span<const IndexEntry> index, uint64_t index_offset,
+                std::vector<uint8_t>& out);
+// The index from a file's last bytes, or nullopt when the file has no valid footer. `tail` is
+// the end of the file, `file_size` its size.
+std::optional<std::vector<IndexEntry>> parse_footer(std::span<const uint8_t> tail,
+                                                    uint64_t file_size, uint64_t* index_offset);
+// The bytes a footer of n blocks takes.
+inline size_t footer_size(size_t blocks) {
+  return blocks * kIndexEntrySize + kTrailerSize;
+}
+
+}  // namespace flowkit::store
