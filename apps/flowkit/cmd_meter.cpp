@@ -51,6 +51,8 @@ struct MeterArgs {
   std::vector<std::string> filter_words;  // a BPF expression after the options
   std::string output = "line";
   std::string write = "-";
+  uint32_t rotate = 300;
+  std::string compress = "zstd";
   bool uniflow = false;
   std::string key = "full";
   bool key_vlan = false;
@@ -125,6 +127,13 @@ int run_meter(MeterArgs& a) {
   run::OutputOptions& o = c.output;
   o.format = a.output;
   o.path = a.write;
+  o.rotate_seconds = a.rotate;
+  auto compression = store::parse_compression(a.compress);
+  if (!compression) {
+    std::fprintf(stderr, "flowkit meter: %s\n", compression.status().message().c_str());
+    return run::kExitUsage;
+  }
+  o.compression = *compression;
   o.biflow = !a.uniflow;
   o.top = a.top;
   for (const std::string& url : a.exports) {
@@ -186,9 +195,19 @@ void add_meter_command(CLI::App& app, int* exit_code) {
   cmd->add_option("expression", args->filter_words, "BPF filter (as -f), after the options");
   cmd->add_option("-o,--output", args->output,
                   "Output format: line (nfdump's layout), json (JSON lines), csv (every field),\n"
-                  "flowrecorder (flowRecorder's 18/44 columns; implies its timeouts), none")
+                  "flowrecorder (flowRecorder's 18/44 columns; implies its timeouts), store\n"
+                  "(flowkit's compressed columnar store in the directory -w names: a file per\n"
+                  "--rotate interval, named by packet time; read it with flowkit store), none")
       ->capture_default_str();
-  cmd->add_option("-w,--write", args->write, "Write flows to this file ('-' = stdout)")
+  cmd->add_option("-w,--write", args->write,
+                  "Write flows to this file ('-' = stdout), or with -o store to this directory")
+      ->capture_default_str();
+  cmd->add_option("--rotate", args->rotate,
+                  "-o store: seconds of flows per file, files aligned to the interval")
+      ->check(CLI::Range(1u, 86400u))
+      ->capture_default_str();
+  cmd->add_option("--compress", args->compress,
+                  "-o store: zstd, zstd:LEVEL (1-19; 3 by default), lz4 (faster, larger) or none")
       ->capture_default_str();
   cmd->add_flag("--uniflow", args->uniflow, "One record per direction instead of biflows");
   cmd->add_option("-T,--key", args->key,

@@ -9,5 +9,6 @@ namespace flowkit::app {
 void add_meter_command(CLI::App& app, int* exit_code);
 void add_gen_command(CLI::App& app, int* exit_code);
 void add_fields_command(CLI::App& app, int* exit_code);
+void add_store_command(CLI::App& app, int* exit_code);
 
 }  // namespace flowkit::app

@@ -26,10 +26,13 @@ Result<std::unique_ptr<Outputs>> Outputs::open(const OutputOptions& o,
                                                const ipfix::ExporterCounters* counters) {
   std::unique_ptr<Outputs> out(new Outputs());
   out->options_ = o;
-  static constexpr const char* kFormats[] = {"line", "json", "csv", "flowrecorder", "none"};
+  static constexpr const char* kFormats[] = {"line",         "json",  "csv",
+                                             "flowrecorder", "store", "none"};
   if (std::find(std::begin(kFormats), std::end(kFormats), o.format) == std::end(kFormats))
     return Status::invalid_argument("unknown output format '" + o.format +
-                                    "': use line, json, csv, flowrecorder or none");
+                                    "': use line, json, csv, flowrecorder, store or none");
+  if (o.format == "store" && o.path == "-")
+    return Status::invalid_argument("-o store needs -w DIR, the store's directory");
   // Refused before anything is created: opening truncates.
   for (const std::string& in : o.inputs) {
     if (o.format != "none" && same_file(o.path, in))
@@ -41,7 +44,16 @@ Result<std::unique_ptr<Outputs>> Outputs::open(const OutputOptions& o,
                                         " is an input of this run; writing would destroy it");
   }
   std::vector<FlowSink*> sinks;
-  if (o.format != "none") {
+  if (o.format == "store") {
+    store::StoreOptions so;
+    so.dir = o.path;
+    so.rotate_seconds = o.rotate_seconds;
+    so.writer.compression = o.compression;
+    auto s = store::StoreSink::open(so);
+    if (!s) return s.status();
+    out->store_ = std::move(*s);
+    sinks.push_back(out->store_.get());
+  } else if (o.format != "none") {
     auto text = exporter::TextOutput::open(o.path);
     if (!text) return text.status();
     out->text_ = std::move(*text);
@@ -82,7 +94,7 @@ Status Outputs::finish() {
 }
 
 std::string Outputs::summary() const {
-  std::string out;
+  std::string out = store_ ? store_->summary() : "";
   for (const auto& e : exporters_) out += e->summary();
   return out;
 }

@@ -12,14 +12,17 @@
 #include "export/exporter_sink.h"
 #include "export/text_output.h"
 #include "export/top_talkers.h"
+#include "store/store_sink.h"
 
 namespace flowkit::run {
 
 struct OutputOptions {
-  std::string format = "line";  // line, json, csv, flowrecorder, none
-  std::string path = "-";       // -w; "-" is stdout
-  bool biflow = true;           // CSV and flowRecorder columns for both directions
-  size_t top = 0;               // --top N: the N busiest hosts on stdout after the run
+  std::string format = "line";     // line, json, csv, flowrecorder, store, none
+  std::string path = "-";          // -w; "-" is stdout; the store's directory for `store`
+  uint32_t rotate_seconds = 300;   // store: a file per interval
+  store::Compression compression;  // store
+  bool biflow = true;              // CSV and flowRecorder columns for both directions
+  size_t top = 0;                  // --top N: the N busiest hosts on stdout after the run
   std::vector<exporter::ExportTarget> exports;
   exporter::ExporterSettings export_settings;
   // The run's input files: neither -w nor an export file may overwrite one.
@@ -49,6 +52,7 @@ class Outputs {
   OutputOptions options_;
   std::unique_ptr<exporter::TextOutput> text_;
   std::unique_ptr<FlowSink> writer_;
+  std::unique_ptr<store::StoreSink> store_;
   std::vector<std::unique_ptr<exporter::ExporterSink>> exporters_;
   exporter::TopTalkers top_;
   Tee tee_;

@@ -3,10 +3,27 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <cstdlib>
+#include <string>
+
 namespace flowkit::store {
 
 bool stored_column(const Column& c) {
   return !c.field->derived;
+}
+
+Result<Compression> parse_compression(std::string_view text) {
+  if (text == "lz4") return Compression{Codec::kLz4, 0};
+  if (text == "none") return Compression{Codec::kNone, 0};
+  if (text == "zstd") return Compression{};
+  if (text.starts_with("zstd:")) {
+    std::string level(text.substr(5));
+    char* end = nullptr;
+    long n = std::strtol(level.c_str(), &end, 10);
+    if (!level.empty() && *end == 0 && n >= 1 && n <= 19) return Compression{Codec::kZstd, int(n)};
+  }
+  return Status::invalid_argument("--compress " + std::string(text) +
+                                  ": use zstd, zstd:LEVEL (1-19), lz4 or none");
 }
 
 Compressor::Compressor(Compression c) : c_(c) {

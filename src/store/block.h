@@ -21,6 +21,9 @@ struct Compression {
   int level = 3;  // zstd's level (1-19)
 };
 
+// `zstd`, `zstd:LEVEL` (1-19), `lz4` or `none`, as --compress takes it.
+Result<Compression> parse_compression(std::string_view text);
+
 // Compresses with one codec, keeping its context between chunks.
 class Compressor {
  public:

@@ -97,7 +97,7 @@ bool FileWriter::write_job(Job& job) {
   // Cut back to the last complete block, so that what follows a retry is whole.
   layer_->truncate(header_written_ ? offset_ : 0);
   std::lock_guard lock(mu_);
-  if (error_.ok()) error_ = st;
+  if (!failing_) error_ = st;  // once per spell of failures, not at every retry
   if (first_error_.ok()) first_error_ = st;
   failing_ = true;
   done_cv_.notify_all();
@@ -193,6 +193,11 @@ Status FileWriter::close() {
 WriterStats FileWriter::stats() const {
   std::lock_guard lock(mu_);
   return stats_;
+}
+
+bool FileWriter::failing() const {
+  std::lock_guard lock(mu_);
+  return failing_;
 }
 
 Status FileWriter::take_error() {

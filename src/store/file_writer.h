@@ -70,6 +70,8 @@ class FileWriter {
   WriterStats stats() const;
   // The first write error not yet reported (cleared by the call), for a caller to warn once.
   Status take_error();
+  // Whether the last write failed (the writer is retrying).
+  bool failing() const;
   static constexpr size_t kMaxPending = 8;
 
  private:
