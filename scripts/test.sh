@@ -35,15 +35,17 @@ if [[ $fuzz_seconds -gt 0 ]]; then
   echo "== libFuzzer targets, ${fuzz_seconds}s each"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFLOWKIT_FUZZ=ON -DFLOWKIT_TESTS=OFF -DFLOWKIT_BENCH=OFF >/dev/null
-  targets=(decoder_fuzz meter_fuzz ipfix_decoder_fuzz pcap_reader_fuzz)
+  targets=(decoder_fuzz meter_fuzz ipfix_decoder_fuzz pcap_reader_fuzz store_reader_fuzz)
   cmake --build build-fuzz -j"$jobs" --target "${targets[@]}"
   corpus=build-fuzz/corpus
-  rm -rf "$corpus" && mkdir -p "$corpus"/{decoder,meter,ipfix,pcap}
+  rm -rf "$corpus" && mkdir -p "$corpus"/{decoder,meter,ipfix,pcap,store}
+  cp src/store/testdata/*.fk "$corpus/store/"
   if [[ -d ../shared/flowtest/pcaps ]]; then
     tests/fuzz/make_corpus.py "$corpus/decoder" ../shared/flowtest/pcaps ../shared/flowrecorder/pcaps
     cp ../shared/flowrecorder/pcaps/*.pcap "$corpus/pcap/"
   fi
-  for t in decoder:decoder_fuzz meter:meter_fuzz ipfix:ipfix_decoder_fuzz pcap:pcap_reader_fuzz; do
+  for t in decoder:decoder_fuzz meter:meter_fuzz ipfix:ipfix_decoder_fuzz pcap:pcap_reader_fuzz \
+    store:store_reader_fuzz; do
     echo "-- ${t#*:}"
     build-fuzz/tests/fuzz/${t#*:} "$corpus/${t%%:*}" -max_total_time="$fuzz_seconds" -max_len=4096 \
       -print_final_stats=1 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY" || true

@@ -41,7 +41,8 @@ Result<FileReader> FileReader::open(const std::string& path) {
       r.pread_exact(r.size_ - kTrailerSize, kTrailerSize, buf).ok()) {
     uint64_t blocks = load_le32(buf.data() + 8);
     uint64_t tail = blocks * kIndexEntrySize + kTrailerSize;
-    if (std::memcmp(buf.data() + 24, kFooterMagic, 8) == 0 && tail <= r.size_ - kFileHeaderSize &&
+    bool magic = std::memcmp(buf.data() + 24, kFooterMagic, 8) == 0;
+    if (magic && tail <= r.size_ - kFileHeaderSize &&
         r.pread_exact(r.size_ - tail, size_t(tail), buf).ok()) {
       if (auto index = parse_footer(buf, r.size_, &index_offset)) {
         r.has_footer_ = true;
@@ -64,9 +65,10 @@ Result<FileReader> FileReader::open(const std::string& path) {
         return r;
       }
     }
-    r.warnings_.push_back(path +
-                          ": footer missing or damaged (file not closed?); blocks read "
-                          "from the start");
+    // No footer is a file still being written (or cut short): its blocks are read from the
+    // start. A footer that fails its checks is damage, and said.
+    if (magic)
+      r.warnings_.push_back(path + ": footer damaged; blocks read from the start");
   }
   r.scan_blocks(r.size_);
   return r;
@@ -171,7 +173,12 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
     };
     if (Status s = pread_exact(chunk_at, d.stored_size, stored); !s.ok())
       return damaged(s.message());
-    if (checksum(stored) != d.checksum) return damaged("checksum mismatch");
+    if (!checksum_matches(d.checksum, stored)) return damaged("checksum mismatch");
+    // The largest raw chunk a writer makes for the rows: bitmap, frame of reference, values.
+    size_t fixed = plain_size(f->type);
+    uint64_t limit = fixed ? (b.header.rows + 7) / 8 + 9 + uint64_t(b.header.rows) * fixed
+                           : kMaxVariableChunk;
+    if (d.raw_size > limit) return damaged("decompressed size out of bounds");
     if (Status s = decompress(d.codec, stored, d.raw_size, raw); !s.ok())
       return damaged(s.message());
     ColumnData& c = out.columns.emplace_back();

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <random>
 
@@ -38,6 +39,36 @@ TEST(Store, EveryFieldRoundTripsInEveryCodec) {
     ASSERT_EQ(back.size(), flows.size());
     for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
   }
+}
+
+std::vector<FlowRecord> fixture_records() {
+  std::vector<FlowRecord> flows = flowkit::testing::every_field_records();
+  FlowRecord uni = flows[0];
+  uni.biflow = false;
+  uni.rev = DirectionRecord();
+  flows.push_back(uni);
+  return flows;
+}
+
+// A file written by the first version of the format, committed: every later version must read
+// it. FLOWKIT_STORE_WRITE_FIXTURE=PATH writes it anew (only ever for a new format version's own
+// fixture).
+TEST(Store, ReadsTheFirstVersionsFixture) {
+  if (const char* out = std::getenv("FLOWKIT_STORE_WRITE_FIXTURE")) {
+    FileHeader h;
+    h.interval_start = Timestamp::from_seconds(1'700'000'100);
+    h.interval_seconds = 300;
+    write_file(out, fixture_records(), {}, h);
+  }
+  std::string path = std::filesystem::path(__FILE__).parent_path() / "testdata/format_v1.fk";
+  auto r = FileReader::open(path);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->header().version, 1);
+  EXPECT_EQ(r->header().interval_seconds, 300u);
+  std::vector<FlowRecord> want = fixture_records();
+  std::vector<FlowRecord> back = read_file(path);
+  ASSERT_EQ(back.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) expect_same_record(want[i], back[i], i);
 }
 
 TEST(Store, ManyBlocksAndEveryEncoding) {

@@ -163,7 +163,7 @@ void FileWriter::run() {
 }
 
 Status FileWriter::close() {
-  if (closed_) return first_error_;
+  if (closed_) return {};
   closed_ = true;
   flush_block();
   {
@@ -182,12 +182,15 @@ Status FileWriter::close() {
   Status st = layer_->append(footer);
   if (st.ok() && options_.sync) st = layer_->sync();
   if (!st.ok()) {
+    // Without its footer the file still reads, block by block.
     layer_->truncate(header_written_ ? offset_ : 0);
-    if (first_error_.ok()) first_error_ = st;
-  } else {
-    stats_.bytes = offset_ + footer_size(index_.size());
+    return st;
   }
-  return first_error_;
+  stats_.bytes = offset_ + footer_size(index_.size());
+  if (stats_.lost_records)
+    return Status::data_loss(std::to_string(stats_.lost_records) +
+                             " records could not be written: " + first_error_.message());
+  return {};
 }
 
 WriterStats FileWriter::stats() const {

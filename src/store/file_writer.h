@@ -65,7 +65,8 @@ class FileWriter {
   // Rows gathered but not yet handed over.
   uint32_t pending_rows() const { return building_->rows(); }
   // Writes the last block and the footer, syncs, and stops the thread. A write that still fails
-  // is tried once more; what cannot be written is counted lost. Returns the first error met.
+  // is tried once more; what cannot be written is counted lost (kDataLoss). A write error that
+  // later writes recovered from is take_error()'s to report, not close()'s.
   Status close();
   WriterStats stats() const;
   // The first write error not yet reported (cleared by the call), for a caller to warn once.

@@ -27,7 +27,7 @@ std::optional<FileHeader> parse_file_header(std::span<const uint8_t> b, std::str
     *error = "not a flowkit store file (no FKS magic)";
     return std::nullopt;
   }
-  if (load_le32(b.data() + 28) != uint32_t(checksum(b.first(28)))) {
+  if (!checksum_matches(load_le32(b.data() + 28), b.first(28), 0xffffffff)) {
     *error = "file header checksum mismatch";
     return std::nullopt;
   }
@@ -92,9 +92,10 @@ HeaderCheck parse_block_header(std::span<const uint8_t> b, BlockHeader* h) {
   uint16_t columns = load_le16(p + 12);
   if (size != kBlockHeaderSize + columns * kDescriptorSize + 8) return HeaderCheck::kCorrupt;
   if (b.size() < size) return HeaderCheck::kTruncated;
-  if (load_le64(p + size - 8) != checksum({p, size - 8})) return HeaderCheck::kCorrupt;
+  if (!checksum_matches(load_le64(p + size - 8), {p, size - 8})) return HeaderCheck::kCorrupt;
   h->header_size = size;
   h->rows = load_le32(p + 8);
+  if (h->rows > kMaxReadRows) return HeaderCheck::kCorrupt;
   h->time_min = Timestamp{int64_t(load_le64(p + 16))};
   h->time_max = Timestamp{int64_t(load_le64(p + 24))};
   h->data_size = load_le64(p + 32);
@@ -154,7 +155,7 @@ std::optional<std::vector<IndexEntry>> parse_footer(std::span<const uint8_t> tai
     return std::nullopt;
   if (index_bytes + kTrailerSize > tail.size()) return std::nullopt;
   const uint8_t* p = t - index_bytes;
-  if (load_le64(t + 16) != checksum({p, size_t(index_bytes + 16)})) return std::nullopt;
+  if (!checksum_matches(load_le64(t + 16), {p, size_t(index_bytes + 16)})) return std::nullopt;
   std::vector<IndexEntry> index(blocks);
   for (IndexEntry& e : index) {
     e.offset = load_le64(p);

@@ -24,6 +24,11 @@ inline constexpr size_t kTrailerSize = 32;
 // Rows per block: big enough for compression to find repeats, small enough that a query
 // skipping by time range skips little it needs.
 inline constexpr uint32_t kMaxBlockRows = 32768;
+// What a reader accepts, so that a damaged or hostile file cannot make it allocate without
+// bound: rows per block, and a string or list chunk's decompressed size (fixed-size columns are
+// bounded by their rows).
+inline constexpr uint32_t kMaxReadRows = 1 << 20;
+inline constexpr uint32_t kMaxVariableChunk = 256 << 20;
 
 enum class Codec : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
 enum class Encoding : uint8_t {
@@ -36,6 +41,19 @@ enum class Encoding : uint8_t {
 };
 
 uint64_t checksum(std::span<const uint8_t> bytes);
+// Whether `stored` is the checksum of `bytes` (its low bits, under `mask`). Fuzzing builds accept
+// every checksum, so that the fuzzer reaches the decoders behind them.
+inline bool checksum_matches(uint64_t stored, std::span<const uint8_t> bytes,
+                             uint64_t mask = ~uint64_t(0)) {
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+  (void)stored;
+  (void)bytes;
+  (void)mask;
+  return true;
+#else
+  return stored == (checksum(bytes) & mask);
+#endif
+}
 
 struct FileHeader {
   uint16_t version = kVersion;

@@ -109,14 +109,12 @@ void StoreSink::tick(Timestamp now) {
 }
 
 Status StoreSink::flush() {
-  close_file();
+  Status st = close_file();
   StoreStats s = stats();
-  if (!first_error_.ok() && s.lost_records == 0) return first_error_;
   if (s.lost_records)
     return Status::data_loss(fmt::format("store {}: {} records could not be written ({})",
-                                         options_.dir, s.lost_records,
-                                         first_error_.ok() ? "" : first_error_.message()));
-  return {};
+                                         options_.dir, s.lost_records, first_error_.message()));
+  return st;
 }
 
 StoreStats StoreSink::stats() const {
