@@ -108,6 +108,12 @@ const std::vector<uint16_t>& BlockBuilder::plan(const FlowRecord& r) {
 }
 
 void BlockBuilder::add(const FlowRecord& r) {
+  // A uniflow's reverse direction is not stored, so predictions must not see what it holds.
+  if (!r.biflow && r.has_stats && !(r.rev == DirectionRecord())) {
+    FlowRecord copy = r;
+    copy.rev = DirectionRecord();
+    return add(copy);
+  }
   for (uint16_t i : plan(r)) columns_[i].append(rows_, r);
   time_min_ = std::min(time_min_, r.first());
   time_max_ = std::max(time_max_, r.last());
@@ -122,30 +128,69 @@ void BlockBuilder::clear() {
   time_max_ = Timestamp{INT64_MIN};
 }
 
-void BlockBuilder::encode(Compressor& compressor, std::vector<uint8_t>& out) const {
+void BlockEncoder::encode(const BlockBuilder& rows, std::vector<uint8_t>& out) {
   BlockHeader h;
-  h.rows = rows_;
-  h.time_min = time_min_;
-  h.time_max = time_max_;
-  std::vector<uint8_t> raw, stored, data;
-  for (const ColumnBuffer& c : columns_) {
+  h.rows = rows.rows();
+  h.time_min = rows.time_min();
+  h.time_max = rows.time_max();
+  data_.clear();
+  for (const ColumnBuffer& c : rows.columns()) {
     if (!c.count) continue;
     ColumnDescriptor& d = h.columns.emplace_back();
-    encode_column(c, rows_, raw, d);
-    d.codec = compressor.compress(raw, stored);
-    d.stored_size = uint32_t(stored.size());
-    d.checksum = checksum(stored);
-    data.insert(data.end(), stored.begin(), stored.end());
+    encode_column(c, h.rows, raw_, d, scratch_);
+    d.codec = compressor_.compress(raw_, stored_);
+    d.stored_size = uint32_t(stored_.size());
+    d.checksum = checksum(stored_);
+    data_.insert(data_.end(), stored_.begin(), stored_.end());
   }
-  h.data_size = data.size();
+  h.data_size = data_.size();
   put_block_header(h, out);
-  out.insert(out.end(), data.begin(), data.end());
+  out.insert(out.end(), data_.begin(), data_.end());
+}
+
+std::span<const Column> prediction_inputs() {
+  static const std::vector<Column> inputs = [] {
+    std::vector<Column> v;
+    for (const Column& c : all_columns()) {
+      FieldId id = c.field->id;
+      if (id == FieldId::kPackets || id == FieldId::kBytes || id == FieldId::kFirst ||
+          id == FieldId::kLast || predicted(id))
+        v.push_back(c);
+    }
+    return v;
+  }();
+  return inputs;
+}
+
+void Block::resolve_predictions() {
+  bool any = false;
+  for (const ColumnData& c : columns) any = any || !c.from_prediction.empty();
+  if (!any) return;
+  // The rows as records holding what predictions read, filled in the registry's order so that
+  // each prediction sees those made before it, as the writer did.
+  std::vector<FlowRecord> recs(rows);
+  for (const Column& col : prediction_inputs()) {
+    ColumnData* c = find(col.field->id, col.dir);
+    if (!c) continue;
+    bool from_prediction = !c->from_prediction.empty();
+    for (uint32_t row = 0; row < rows; ++row) {
+      if (!c->has(row)) continue;
+      if (from_prediction && c->from_prediction[row])
+        c->doubles[row] = predict(col.field->id, recs[row], col.dir);
+      col.field->set(recs[row], col.dir, c->value(row));
+    }
+    c->from_prediction.clear();
+  }
 }
 
 const ColumnData* Block::find(FieldId id, Direction dir) const {
   for (const ColumnData& c : columns)
     if (c.field->id == id && c.dir == dir) return &c;
   return nullptr;
+}
+
+ColumnData* Block::find(FieldId id, Direction dir) {
+  return const_cast<ColumnData*>(std::as_const(*this).find(id, dir));
 }
 
 void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const {

@@ -51,10 +51,9 @@ class BlockBuilder {
   uint32_t rows() const { return rows_; }
   bool full() const { return rows_ >= kMaxBlockRows; }
   void clear();
-  // Appends the block's bytes to out.
-  void encode(Compressor& compressor, std::vector<uint8_t>& out) const;
   Timestamp time_min() const { return time_min_; }
   Timestamp time_max() const { return time_max_; }
+  const std::vector<ColumnBuffer>& columns() const { return columns_; }
 
  private:
   struct ViewHash {
@@ -70,6 +69,20 @@ class BlockBuilder {
   Timestamp time_min_{INT64_MAX}, time_max_{INT64_MIN};
 };
 
+// Turns gathered rows into a block's bytes, keeping its buffers from block to block (one per
+// writing thread).
+class BlockEncoder {
+ public:
+  explicit BlockEncoder(Compression c) : compressor_(c) {}
+  // Appends the block's bytes to out.
+  void encode(const BlockBuilder& rows, std::vector<uint8_t>& out);
+
+ private:
+  Compressor compressor_;
+  EncodeScratch scratch_;
+  std::vector<uint8_t> raw_, stored_, data_;
+};
+
 // A block read back: the columns asked for, each with a value slot per row.
 struct Block {
   uint64_t offset = 0;
@@ -80,6 +93,10 @@ struct Block {
 
   // nullptr when the block has no such column (no row has a value there, or it was not read).
   const ColumnData* find(FieldId id, Direction dir = Direction::kForward) const;
+  ColumnData* find(FieldId id, Direction dir = Direction::kForward);
+  // Fills the values of predicted columns (encoding 8) that equal their prediction. Needs the
+  // columns the predictions read (prediction_inputs()).
+  void resolve_predictions();
   // Rebuilds the rows as records (their strings and lists in the block's arena). Values that a
   // FlowRecord cannot hold are counted in *dropped.
   void to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const;
@@ -87,5 +104,7 @@ struct Block {
 
 // Whether a column is stored: registry fields that are not derived.
 bool stored_column(const Column& c);
+// The columns that predicted columns are computed from (and the predicted ones themselves).
+std::span<const Column> prediction_inputs();
 
 }  // namespace flowkit::store

@@ -1,5 +1,6 @@
 #include "store/column.h"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
 #include <type_traits>
@@ -24,30 +25,28 @@ bool is_integer(FieldType t) {
   }
 }
 
-// ---- Writing values in plain form ------------------------------------------------------------
+uint64_t load_plain(const uint8_t* p, size_t n) {
+  uint8_t le[8] = {};
+  std::memcpy(le, p, n);
+  return load_le64(le);
+}
+
+// ---- Writing values --------------------------------------------------------------------------
 
 template <class V>
-void put_plain(std::vector<uint8_t>& out, FieldType type, const V& v) {
+void put_fixed(uint8_t* p, FieldType type, const V& v) {
   if constexpr (std::is_enum_v<V> || std::is_integral_v<V>) {
-    uint64_t x = uint64_t(v);
-    size_t n = plain_size(type);
-    size_t at = out.size();
-    out.resize(at + n);
     uint8_t le[8];
-    store_le64(le, x);
-    std::memcpy(out.data() + at, le, n);
+    store_le64(le, uint64_t(v));
+    std::memcpy(p, le, plain_size(type));
   } else if constexpr (std::is_same_v<V, double>) {
-    uint8_t le[8];
-    store_le64(le, std::bit_cast<uint64_t>(v));
-    out.insert(out.end(), le, le + 8);
+    store_le64(p, std::bit_cast<uint64_t>(v));
   } else if constexpr (std::is_same_v<V, Timestamp>) {
-    uint8_t le[8];
-    store_le64(le, uint64_t(v.ns));
-    out.insert(out.end(), le, le + 8);
+    store_le64(p, uint64_t(v.ns));
   } else if constexpr (std::is_same_v<V, IpAddress>) {
-    out.insert(out.end(), v.bytes(), v.bytes() + 16);
+    std::memcpy(p, v.bytes(), 16);
   } else if constexpr (std::is_same_v<V, MacAddress>) {
-    out.insert(out.end(), v.b.begin(), v.b.end());
+    std::memcpy(p, v.b.data(), 6);
   }
 }
 
@@ -59,7 +58,6 @@ void put_list(std::vector<uint8_t>& out, const FieldInfo& f, const void* items, 
   for (uint32_t i = 0; i < n; ++i) {
     const void* item = base + size_t(i) * f.item_size;
     for (const ItemInfo& it : f.items) {
-      FieldValue v = it.get(item);
       std::visit(
           [&](const auto& x) {
             using V = std::decay_t<decltype(x)>;
@@ -69,10 +67,12 @@ void put_list(std::vector<uint8_t>& out, const FieldInfo& f, const void* items, 
             } else if constexpr (std::is_same_v<V, ListRef>) {
               put_varint(out, 0);  // lists in items: not carried (none exist)
             } else if constexpr (!std::is_same_v<V, std::monostate>) {
-              put_plain(out, it.type, x);
+              uint8_t b[16];
+              put_fixed(b, it.type, x);
+              out.insert(out.end(), b, b + plain_size(it.type));
             }
           },
-          v);
+          it.get(item));
     }
   }
 }
@@ -81,18 +81,42 @@ template <class V>
 void put_member(ColumnBuffer& c, FieldType type, const V& v) {
   if constexpr (std::is_same_v<V, std::string_view>) {
     c.lengths.push_back(uint32_t(v.size()));
-    c.values.insert(c.values.end(), v.begin(), v.end());
+    std::memcpy(c.room(v.size()), v.data(), v.size());
   } else if constexpr (requires {
                          v.items;
                          v.size;
                        }) {
+    c.values.resize(c.used);
     put_list(c.values, *c.field, v.items, v.size);
+    c.used = c.values.size();
   } else {
-    put_plain(c.values, type, v);
+    put_fixed(c.room(plain_size(type)), type, v);
   }
 }
 
-}  // namespace
+// A predicted field's value: a hit bit when it equals the prediction (bit for bit), else kept.
+template <class V>
+void put_predicted(ColumnBuffer& c, const V& v, double prediction) {
+  if constexpr (std::is_same_v<V, double>) {
+    uint32_t k = c.count - 1;
+    if (std::bit_cast<uint64_t>(v) == std::bit_cast<uint64_t>(prediction)) {
+      c.hits[k / 64] |= uint64_t(1) << (k % 64);
+    } else {
+      store_le64(c.room(8), std::bit_cast<uint64_t>(v));
+    }
+  }
+}
+
+constexpr bool is_predicted(FieldId id) {
+  switch (id) {
+#define FK_PREDICT(id, ...) \
+  case FieldId::id:         \
+    return true;
+#include "core/fields.def"
+    default:
+      return false;
+  }
+}
 
 Put put_of(FieldId id) {
   switch (id) {
@@ -100,7 +124,11 @@ Put put_of(FieldId id) {
   case FieldId::id:                                                  \
     return [](ColumnBuffer& c, const FlowRecord& r, Direction dir) { \
       [[maybe_unused]] const DirectionRecord& d = r.dir(dir);        \
-      put_member(c, FieldType::type, value);                         \
+      if constexpr (is_predicted(FieldId::id)) {                     \
+        put_predicted(c, value, predict(FieldId::id, r, dir));       \
+      } else {                                                       \
+        put_member(c, FieldType::type, value);                       \
+      }                                                              \
     };
 #include "core/fields.def"
     default:
@@ -108,59 +136,176 @@ Put put_of(FieldId id) {
   }
 }
 
-namespace {
+// ---- Byte planes -----------------------------------------------------------------------------
 
-// ---- Encodings -------------------------------------------------------------------------------
-
-uint64_t load_plain(const uint8_t* p, size_t n) {
-  uint8_t le[8] = {};
-  std::memcpy(le, p, n);
-  return load_le64(le);
-}
-
-void pack_bits(std::vector<uint8_t>& out, const std::vector<uint64_t>& v, uint64_t base, int b) {
+// n values of w bytes each (little-endian, `stride` apart at src) as w planes of n bytes.
+void put_planes(std::vector<uint8_t>& out, const uint8_t* src, size_t n, size_t w, size_t stride) {
   size_t at = out.size();
-  out.resize(at + (v.size() * b + 7) / 8 + 8);  // 8 bytes of slack for the last store
-  uint8_t* p = out.data() + at;
-  unsigned __int128 acc = 0;
-  int have = 0;
-  for (uint64_t x : v) {
-    acc |= (unsigned __int128)(x - base) << have;
-    have += b;
-    while (have >= 64) {
-      store_le64(p, uint64_t(acc));
-      p += 8;
-      acc >>= 64;
-      have -= 64;
-    }
-  }
-  store_le64(p, uint64_t(acc));
-  out.resize(at + (v.size() * b + 7) / 8);
+  out.resize(at + n * w);
+  uint8_t* dst = out.data() + at;
+  for (size_t j = 0; j < w; ++j, dst += n)
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i * stride + j];
 }
 
-bool unpack_bits(const uint8_t*& p, const uint8_t* end, size_t n, uint64_t base, int b,
-                 std::vector<uint64_t>& out) {
-  size_t bytes = (n * b + 7) / 8;
-  if (size_t(end - p) < bytes) return false;
-  uint64_t mask = b == 64 ? ~uint64_t(0) : (uint64_t(1) << b) - 1;
-  size_t bit = 0;
-  for (size_t i = 0; i < n; ++i, bit += b) {
-    size_t byte = bit / 8;
-    int shift = int(bit % 8);
-    uint8_t buf[16] = {};
-    std::memcpy(buf, p + byte, std::min<size_t>(16, bytes - byte));
-    unsigned __int128 w = (unsigned __int128)load_le64(buf + 8) << 64 | load_le64(buf);
-    out.push_back(base + (uint64_t(w >> shift) & mask));
-  }
-  p += bytes;
-  return true;
+void put_int_planes(std::vector<uint8_t>& out, const std::vector<uint64_t>& v, uint64_t base,
+                    size_t w) {
+  size_t n = v.size();
+  size_t at = out.size();
+  out.resize(at + n * w);
+  uint8_t* dst = out.data() + at;
+  for (size_t j = 0; j < w; ++j, dst += n)
+    for (size_t i = 0; i < n; ++i) dst[i] = uint8_t((v[i] - base) >> (8 * j));
 }
 
 size_t varint_size(uint64_t v) {
-  return v ? (std::bit_width(v) + 6) / 7 : 1;
+  return v ? (size_t(std::bit_width(v)) + 6) / 7 : 1;
+}
+
+// Distinct values of v, when at most 256 (else empty): the dictionary's keys, and each value's
+// index in `index` (appended).
+bool small_dictionary(const std::vector<uint64_t>& v, EncodeScratch& s) {
+  constexpr size_t kSlots = 1024;  // power of two, well above 256
+  s.dict_keys.clear();
+  s.dict_slots.assign(kSlots, 0);  // key index + 1
+  for (uint64_t x : v) {
+    size_t h = size_t((x * 0x9e3779b97f4a7c15ull) >> 54) & (kSlots - 1);
+    while (s.dict_slots[h] && s.dict_keys[s.dict_slots[h] - 1] != x) h = (h + 1) & (kSlots - 1);
+    if (!s.dict_slots[h]) {
+      if (s.dict_keys.size() == 256) return false;
+      s.dict_keys.push_back(x);
+      s.dict_slots[h] = uint16_t(s.dict_keys.size());
+    }
+  }
+  return true;
+}
+
+uint8_t dictionary_index(const EncodeScratch& s, uint64_t x) {
+  size_t h = size_t((x * 0x9e3779b97f4a7c15ull) >> 54) & 1023;
+  while (s.dict_keys[s.dict_slots[h] - 1] != x) h = (h + 1) & 1023;
+  return uint8_t(s.dict_slots[h] - 1);
+}
+
+void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d,
+                     EncodeScratch& s) {
+  const size_t n = c.count;
+  const size_t width = plain_size(c.field->type);
+  const bool is_signed = c.field->type == FieldType::kTime;
+  std::vector<uint64_t>& v = s.ints;
+  v.resize(n);
+  uint64_t lo = ~uint64_t(0), hi = 0;
+  int64_t slo = INT64_MAX, shi = INT64_MIN;
+  size_t delta_bytes = 0;
+  uint64_t prev = 0;
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t x = load_plain(&c.values[i * width], width);
+    v[i] = x;
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    slo = std::min(slo, int64_t(x));
+    shi = std::max(shi, int64_t(x));
+    delta_bytes += varint_size(zigzag(int64_t(x - prev)));
+    prev = x;
+  }
+  uint64_t base = is_signed ? uint64_t(slo) : lo;
+  uint64_t span = is_signed ? uint64_t(shi) - uint64_t(slo) : hi - lo;
+  if (n) {
+    d.has_minmax = true;
+    d.min = base;
+    d.max = is_signed ? uint64_t(shi) : hi;
+  }
+  size_t w = (size_t(std::bit_width(span)) + 7) / 8;
+  size_t for_bytes = 9 + n * w;
+  size_t dict_bytes = SIZE_MAX;
+  if (w >= 2 && small_dictionary(v, s)) dict_bytes = 1 + 8 * s.dict_keys.size() + n;
+  size_t best = std::min({for_bytes, delta_bytes, dict_bytes, n * width});
+  if (best == n * width && best < for_bytes) {
+    d.encoding = Encoding::kPlain;
+    raw.insert(raw.end(), c.values.begin(), c.values.begin() + ptrdiff_t(n * width));
+  } else if (best == for_bytes) {
+    d.encoding = Encoding::kFrameOfReference;
+    uint8_t le[8];
+    store_le64(le, base);
+    raw.insert(raw.end(), le, le + 8);
+    raw.push_back(uint8_t(w));
+    put_int_planes(raw, v, base, w);
+  } else if (best == delta_bytes) {
+    d.encoding = Encoding::kDelta;
+    raw.reserve(raw.size() + delta_bytes);
+    prev = 0;
+    for (uint64_t x : v) {
+      put_varint(raw, zigzag(int64_t(x - prev)));
+      prev = x;
+    }
+  } else {
+    d.encoding = Encoding::kDictionary;
+    put_varint(raw, s.dict_keys.size());
+    for (uint64_t k : s.dict_keys) {
+      uint8_t le[8];
+      store_le64(le, k);
+      raw.insert(raw.end(), le, le + 8);
+    }
+    size_t at = raw.size();
+    raw.resize(at + n);
+    for (size_t i = 0; i < n; ++i) raw[at + i] = dictionary_index(s, v[i]);
+  }
+}
+
+void encode_addresses(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d) {
+  const size_t n = c.count;
+  size_t v4 = 0;
+  uint32_t lo = UINT32_MAX, hi = 0;
+  for (size_t i = 0; i < n; ++i) {
+    IpAddress a = IpAddress::v6(&c.values[i * 16]);
+    if (!a.is_v4()) continue;
+    ++v4;
+    lo = std::min(lo, a.v4_host_order());
+    hi = std::max(hi, a.v4_host_order());
+  }
+  if (n && v4 == n) {
+    d.encoding = Encoding::kIpv4;
+    d.has_minmax = true;
+    d.min = lo;
+    d.max = hi;
+    put_planes(raw, c.values.data() + 12, n, 4, 16);
+    return;
+  }
+  // Mixed: which are IPv6, then the IPv4 addresses' planes, then the IPv6 addresses'.
+  d.encoding = Encoding::kMixedIp;
+  size_t at = raw.size();
+  raw.resize(at + (n + 7) / 8);
+  std::vector<uint8_t> four, six;
+  four.reserve(v4 * 4);
+  six.reserve((n - v4) * 16);
+  for (size_t i = 0; i < n; ++i) {
+    const uint8_t* a = &c.values[i * 16];
+    if (IpAddress::v6(a).is_v4()) {
+      four.insert(four.end(), a + 12, a + 16);
+    } else {
+      raw[at + i / 8] |= uint8_t(1 << (i % 8));
+      six.insert(six.end(), a, a + 16);
+    }
+  }
+  put_planes(raw, four.data(), v4, 4, 4);
+  put_planes(raw, six.data(), n - v4, 16, 16);
 }
 
 }  // namespace
+
+bool predicted(FieldId id) {
+  return is_predicted(id);
+}
+
+double predict(FieldId id, const FlowRecord& r, Direction dir) {
+  [[maybe_unused]] const DirectionRecord& d = r.dir(dir);
+  switch (id) {
+#define FK_PREDICT(id, ...) \
+  case FieldId::id:         \
+    return (__VA_ARGS__);
+#include "core/fields.def"
+    default:
+      return 0;
+  }
+}
 
 size_t plain_size(FieldType type) {
   switch (type) {
@@ -186,24 +331,20 @@ size_t plain_size(FieldType type) {
 }
 
 ColumnBuffer::ColumnBuffer(const FieldInfo& f, Direction d)
-    : field(&f), dir(d), put_(put_of(f.id)) {}
-
-void ColumnBuffer::append(uint32_t row, const FlowRecord& r) {
-  if (row / 64 >= bits.size()) bits.resize(row / 64 + 1);
-  bits[row / 64] |= uint64_t(1) << (row % 64);
-  ++count;
-  put_(*this, r, dir);
+    : field(&f), dir(d), bits(kMaxBlockRows / 64), put_(put_of(f.id)) {
+  if (predicted(f.id)) hits.resize(kMaxBlockRows / 64);
 }
 
 void ColumnBuffer::clear() {
   std::fill(bits.begin(), bits.end(), 0);
+  std::fill(hits.begin(), hits.end(), 0);
   count = 0;
-  values.clear();
+  used = 0;
   lengths.clear();
 }
 
 void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& raw,
-                   ColumnDescriptor& d) {
+                   ColumnDescriptor& d, EncodeScratch& scratch) {
   const FieldType type = c.field->type;
   d.field = uint16_t(c.field->id);
   d.dir = c.dir;
@@ -215,81 +356,23 @@ void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& r
   if (d.bitmap) {
     size_t n = (rows + 7) / 8;
     raw.resize(n);
-    for (size_t i = 0; i < n && i / 8 < c.bits.size(); ++i)
-      raw[i] = uint8_t(c.bits[i / 8] >> (i % 8 * 8));
+    for (size_t i = 0; i < n; ++i) raw[i] = uint8_t(c.bits[i / 8] >> (i % 8 * 8));
   }
   const size_t n = c.count;
-  const size_t width = plain_size(type);
-  if (is_integer(type)) {
-    // Frame of reference or deltas, whichever is smaller; times compare as signed.
-    std::vector<uint64_t> v(n);
-    bool is_signed = type == FieldType::kTime;
-    uint64_t lo = ~uint64_t(0), hi = 0;
-    int64_t slo = INT64_MAX, shi = INT64_MIN;
-    size_t delta_bytes = 0;
-    uint64_t prev = 0;
-    for (size_t i = 0; i < n; ++i) {
-      v[i] = load_plain(&c.values[i * width], width);
-      lo = std::min(lo, v[i]);
-      hi = std::max(hi, v[i]);
-      slo = std::min(slo, int64_t(v[i]));
-      shi = std::max(shi, int64_t(v[i]));
-      delta_bytes += varint_size(zigzag(int64_t(v[i] - prev)));
-      prev = v[i];
-    }
-    uint64_t base = is_signed ? uint64_t(slo) : lo;
-    uint64_t span = is_signed ? uint64_t(shi) - uint64_t(slo) : hi - lo;
-    int b = n ? std::bit_width(span) : 0;
-    size_t for_bytes = 9 + (n * b + 7) / 8;
-    if (n) {
-      d.has_minmax = true;
-      d.min = is_signed ? uint64_t(slo) : lo;
-      d.max = is_signed ? uint64_t(shi) : hi;
-    }
-    if (delta_bytes < for_bytes && delta_bytes < n * width) {
-      d.encoding = Encoding::kDelta;
-      prev = 0;
-      for (uint64_t x : v) {
-        put_varint(raw, zigzag(int64_t(x - prev)));
-        prev = x;
-      }
-    } else if (for_bytes < n * width) {
-      d.encoding = Encoding::kFrameOfReference;
-      uint8_t le[8];
-      store_le64(le, base);
-      raw.insert(raw.end(), le, le + 8);
-      raw.push_back(uint8_t(b));
-      pack_bits(raw, v, base, b);
-    } else {
-      d.encoding = Encoding::kPlain;
-      raw.insert(raw.end(), c.values.begin(), c.values.end());
-    }
+  if (!c.hits.empty()) {
+    d.encoding = Encoding::kPredicted;
+    size_t at = raw.size();
+    raw.resize(at + (n + 7) / 8);
+    for (size_t i = 0; i < (n + 7) / 8; ++i) raw[at + i] = uint8_t(c.hits[i / 8] >> (i % 8 * 8));
+    put_planes(raw, c.values.data(), c.used / 8, 8, 8);
+  } else if (is_integer(type)) {
+    encode_integers(c, raw, d, scratch);
   } else if (type == FieldType::kIp) {
-    bool v4 = n > 0;
-    uint32_t lo = UINT32_MAX, hi = 0;
-    for (size_t i = 0; i < n && v4; ++i) {
-      IpAddress a = IpAddress::v6(&c.values[i * 16]);
-      v4 = a.is_v4();
-      lo = std::min(lo, a.v4_host_order());
-      hi = std::max(hi, a.v4_host_order());
-    }
-    if (v4) {
-      d.encoding = Encoding::kIpv4;
-      d.has_minmax = true;
-      d.min = lo;
-      d.max = hi;
-      for (size_t i = 0; i < n; ++i) {
-        const uint8_t* a = &c.values[i * 16 + 12];
-        raw.insert(raw.end(), a, a + 4);
-      }
-    } else {
-      d.encoding = Encoding::kPlain;
-      raw.insert(raw.end(), c.values.begin(), c.values.end());
-    }
+    encode_addresses(c, raw, d);
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
     d.encoding = Encoding::kStrings;
     for (uint32_t len : c.lengths) put_varint(raw, len);
-    raw.insert(raw.end(), c.values.begin(), c.values.end());
+    raw.insert(raw.end(), c.values.begin(), c.values.begin() + ptrdiff_t(c.used));
   } else if (type == FieldType::kList) {
     d.encoding = Encoding::kList;
     put_varint(raw, c.field->items.size());
@@ -299,10 +382,11 @@ void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& r
       raw.insert(raw.end(), le, le + 2);
       raw.push_back(uint8_t(it.type));
     }
-    raw.insert(raw.end(), c.values.begin(), c.values.end());
+    raw.insert(raw.end(), c.values.begin(), c.values.begin() + ptrdiff_t(c.used));
   } else {  // f64, MAC
-    d.encoding = Encoding::kPlain;
-    raw.insert(raw.end(), c.values.begin(), c.values.end());
+    d.encoding = Encoding::kBytePlanes;
+    size_t w = plain_size(type);
+    put_planes(raw, c.values.data(), n, w, w);
   }
   d.raw_size = uint32_t(raw.size());
 }
@@ -325,6 +409,14 @@ struct Reader {
     uint64_t v = 0;
     if (ok && !get_varint(p, end, &v)) ok = false;
     return v;
+  }
+  // w planes of n bytes into n values of `stride` bytes at dst (bytes j < w of each).
+  bool planes(size_t n, size_t w, uint8_t* dst, size_t stride) {
+    const uint8_t* src = nullptr;
+    if (!take(n * w, &src)) return false;
+    for (size_t j = 0; j < w; ++j, src += n)
+      for (size_t i = 0; i < n; ++i) dst[i * stride + j] = src[i];
+    return true;
   }
 };
 
@@ -371,6 +463,63 @@ Status corrupt(const FieldInfo& f, const char* what) {
   return Status::corruption(std::string("column ") + std::string(f.name) + ": " + what);
 }
 
+// The n present values of an integer column.
+Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
+                       std::vector<uint64_t>& ints) {
+  const size_t width = plain_size(field.type);
+  ints.resize(n);
+  switch (d.encoding) {
+    case Encoding::kPlain: {
+      const uint8_t* at = nullptr;
+      if (!in.take(n * width, &at)) return corrupt(field, "values cut short");
+      for (size_t i = 0; i < n; ++i) ints[i] = load_plain(at + i * width, width);
+      break;
+    }
+    case Encoding::kFrameOfReference: {
+      const uint8_t* at = nullptr;
+      if (!in.take(9, &at)) return corrupt(field, "frame of reference cut short");
+      uint64_t base = load_le64(at);
+      size_t w = at[8];
+      if (w > 8) return corrupt(field, "byte width over 8");
+      std::fill(ints.begin(), ints.end(), 0);
+      if (!in.planes(n, w, reinterpret_cast<uint8_t*>(ints.data()), 8))
+        return corrupt(field, "values cut short");
+      for (uint64_t& x : ints) x = base + load_le64(reinterpret_cast<const uint8_t*>(&x));
+      break;
+    }
+    case Encoding::kDelta: {
+      uint64_t prev = 0;
+      for (size_t i = 0; i < n; ++i) {
+        prev += uint64_t(unzigzag(in.varint()));
+        ints[i] = prev;
+      }
+      if (!in.ok) return corrupt(field, "deltas cut short");
+      break;
+    }
+    case Encoding::kDictionary: {
+      uint64_t k = in.varint();
+      const uint8_t* keys = nullptr;
+      const uint8_t* index = nullptr;
+      if (!in.ok || k == 0 || k > 256 || !in.take(k * 8, &keys) || !in.take(n, &index))
+        return corrupt(field, "dictionary cut short");
+      for (size_t i = 0; i < n; ++i) {
+        if (index[i] >= k) return corrupt(field, "dictionary index out of range");
+        ints[i] = load_le64(keys + 8 * index[i]);
+      }
+      break;
+    }
+    default:
+      return corrupt(field, "encoding does not suit an integer column");
+  }
+  // A value wider than the field's type cannot have been written by a writer.
+  if (width < 8) {
+    uint64_t limit = uint64_t(1) << (width * 8);
+    for (uint64_t x : ints)
+      if (x >= limit) return corrupt(field, "value out of the type's range");
+  }
+  return {};
+}
+
 }  // namespace
 
 FieldValue ColumnData::value(uint32_t row) const {
@@ -406,6 +555,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   out.macs.clear();
   out.strings.clear();
   out.lists.clear();
+  out.from_prediction.clear();
   if (d.type != uint8_t(field.type)) return corrupt(field, "value type differs from the field's");
   Reader in{raw.data(), raw.data() + raw.size()};
   size_t n = rows;
@@ -416,140 +566,113 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     n = 0;
     for (uint32_t i = 0; i < rows; ++i) n += out.present[i] = bm[i / 8] >> (i % 8) & 1;
   }
-  // Values of the present rows, then spread over the rows.
+  // The rows that have a value, in order: values are decoded densely, then spread over them.
+  std::vector<uint32_t> at;
+  at.reserve(n);
+  for (uint32_t row = 0; row < rows; ++row)
+    if (out.has(row)) at.push_back(row);
+
   const FieldType type = field.type;
-  const size_t width = plain_size(type);
-  std::vector<uint64_t> ints;
   if (is_integer(type)) {
-    ints.reserve(n);
-    switch (d.encoding) {
-      case Encoding::kPlain: {
-        const uint8_t* at = nullptr;
-        if (!in.take(n * width, &at)) return corrupt(field, "values cut short");
-        for (size_t i = 0; i < n; ++i) ints.push_back(load_plain(at + i * width, width));
-        break;
-      }
-      case Encoding::kFrameOfReference: {
-        const uint8_t* at = nullptr;
-        if (!in.take(9, &at)) return corrupt(field, "frame of reference cut short");
-        uint64_t base = load_le64(at);
-        int b = at[8];
-        if (b > 64) return corrupt(field, "bit width over 64");
-        if (!unpack_bits(in.p, in.end, n, base, b, ints)) return corrupt(field, "values cut short");
-        break;
-      }
-      case Encoding::kDelta: {
-        uint64_t prev = 0;
-        for (size_t i = 0; i < n; ++i) {
-          prev += uint64_t(unzigzag(in.varint()));
-          ints.push_back(prev);
-        }
-        if (!in.ok) return corrupt(field, "deltas cut short");
-        break;
-      }
-      default:
-        return corrupt(field, "encoding does not suit an integer column");
-    }
-    // A value wider than the field's type cannot have been written by a writer.
-    if (width < 8) {
-      uint64_t limit = uint64_t(1) << (width * 8);
-      for (uint64_t x : ints)
-        if (x >= limit) return corrupt(field, "value out of the type's range");
-    }
+    std::vector<uint64_t> ints;
+    if (Status st = decode_integers(d, field, in, n, ints); !st.ok()) return st;
     out.ints.assign(rows, 0);
-  } else if (type == FieldType::kIp) {
-    out.ips.assign(rows, IpAddress());
+    for (size_t k = 0; k < n; ++k) out.ints[at[k]] = ints[k];
   } else if (type == FieldType::kF64) {
     out.doubles.assign(rows, 0);
+    std::vector<double> v(n);
+    if (d.encoding == Encoding::kPredicted) {
+      const uint8_t* hits = nullptr;
+      if (!in.take((n + 7) / 8, &hits)) return corrupt(field, "prediction bitmap cut short");
+      out.from_prediction.assign(rows, 0);
+      size_t misses = 0;
+      for (size_t k = 0; k < n; ++k) misses += !(hits[k / 8] >> (k % 8) & 1);
+      std::vector<double> kept(misses);
+      if (!in.planes(misses, 8, reinterpret_cast<uint8_t*>(kept.data()), 8))
+        return corrupt(field, "values cut short");
+      for (size_t k = 0, m = 0; k < n; ++k) {
+        if (hits[k / 8] >> (k % 8) & 1) {
+          out.from_prediction[at[k]] = 1;
+        } else {
+          out.doubles[at[k]] = kept[m++];
+        }
+      }
+    } else {
+      if (d.encoding != Encoding::kBytePlanes) return corrupt(field, "encoding does not suit f64");
+      if (!in.planes(n, 8, reinterpret_cast<uint8_t*>(v.data()), 8))
+        return corrupt(field, "values cut short");
+      for (size_t k = 0; k < n; ++k) out.doubles[at[k]] = v[k];
+    }
   } else if (type == FieldType::kMac) {
+    if (d.encoding != Encoding::kBytePlanes) return corrupt(field, "encoding does not suit MACs");
+    std::vector<MacAddress> v(n);
+    if (!in.planes(n, 6, reinterpret_cast<uint8_t*>(v.data()), sizeof(MacAddress)))
+      return corrupt(field, "values cut short");
     out.macs.assign(rows, MacAddress());
+    for (size_t k = 0; k < n; ++k) out.macs[at[k]] = v[k];
+  } else if (type == FieldType::kIp) {
+    out.ips.assign(rows, IpAddress());
+    std::vector<uint8_t> is6(n, 0);
+    size_t n6 = 0;
+    if (d.encoding == Encoding::kMixedIp) {
+      const uint8_t* fam = nullptr;
+      if (!in.take((n + 7) / 8, &fam)) return corrupt(field, "address families cut short");
+      for (size_t k = 0; k < n; ++k) n6 += is6[k] = fam[k / 8] >> (k % 8) & 1;
+    } else if (d.encoding != Encoding::kIpv4) {
+      return corrupt(field, "encoding does not suit addresses");
+    }
+    std::vector<uint8_t> four((n - n6) * 4), six(n6 * 16);
+    if (!in.planes(n - n6, 4, four.data(), 4) || !in.planes(n6, 16, six.data(), 16))
+      return corrupt(field, "addresses cut short");
+    for (size_t k = 0, i4 = 0, i6 = 0; k < n; ++k)
+      out.ips[at[k]] = is6[k] ? IpAddress::v6(&six[16 * i6++]) : IpAddress::v4(&four[4 * i4++]);
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
-    out.strings.assign(rows, {});
-  } else if (type == FieldType::kList) {
-    out.lists.assign(rows, ListRef{nullptr, 0, &field});
-  }
-
-  std::vector<uint64_t> lengths;
-  const uint8_t* string_bytes = nullptr;
-  // List schema: for each stored item field, the item it sets (nullptr: unknown, skipped).
-  std::vector<std::pair<const ItemInfo*, FieldType>> schema;
-  if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
     if (d.encoding != Encoding::kStrings) return corrupt(field, "encoding does not suit strings");
+    std::vector<uint64_t> lengths(n);
     uint64_t total = 0;
-    for (size_t i = 0; i < n; ++i) total += lengths.emplace_back(in.varint());
-    if (!in.ok || total > size_t(in.end - in.p)) return corrupt(field, "strings cut short");
-    in.take(total, &string_bytes);
+    for (size_t k = 0; k < n; ++k) total += lengths[k] = in.varint();
+    const uint8_t* bytes = nullptr;
+    if (!in.ok || total > size_t(in.end - in.p) || !in.take(total, &bytes))
+      return corrupt(field, "strings cut short");
+    out.strings.assign(rows, {});
+    for (size_t k = 0; k < n; ++k) {
+      out.strings[at[k]] = arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[k])});
+      bytes += lengths[k];
+    }
   } else if (type == FieldType::kList) {
     if (d.encoding != Encoding::kList) return corrupt(field, "encoding does not suit a list");
+    // The stored item fields, each with the item it sets (nullptr: unknown, skipped).
+    std::vector<std::pair<const ItemInfo*, FieldType>> schema;
     uint64_t k = in.varint();
     if (!in.ok || k > 256) return corrupt(field, "list schema unreadable");
     for (uint64_t i = 0; i < k; ++i) {
-      const uint8_t* at = nullptr;
-      if (!in.take(3, &at)) return corrupt(field, "list schema cut short");
-      uint16_t num = load_le16(at);
-      auto t = FieldType(at[2]);
-      if (at[2] > uint8_t(FieldType::kList)) return corrupt(field, "list item of unknown type");
+      const uint8_t* p = nullptr;
+      if (!in.take(3, &p)) return corrupt(field, "list schema cut short");
+      if (p[2] > uint8_t(FieldType::kList)) return corrupt(field, "list item of unknown type");
       const ItemInfo* item = nullptr;
       for (const ItemInfo& it : field.items)
-        if (it.num == num && it.type == t) item = &it;
-      schema.emplace_back(item, t);
+        if (it.num == load_le16(p) && it.type == FieldType(p[2])) item = &it;
+      schema.emplace_back(item, FieldType(p[2]));
     }
-  } else if (type == FieldType::kIp) {
-    if (d.encoding != Encoding::kIpv4 && d.encoding != Encoding::kPlain)
-      return corrupt(field, "encoding does not suit addresses");
-    size_t each = d.encoding == Encoding::kIpv4 ? 4 : 16;
-    if (size_t(in.end - in.p) < n * each) return corrupt(field, "addresses cut short");
-  } else if (!is_integer(type)) {
-    if (d.encoding != Encoding::kPlain) return corrupt(field, "encoding does not suit the type");
-    if (size_t(in.end - in.p) < n * width) return corrupt(field, "values cut short");
-  }
-
-  size_t k = 0;  // the next present value
-  size_t string_at = 0;
-  for (uint32_t row = 0; row < rows; ++row) {
-    if (!out.present.empty() && !out.present[row]) continue;
-    switch (type) {
-      case FieldType::kIp:
-        if (d.encoding == Encoding::kIpv4) {
-          out.ips[row] = IpAddress::v4(in.p + k * 4);
-        } else {
-          out.ips[row] = IpAddress::v6(in.p + k * 16);
+    out.lists.assign(rows, ListRef{nullptr, 0, &field});
+    for (size_t v = 0; v < n; ++v) {
+      uint64_t count = in.varint();
+      // Each item takes at least a byte per schema field; a count beyond the bytes left lies.
+      if (!in.ok || count > size_t(in.end - in.p)) return corrupt(field, "list cut short");
+      void* items = arena.allocate(std::max<size_t>(1, count * field.item_size));
+      field.init_items(items, uint32_t(count));
+      for (uint64_t i = 0; i < count; ++i) {
+        void* item = static_cast<uint8_t*>(items) + i * field.item_size;
+        for (auto [info, t] : schema) {
+          FieldValue value = read_single(in, t, arena);
+          if (!in.ok) return corrupt(field, "list item cut short");
+          if (info) info->set(item, value);
         }
-        break;
-      case FieldType::kF64:
-        out.doubles[row] = std::bit_cast<double>(load_le64(in.p + k * 8));
-        break;
-      case FieldType::kMac:
-        std::memcpy(out.macs[row].b.data(), in.p + k * 6, 6);
-        break;
-      case FieldType::kUtf8:
-      case FieldType::kBytes:
-        out.strings[row] = arena.copy(
-            {reinterpret_cast<const char*>(string_bytes + string_at), size_t(lengths[k])});
-        string_at += lengths[k];
-        break;
-      case FieldType::kList: {
-        uint64_t count = in.varint();
-        // Each item takes at least a byte per schema field; a count beyond the bytes left lies.
-        if (!in.ok || count > size_t(in.end - in.p)) return corrupt(field, "list cut short");
-        void* items = arena.allocate(std::max<size_t>(1, count * field.item_size));
-        field.init_items(items, uint32_t(count));
-        for (uint64_t i = 0; i < count; ++i) {
-          void* item = static_cast<uint8_t*>(items) + i * field.item_size;
-          for (auto [info, t] : schema) {
-            FieldValue v = read_single(in, t, arena);
-            if (!in.ok) return corrupt(field, "list item cut short");
-            if (info) info->set(item, v);
-          }
-        }
-        out.lists[row] = ListRef{items, uint32_t(count), &field};
-        break;
       }
-      default:
-        out.ints[row] = ints[k];
-        break;
+      out.lists[at[v]] = ListRef{items, uint32_t(count), &field};
     }
-    ++k;
+  } else {
+    return corrupt(field, "unknown value type");
   }
   return {};
 }

@@ -2,6 +2,9 @@
 // rows that have one (ColumnBuffer), encodes them into a chunk's raw bytes (encode_column) and
 // compresses those; the reader decompresses a chunk and decodes it into typed vectors with one
 // entry per row (ColumnData), which is what queries work on.
+//
+// Encodings keep bytes aligned (byte planes rather than bit packing), so that zstd, which runs
+// after them, finds the repeats and codes the entropy.
 #pragma once
 
 #include <cstdint>
@@ -16,37 +19,59 @@
 
 namespace flowkit::store {
 
-// Bytes of one value of a fixed-size type in plain form; 0 for strings and lists.
+// Bytes of one value of a fixed-size type; 0 for strings and lists.
 size_t plain_size(FieldType type);
+
+// Whether fields.def predicts the field (FK_PREDICT), and the prediction for a record.
+bool predicted(FieldId id);
+double predict(FieldId id, const FlowRecord& r, Direction dir);
 
 struct ColumnBuffer;
 using Put = void (*)(ColumnBuffer&, const FlowRecord&, Direction);
-// The function that appends a field's value, generated from fields.def (nullptr for derived
-// fields, which are not stored).
-Put put_of(FieldId id);
 
 struct ColumnBuffer {
   ColumnBuffer(const FieldInfo& f, Direction d);
   const FieldInfo* field;
   Direction dir;
-  std::vector<uint64_t> bits;     // presence, a bit per row
-  uint32_t count = 0;             // rows with a value
-  std::vector<uint8_t> values;    // fixed-size values in plain form; string and list bytes
+  std::vector<uint64_t> bits;  // presence, a bit per row
+  uint32_t count = 0;          // rows with a value
+  // Fixed-size values, little-endian, `used` bytes of them (predicted fields: the values that
+  // missed their prediction); string bytes; list items.
+  std::vector<uint8_t> values;
+  size_t used = 0;
+  std::vector<uint64_t> hits;     // predicted fields: a bit per value that equals its prediction
   std::vector<uint32_t> lengths;  // strings and byte strings: each value's length
 
   // Appends row `row`'s value of record r (which has one).
-  void append(uint32_t row, const FlowRecord& r);
+  void append(uint32_t row, const FlowRecord& r) {
+    bits[row / 64] |= uint64_t(1) << (row % 64);
+    ++count;
+    put_(*this, r, dir);
+  }
+  uint8_t* room(size_t n) {
+    if (used + n > values.size()) values.resize(std::max(values.size() * 2, used + n));
+    uint8_t* p = values.data() + used;
+    used += n;
+    return p;
+  }
   void clear();
 
  private:
   Put put_;
 };
 
+// Reusable scratch for encoding, one per encoding thread.
+struct EncodeScratch {
+  std::vector<uint64_t> ints;
+  std::vector<uint64_t> dict_keys;
+  std::vector<uint16_t> dict_slots;
+};
+
 // Writes the chunk's raw bytes for `rows` rows (bitmap when some rows lack a value, then the
-// values in the smallest of the encodings that suit the type) and fills the descriptor's
-// field, direction, type, encoding, bitmap, min/max and raw size.
+// values in the smallest encoding that suits the type) and fills the descriptor's field,
+// direction, type, encoding, bitmap, min/max and raw size.
 void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& raw,
-                   ColumnDescriptor& d);
+                   ColumnDescriptor& d, EncodeScratch& scratch);
 
 // A column of a block read back: one entry per row in the vector of its type.
 struct ColumnData {
@@ -60,6 +85,8 @@ struct ColumnData {
   std::vector<MacAddress> macs;
   std::vector<std::string_view> strings;  // utf8 and bytes, in the block's arena
   std::vector<ListRef> lists;             // items in the block's arena
+  // Encoding 8 only, until the block resolves it: 1 for rows whose value is the prediction.
+  std::vector<uint8_t> from_prediction;
 
   bool has(uint32_t row) const { return present.empty() || present[row]; }
   // The row's value (monostate when it has none).
@@ -67,6 +94,7 @@ struct ColumnData {
 };
 
 // Decodes a chunk's raw bytes. kCorruption when they do not hold what the descriptor says.
+// Predicted values are left to the block (ColumnData::from_prediction).
 Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
                      std::span<const uint8_t> raw, uint32_t rows, ColumnData& out, Arena& arena);
 

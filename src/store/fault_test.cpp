@@ -160,7 +160,8 @@ class FlakyLayer : public WriteLayer {
     return inner_->append(bytes);
   }
   Status sync() override {
-    if (int e = fail_->load()) return Status::io_error(std::string("fdatasync: ") + std::strerror(e));
+    if (int e = fail_->load())
+      return Status::io_error(std::string("fdatasync: ") + std::strerror(e));
     return inner_->sync();
   }
   Status truncate(uint64_t size) override { return inner_->truncate(size); }
@@ -187,7 +188,8 @@ TEST(StoreFaults, AFullDiskStopsWritingAndResumesWhenSpaceReturns) {
       w.flush_block();
     };
     add_block(0);
-    for (int i = 0; i < 200 && w.stats().records < 50; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 200 && w.stats().records < 50; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
     EXPECT_EQ(w.stats().records, 50u);
     fail = e;
     add_block(1);
@@ -223,7 +225,8 @@ TEST(StoreFaults, ADiskThatStaysFullCountsWhatItCouldNotKeep) {
   FileWriter w(std::make_unique<FlakyLayer>(std::move(*file), &fail), {}, {});
   for (const FlowRecord& r : sample(30, 0)) w.add(r);
   w.flush_block();
-  for (int i = 0; i < 200 && w.stats().records < 30; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  for (int i = 0; i < 200 && w.stats().records < 30; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   fail = ENOSPC;
   // More blocks than the writer keeps in memory: the rest are counted, and add() never blocks.
   for (uint32_t b = 1; b <= FileWriter::kMaxPending + 4; ++b) {

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -67,8 +68,7 @@ Result<FileReader> FileReader::open(const std::string& path) {
     }
     // No footer is a file still being written (or cut short): its blocks are read from the
     // start. A footer that fails its checks is damage, and said.
-    if (magic)
-      r.warnings_.push_back(path + ": footer damaged; blocks read from the start");
+    if (magic) r.warnings_.push_back(path + ": footer damaged; blocks read from the start");
   }
   r.scan_blocks(r.size_);
   return r;
@@ -139,8 +139,8 @@ Status FileReader::pread_exact(uint64_t offset, size_t n, std::vector<uint8_t>& 
 namespace {
 
 bool known(const ColumnDescriptor& d) {
-  return uint8_t(d.codec) <= uint8_t(Codec::kLz4) &&
-         uint8_t(d.encoding) <= uint8_t(Encoding::kList) && d.type <= uint8_t(FieldType::kList);
+  return uint8_t(d.codec) <= uint8_t(Codec::kLz4) && uint8_t(d.encoding) <= kLastEncoding &&
+         d.type <= uint8_t(FieldType::kList);
 }
 
 }  // namespace
@@ -153,6 +153,14 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
   out.time_max = b.header.time_max;
   out.columns.clear();
   out.arena.reset();
+  // Predicted columns need what their predictions read.
+  std::vector<Column> wanted(want.begin(), want.end());
+  for (const Column& c : want) {
+    if (predicted(c.field->id)) {
+      wanted.insert(wanted.end(), prediction_inputs().begin(), prediction_inputs().end());
+      break;
+    }
+  }
   uint64_t at = b.offset + b.header.header_size;
   std::vector<uint8_t> stored, raw;
   for (const ColumnDescriptor& d : b.header.columns) {
@@ -161,11 +169,10 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
     const FieldInfo* f = find_field(d.field);
     if (!f || f->derived || !known(d) || d.type != uint8_t(f->type)) continue;  // newer or odd
     if (f->scope == FieldScope::kFlow && d.dir == Direction::kReverse) continue;
-    if (!want.empty()) {
-      bool wanted = false;
-      for (const Column& c : want) wanted = wanted || (c.field == f && c.dir == d.dir);
-      if (!wanted) continue;
-    }
+    if (!wanted.empty() && std::none_of(wanted.begin(), wanted.end(), [&](const Column& c) {
+          return c.field == f && c.dir == d.dir;
+        }))
+      continue;
     auto damaged = [&](const std::string& what) {
       return Status::corruption(path_ + ": block at offset " + std::to_string(b.offset) +
                                 ", column " + std::string(f->name) +
@@ -174,9 +181,10 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
     if (Status s = pread_exact(chunk_at, d.stored_size, stored); !s.ok())
       return damaged(s.message());
     if (!checksum_matches(d.checksum, stored)) return damaged("checksum mismatch");
-    // The largest raw chunk a writer makes for the rows: bitmap, frame of reference, values.
+    // The largest raw chunk a writer makes for the rows: two bitmaps (presence, and address
+    // families or predictions), a frame of reference, the values.
     size_t fixed = plain_size(f->type);
-    uint64_t limit = fixed ? (b.header.rows + 7) / 8 + 9 + uint64_t(b.header.rows) * fixed
+    uint64_t limit = fixed ? 2 * ((b.header.rows + 7) / 8) + 9 + uint64_t(b.header.rows) * fixed
                            : kMaxVariableChunk;
     if (d.raw_size > limit) return damaged("decompressed size out of bounds");
     if (Status s = decompress(d.codec, stored, d.raw_size, raw); !s.ok())
@@ -185,6 +193,7 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
     if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena); !s.ok())
       return damaged(s.message());
   }
+  out.resolve_predictions();
   return {};
 }
 

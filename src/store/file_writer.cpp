@@ -105,7 +105,7 @@ bool FileWriter::write_job(Job& job) {
 }
 
 void FileWriter::run() {
-  Compressor compressor(options_.compression);
+  BlockEncoder encoder(options_.compression);
   uint64_t unsynced_rows = 0;
   bool retried_on_close = false;
   std::unique_lock lock(mu_);
@@ -114,7 +114,7 @@ void FileWriter::run() {
     if (queue_.empty()) break;
     Job& job = queue_.front();  // deque: stays put while others are added
     lock.unlock();
-    if (job.bytes.empty()) job.rows->encode(compressor, job.bytes);
+    if (job.bytes.empty()) encoder.encode(*job.rows, job.bytes);
     uint64_t at = header_written_ ? offset_ : kFileHeaderSize;
     bool ok = write_job(job);
     if (ok) {

@@ -38,7 +38,12 @@ enum class Encoding : uint8_t {
   kIpv4 = 3,
   kStrings = 4,
   kList = 5,
+  kDictionary = 6,
+  kBytePlanes = 7,
+  kPredicted = 8,
+  kMixedIp = 9,
 };
+inline constexpr uint8_t kLastEncoding = 9;
 
 uint64_t checksum(std::span<const uint8_t> bytes);
 // Whether `stored` is the checksum of `bytes` (its low bits, under `mask`). Fuzzing builds accept
