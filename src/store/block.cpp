@@ -3,6 +3,7 @@
 #include <lz4.h>
 #include <zstd.h>
 
+#include <bit>
 #include <cstdlib>
 #include <string>
 
@@ -148,39 +149,63 @@ void BlockEncoder::encode(const BlockBuilder& rows, std::vector<uint8_t>& out) {
   out.insert(out.end(), data_.begin(), data_.end());
 }
 
-std::span<const Column> prediction_inputs() {
-  static const std::vector<Column> inputs = [] {
-    std::vector<Column> v;
-    for (const Column& c : all_columns()) {
-      FieldId id = c.field->id;
-      if (id == FieldId::kPackets || id == FieldId::kBytes || id == FieldId::kFirst ||
-          id == FieldId::kLast || predicted(id))
-        v.push_back(c);
-    }
-    return v;
-  }();
-  return inputs;
+std::vector<Column> prediction_inputs(std::span<const Column> want) {
+  size_t last = 0;  // after the last predicted column wanted, in registry order
+  std::span<const Column> all = all_columns();
+  for (const Column& w : want)
+    for (size_t i = 0; i < all.size(); ++i)
+      if (all[i].field == w.field && all[i].dir == w.dir && predicted(w.field->id))
+        last = std::max(last, i + 1);
+  std::vector<Column> v;
+  for (size_t i = 0; i < last; ++i) {
+    FieldId id = all[i].field->id;
+    if (id == FieldId::kPackets || id == FieldId::kBytes || id == FieldId::kFirst ||
+        id == FieldId::kLast || predicted(id))
+      v.push_back(all[i]);
+  }
+  return v;
 }
 
 void Block::resolve_predictions() {
   bool any = false;
   for (const ColumnData& c : columns) any = any || !c.from_prediction.empty();
   if (!any) return;
-  // The rows as records holding what predictions read, filled in the registry's order so that
-  // each prediction sees those made before it, as the writer did.
-  std::vector<FlowRecord> recs(rows);
-  for (const Column& col : prediction_inputs()) {
-    ColumnData* c = find(col.field->id, col.dir);
-    if (!c) continue;
-    bool from_prediction = !c->from_prediction.empty();
-    for (uint32_t row = 0; row < rows; ++row) {
-      if (!c->has(row)) continue;
-      if (from_prediction && c->from_prediction[row])
-        c->doubles[row] = predict(col.field->id, recs[row], col.dir);
-      col.field->set(recs[row], col.dir, c->value(row));
-    }
-    c->from_prediction.clear();
+  // Each row as a record holding what predictions read, filled in the registry's order so that
+  // each prediction sees those made before it, as the writer did. One record serves every row:
+  // a value the row lacks is set to zero, as the writer's record held it.
+  std::vector<std::pair<Column, ColumnData*>> inputs;
+  for (const Column& col : all_columns()) {
+    FieldId id = col.field->id;
+    if (id == FieldId::kPackets || id == FieldId::kBytes || id == FieldId::kFirst ||
+        id == FieldId::kLast || predicted(id))
+      if (ColumnData* c = find(id, col.dir)) inputs.emplace_back(col, c);
   }
+  FlowRecord rec;
+  for (uint32_t row = 0; row < rows; ++row) {
+    for (auto& [col, c] : inputs) {
+      const FieldInfo& f = *col.field;
+      if (!c->has(row)) {
+        if (f.type == FieldType::kF64) {
+          f.set(rec, col.dir, 0.0);
+        } else if (f.type == FieldType::kTime) {
+          f.set(rec, col.dir, Timestamp{});
+        } else {
+          f.set(rec, col.dir, uint64_t(0));
+        }
+        continue;
+      }
+      if (!c->from_prediction.empty() && c->from_prediction[row]) {
+        uint64_t p = predict(f.id, rec, col.dir);
+        if (f.type == FieldType::kF64) {
+          c->doubles[row] = std::bit_cast<double>(p);
+        } else {
+          c->ints[row] = p + uint64_t(unzigzag(c->ints[row]));
+        }
+      }
+      f.set(rec, col.dir, c->value(row));
+    }
+  }
+  for (auto& [col, c] : inputs) c->from_prediction.clear();
 }
 
 const ColumnData* Block::find(FieldId id, Direction dir) const {

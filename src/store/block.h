@@ -94,8 +94,8 @@ struct Block {
   // nullptr when the block has no such column (no row has a value there, or it was not read).
   const ColumnData* find(FieldId id, Direction dir = Direction::kForward) const;
   ColumnData* find(FieldId id, Direction dir = Direction::kForward);
-  // Fills the values of predicted columns (encoding 8) that equal their prediction. Needs the
-  // columns the predictions read (prediction_inputs()).
+  // Fills in the values of predicted columns (encodings 8 and 10). Needs the columns the
+  // predictions read (prediction_inputs()).
   void resolve_predictions();
   // Rebuilds the rows as records (their strings and lists in the block's arena). Values that a
   // FlowRecord cannot hold are counted in *dropped.
@@ -104,7 +104,8 @@ struct Block {
 
 // Whether a column is stored: registry fields that are not derived.
 bool stored_column(const Column& c);
-// The columns that predicted columns are computed from (and the predicted ones themselves).
-std::span<const Column> prediction_inputs();
+// What a reader must decode to resolve the predicted columns among `want`: the columns their
+// predictions read, and the predicted columns before them.
+std::vector<Column> prediction_inputs(std::span<const Column> want);
 
 }  // namespace flowkit::store

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -29,6 +30,28 @@ uint64_t load_plain(const uint8_t* p, size_t n) {
   uint8_t le[8] = {};
   std::memcpy(le, p, n);
   return load_le64(le);
+}
+
+// n values of `width` bytes each into v, with the width's load inlined (a memcpy of a variable
+// length per value was most of encoding's time).
+void load_all(const uint8_t* p, size_t n, size_t width, std::vector<uint64_t>& v) {
+  v.resize(n);
+  switch (width) {
+    case 1:
+      for (size_t i = 0; i < n; ++i) v[i] = p[i];
+      break;
+    case 2:
+      for (size_t i = 0; i < n; ++i) v[i] = load_le16(p + 2 * i);
+      break;
+    case 4:
+      for (size_t i = 0; i < n; ++i) v[i] = load_le32(p + 4 * i);
+      break;
+    case 8:
+      for (size_t i = 0; i < n; ++i) v[i] = load_le64(p + 8 * i);
+      break;
+    default:
+      for (size_t i = 0; i < n; ++i) v[i] = load_plain(p + i * width, width);
+  }
 }
 
 // ---- Writing values --------------------------------------------------------------------------
@@ -94,16 +117,40 @@ void put_member(ColumnBuffer& c, FieldType type, const V& v) {
   }
 }
 
-// A predicted field's value: a hit bit when it equals the prediction (bit for bit), else kept.
+// A predicted field's value. f64: a hit bit when it equals the prediction (bit for bit), else
+// the value. Integers: the zigzag of the difference from the prediction.
 template <class V>
-void put_predicted(ColumnBuffer& c, const V& v, double prediction) {
+void put_predicted(ColumnBuffer& c, const V& v, uint64_t prediction) {
   if constexpr (std::is_same_v<V, double>) {
     uint32_t k = c.count - 1;
-    if (std::bit_cast<uint64_t>(v) == std::bit_cast<uint64_t>(prediction)) {
+    if (std::bit_cast<uint64_t>(v) == prediction) {
       c.hits[k / 64] |= uint64_t(1) << (k % 64);
     } else {
       store_le64(c.room(8), std::bit_cast<uint64_t>(v));
     }
+  } else if constexpr (std::is_same_v<V, Timestamp> || std::is_integral_v<V> || std::is_enum_v<V>) {
+    uint64_t x;
+    if constexpr (std::is_same_v<V, Timestamp>) {
+      x = uint64_t(v.ns);
+    } else {
+      x = uint64_t(v);
+    }
+    c.lo = std::min(c.lo, x);
+    c.hi = std::max(c.hi, x);
+    c.slo = std::min(c.slo, int64_t(x));
+    c.shi = std::max(c.shi, int64_t(x));
+    store_le64(c.room(8), zigzag(int64_t(x - prediction)));
+  }
+}
+
+template <class V>
+uint64_t prediction_bits(const V& v) {
+  if constexpr (std::is_same_v<V, double>) {
+    return std::bit_cast<uint64_t>(v);
+  } else if constexpr (std::is_same_v<V, Timestamp>) {
+    return uint64_t(v.ns);
+  } else {
+    return uint64_t(v);
   }
 }
 
@@ -185,20 +232,16 @@ uint8_t dictionary_index(const EncodeScratch& s, uint64_t x) {
   return uint8_t(s.dict_slots[h] - 1);
 }
 
-void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d,
-                     EncodeScratch& s) {
-  const size_t n = c.count;
-  const size_t width = plain_size(c.field->type);
-  const bool is_signed = c.field->type == FieldType::kTime;
-  std::vector<uint64_t>& v = s.ints;
-  v.resize(n);
+// Appends n integers of `width` bytes in the smallest of plain, frame of reference, deltas and
+// a dictionary; returns which. Times (`is_signed`) take their frame's base as signed.
+Encoding put_integers(const std::vector<uint64_t>& v, size_t width, bool is_signed,
+                      std::vector<uint8_t>& raw, EncodeScratch& s) {
+  const size_t n = v.size();
   uint64_t lo = ~uint64_t(0), hi = 0;
   int64_t slo = INT64_MAX, shi = INT64_MIN;
   size_t delta_bytes = 0;
   uint64_t prev = 0;
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t x = load_plain(&c.values[i * width], width);
-    v[i] = x;
+  for (uint64_t x : v) {
     lo = std::min(lo, x);
     hi = std::max(hi, x);
     slo = std::min(slo, int64_t(x));
@@ -207,46 +250,118 @@ void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDes
     prev = x;
   }
   uint64_t base = is_signed ? uint64_t(slo) : lo;
-  uint64_t span = is_signed ? uint64_t(shi) - uint64_t(slo) : hi - lo;
-  if (n) {
-    d.has_minmax = true;
-    d.min = base;
-    d.max = is_signed ? uint64_t(shi) : hi;
-  }
+  uint64_t span = n == 0 ? 0 : is_signed ? uint64_t(shi) - uint64_t(slo) : hi - lo;
   size_t w = (size_t(std::bit_width(span)) + 7) / 8;
   size_t for_bytes = 9 + n * w;
   size_t dict_bytes = SIZE_MAX;
   if (w >= 2 && small_dictionary(v, s)) dict_bytes = 1 + 8 * s.dict_keys.size() + n;
   size_t best = std::min({for_bytes, delta_bytes, dict_bytes, n * width});
   if (best == n * width && best < for_bytes) {
-    d.encoding = Encoding::kPlain;
-    raw.insert(raw.end(), c.values.begin(), c.values.begin() + ptrdiff_t(n * width));
-  } else if (best == for_bytes) {
-    d.encoding = Encoding::kFrameOfReference;
+    size_t at = raw.size();
+    raw.resize(at + n * width);
+    for (size_t i = 0; i < n; ++i) {
+      uint8_t le[8];
+      store_le64(le, v[i]);
+      std::memcpy(&raw[at + i * width], le, width);
+    }
+    return Encoding::kPlain;
+  }
+  if (best == for_bytes) {
     uint8_t le[8];
     store_le64(le, base);
     raw.insert(raw.end(), le, le + 8);
     raw.push_back(uint8_t(w));
     put_int_planes(raw, v, base, w);
-  } else if (best == delta_bytes) {
-    d.encoding = Encoding::kDelta;
+    return Encoding::kFrameOfReference;
+  }
+  if (best == delta_bytes) {
     raw.reserve(raw.size() + delta_bytes);
     prev = 0;
     for (uint64_t x : v) {
       put_varint(raw, zigzag(int64_t(x - prev)));
       prev = x;
     }
-  } else {
-    d.encoding = Encoding::kDictionary;
-    put_varint(raw, s.dict_keys.size());
-    for (uint64_t k : s.dict_keys) {
-      uint8_t le[8];
-      store_le64(le, k);
-      raw.insert(raw.end(), le, le + 8);
+    return Encoding::kDelta;
+  }
+  put_varint(raw, s.dict_keys.size());
+  for (uint64_t k : s.dict_keys) {
+    uint8_t le[8];
+    store_le64(le, k);
+    raw.insert(raw.end(), le, le + 8);
+  }
+  size_t at = raw.size();
+  raw.resize(at + n);
+  for (size_t i = 0; i < n; ++i) raw[at + i] = dictionary_index(s, v[i]);
+  return Encoding::kDictionary;
+}
+
+void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d,
+                     EncodeScratch& s) {
+  const size_t n = c.count;
+  const bool is_signed = c.field->type == FieldType::kTime;
+  const bool residual = predicted(c.field->id);
+  const size_t width = residual ? 8 : plain_size(c.field->type);
+  std::vector<uint64_t>& v = s.ints;
+  load_all(c.values.data(), n, width, v);
+  uint64_t lo = c.lo, hi = c.hi;
+  int64_t slo = c.slo, shi = c.shi;
+  if (!residual) {
+    for (uint64_t x : v) {
+      lo = std::min(lo, x);
+      hi = std::max(hi, x);
+      slo = std::min(slo, int64_t(x));
+      shi = std::max(shi, int64_t(x));
     }
-    size_t at = raw.size();
-    raw.resize(at + n);
-    for (size_t i = 0; i < n; ++i) raw[at + i] = dictionary_index(s, v[i]);
+  }
+  if (n) {
+    d.has_minmax = true;
+    d.min = is_signed ? uint64_t(slo) : lo;
+    d.max = is_signed ? uint64_t(shi) : hi;
+  }
+  if (!residual) {
+    d.encoding = put_integers(v, width, is_signed, raw, s);
+    return;
+  }
+  // Residuals: the sub-encoding, then the zigzagged differences from the predictions.
+  d.encoding = Encoding::kResidual;
+  size_t at = raw.size();
+  raw.push_back(0);
+  raw[at] = uint8_t(put_integers(v, 8, false, raw, s));
+}
+
+// The forms of a predicted f64 column's misses: doubles, or integers when every miss is one
+// (packet sizes), or nanoseconds as seconds when every miss is double(g) / 1e9 (gaps).
+enum class MissForm : uint8_t { kDoubles = 0, kIntegers = 1, kNanoseconds = 2 };
+
+void encode_predicted(const ColumnBuffer& c, std::vector<uint8_t>& raw, EncodeScratch& s) {
+  const size_t n = c.count, misses = c.used / 8;
+  size_t at = raw.size();
+  raw.resize(at + (n + 7) / 8);
+  for (size_t i = 0; i < (n + 7) / 8; ++i) raw[at + i] = uint8_t(c.hits[i / 8] >> (i % 8 * 8));
+  std::vector<uint64_t>& v = s.ints;
+  v.resize(misses);
+  bool integers = true, nanos = true;
+  for (size_t i = 0; i < misses; ++i) {
+    double x = std::bit_cast<double>(load_le64(&c.values[i * 8]));
+    // Below 2^53 (9e15) integers are exact in a double; NaN fails both tests.
+    integers = integers && std::abs(x) < 9e15 && x == std::trunc(x) && !std::signbit(x);
+    nanos =
+        nanos && std::abs(x) < 9e6 &&
+        std::bit_cast<uint64_t>(double(std::llround(x * 1e9)) / 1e9) == std::bit_cast<uint64_t>(x);
+    if (!integers && !nanos) break;
+  }
+  if (integers || nanos) {
+    for (size_t i = 0; i < misses; ++i) {
+      double x = std::bit_cast<double>(load_le64(&c.values[i * 8]));
+      v[i] = integers ? uint64_t(int64_t(x)) : uint64_t(std::llround(x * 1e9));
+    }
+    raw.push_back(uint8_t(integers ? MissForm::kIntegers : MissForm::kNanoseconds));
+    size_t sub = raw.size();
+    raw.push_back(0);
+    raw[sub] = uint8_t(put_integers(v, 8, true, raw, s));
+  } else {
+    raw.push_back(uint8_t(MissForm::kDoubles));
+    put_planes(raw, c.values.data(), misses, 8, 8);
   }
 }
 
@@ -295,12 +410,12 @@ bool predicted(FieldId id) {
   return is_predicted(id);
 }
 
-double predict(FieldId id, const FlowRecord& r, Direction dir) {
+uint64_t predict(FieldId id, const FlowRecord& r, Direction dir) {
   [[maybe_unused]] const DirectionRecord& d = r.dir(dir);
   switch (id) {
 #define FK_PREDICT(id, ...) \
   case FieldId::id:         \
-    return (__VA_ARGS__);
+    return prediction_bits(__VA_ARGS__);
 #include "core/fields.def"
     default:
       return 0;
@@ -332,7 +447,7 @@ size_t plain_size(FieldType type) {
 
 ColumnBuffer::ColumnBuffer(const FieldInfo& f, Direction d)
     : field(&f), dir(d), bits(kMaxBlockRows / 64), put_(put_of(f.id)) {
-  if (predicted(f.id)) hits.resize(kMaxBlockRows / 64);
+  if (predicted(f.id) && f.type == FieldType::kF64) hits.resize(kMaxBlockRows / 64);
 }
 
 void ColumnBuffer::clear() {
@@ -341,6 +456,10 @@ void ColumnBuffer::clear() {
   count = 0;
   used = 0;
   lengths.clear();
+  lo = ~uint64_t(0);
+  hi = 0;
+  slo = INT64_MAX;
+  shi = INT64_MIN;
 }
 
 void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& raw,
@@ -361,10 +480,7 @@ void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& r
   const size_t n = c.count;
   if (!c.hits.empty()) {
     d.encoding = Encoding::kPredicted;
-    size_t at = raw.size();
-    raw.resize(at + (n + 7) / 8);
-    for (size_t i = 0; i < (n + 7) / 8; ++i) raw[at + i] = uint8_t(c.hits[i / 8] >> (i % 8 * 8));
-    put_planes(raw, c.values.data(), c.used / 8, 8, 8);
+    encode_predicted(c, raw, scratch);
   } else if (is_integer(type)) {
     encode_integers(c, raw, d, scratch);
   } else if (type == FieldType::kIp) {
@@ -463,16 +579,15 @@ Status corrupt(const FieldInfo& f, const char* what) {
   return Status::corruption(std::string("column ") + std::string(f.name) + ": " + what);
 }
 
-// The n present values of an integer column.
-Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
-                       std::vector<uint64_t>& ints) {
-  const size_t width = plain_size(field.type);
+// n integers of `width` bytes in encoding e.
+Status get_integers(Encoding e, const FieldInfo& field, Reader& in, size_t n, size_t width,
+                    std::vector<uint64_t>& ints) {
   ints.resize(n);
-  switch (d.encoding) {
+  switch (e) {
     case Encoding::kPlain: {
       const uint8_t* at = nullptr;
       if (!in.take(n * width, &at)) return corrupt(field, "values cut short");
-      for (size_t i = 0; i < n; ++i) ints[i] = load_plain(at + i * width, width);
+      load_all(at, n, width, ints);
       break;
     }
     case Encoding::kFrameOfReference: {
@@ -511,6 +626,19 @@ Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader
     default:
       return corrupt(field, "encoding does not suit an integer column");
   }
+  return {};
+}
+
+// The n present values of an integer column: residuals (zigzagged) for encoding 10.
+Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
+                       std::vector<uint64_t>& ints) {
+  if (d.encoding == Encoding::kResidual) {
+    const uint8_t* sub = nullptr;
+    if (!in.take(1, &sub)) return corrupt(field, "residuals cut short");
+    return get_integers(Encoding(*sub), field, in, n, 8, ints);
+  }
+  const size_t width = plain_size(field.type);
+  if (Status st = get_integers(d.encoding, field, in, n, width, ints); !st.ok()) return st;
   // A value wider than the field's type cannot have been written by a writer.
   if (width < 8) {
     uint64_t limit = uint64_t(1) << (width * 8);
@@ -578,18 +706,39 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     if (Status st = decode_integers(d, field, in, n, ints); !st.ok()) return st;
     out.ints.assign(rows, 0);
     for (size_t k = 0; k < n; ++k) out.ints[at[k]] = ints[k];
+    if (d.encoding == Encoding::kResidual) {
+      if (!predicted(field.id)) return corrupt(field, "residuals for a field without prediction");
+      out.from_prediction.assign(rows, 0);
+      for (size_t k = 0; k < n; ++k) out.from_prediction[at[k]] = 1;
+    }
   } else if (type == FieldType::kF64) {
     out.doubles.assign(rows, 0);
     std::vector<double> v(n);
     if (d.encoding == Encoding::kPredicted) {
       const uint8_t* hits = nullptr;
+      if (!predicted(field.id)) return corrupt(field, "predictions for a field without one");
       if (!in.take((n + 7) / 8, &hits)) return corrupt(field, "prediction bitmap cut short");
       out.from_prediction.assign(rows, 0);
       size_t misses = 0;
       for (size_t k = 0; k < n; ++k) misses += !(hits[k / 8] >> (k % 8) & 1);
       std::vector<double> kept(misses);
-      if (!in.planes(misses, 8, reinterpret_cast<uint8_t*>(kept.data()), 8))
-        return corrupt(field, "values cut short");
+      const uint8_t* form = nullptr;
+      if (!in.take(1, &form)) return corrupt(field, "values cut short");
+      if (MissForm(*form) == MissForm::kDoubles) {
+        if (!in.planes(misses, 8, reinterpret_cast<uint8_t*>(kept.data()), 8))
+          return corrupt(field, "values cut short");
+      } else if (*form <= uint8_t(MissForm::kNanoseconds)) {
+        const uint8_t* sub = nullptr;
+        std::vector<uint64_t> ints;
+        if (!in.take(1, &sub)) return corrupt(field, "values cut short");
+        if (Status st = get_integers(Encoding(*sub), field, in, misses, 8, ints); !st.ok())
+          return st;
+        for (size_t m = 0; m < misses; ++m)
+          kept[m] = MissForm(*form) == MissForm::kIntegers ? double(int64_t(ints[m]))
+                                                           : double(int64_t(ints[m])) / 1e9;
+      } else {
+        return corrupt(field, "unknown form of values");
+      }
       for (size_t k = 0, m = 0; k < n; ++k) {
         if (hits[k / 8] >> (k % 8) & 1) {
           out.from_prediction[at[k]] = 1;

@@ -22,9 +22,10 @@ namespace flowkit::store {
 // Bytes of one value of a fixed-size type; 0 for strings and lists.
 size_t plain_size(FieldType type);
 
-// Whether fields.def predicts the field (FK_PREDICT), and the prediction for a record.
+// Whether fields.def predicts the field (FK_PREDICT), and the prediction for a record: the
+// bits of a double for f64 fields, the number (times: nanoseconds) for integer fields.
 bool predicted(FieldId id);
-double predict(FieldId id, const FlowRecord& r, Direction dir);
+uint64_t predict(FieldId id, const FlowRecord& r, Direction dir);
 
 struct ColumnBuffer;
 using Put = void (*)(ColumnBuffer&, const FlowRecord&, Direction);
@@ -39,7 +40,10 @@ struct ColumnBuffer {
   // missed their prediction); string bytes; list items.
   std::vector<uint8_t> values;
   size_t used = 0;
-  std::vector<uint64_t> hits;     // predicted fields: a bit per value that equals its prediction
+  std::vector<uint64_t> hits;  // predicted f64 fields: a bit per value equal to its prediction
+  // Predicted integer fields: the values' range (signed for times), for the descriptor.
+  uint64_t lo = ~uint64_t(0), hi = 0;
+  int64_t slo = INT64_MAX, shi = INT64_MIN;
   std::vector<uint32_t> lengths;  // strings and byte strings: each value's length
 
   // Appends row `row`'s value of record r (which has one).
@@ -85,7 +89,8 @@ struct ColumnData {
   std::vector<MacAddress> macs;
   std::vector<std::string_view> strings;  // utf8 and bytes, in the block's arena
   std::vector<ListRef> lists;             // items in the block's arena
-  // Encoding 8 only, until the block resolves it: 1 for rows whose value is the prediction.
+  // Encodings 8 and 10, until the block resolves them: 1 for rows whose value is the
+  // prediction (8), or the prediction plus the residual held in `ints` (10).
   std::vector<uint8_t> from_prediction;
 
   bool has(uint32_t row) const { return present.empty() || present[row]; }

@@ -155,11 +155,9 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
   out.arena.reset();
   // Predicted columns need what their predictions read.
   std::vector<Column> wanted(want.begin(), want.end());
-  for (const Column& c : want) {
-    if (predicted(c.field->id)) {
-      wanted.insert(wanted.end(), prediction_inputs().begin(), prediction_inputs().end());
-      break;
-    }
+  if (!want.empty()) {
+    std::vector<Column> inputs = prediction_inputs(want);
+    wanted.insert(wanted.end(), inputs.begin(), inputs.end());
   }
   uint64_t at = b.offset + b.header.header_size;
   std::vector<uint8_t> stored, raw;

@@ -42,8 +42,9 @@ enum class Encoding : uint8_t {
   kBytePlanes = 7,
   kPredicted = 8,
   kMixedIp = 9,
+  kResidual = 10,
 };
-inline constexpr uint8_t kLastEncoding = 9;
+inline constexpr uint8_t kLastEncoding = 10;
 
 uint64_t checksum(std::span<const uint8_t> bytes);
 // Whether `stored` is the checksum of `bytes` (its low bits, under `mask`). Fuzzing builds accept
