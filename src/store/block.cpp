@@ -149,6 +149,20 @@ void BlockEncoder::encode(const BlockBuilder& rows, std::vector<uint8_t>& out) {
   out.insert(out.end(), data_.begin(), data_.end());
 }
 
+namespace {
+
+bool is_input(FieldId id) {
+  switch (id) {
+#define FK_PREDICT_INPUT(id) case FieldId::id:
+#include "core/fields.def"
+    return true;
+    default:
+      return predicted(id);
+  }
+}
+
+}  // namespace
+
 std::vector<Column> prediction_inputs(std::span<const Column> want) {
   size_t last = 0;  // after the last predicted column wanted, in registry order
   std::span<const Column> all = all_columns();
@@ -157,12 +171,8 @@ std::vector<Column> prediction_inputs(std::span<const Column> want) {
       if (all[i].field == w.field && all[i].dir == w.dir && predicted(w.field->id))
         last = std::max(last, i + 1);
   std::vector<Column> v;
-  for (size_t i = 0; i < last; ++i) {
-    FieldId id = all[i].field->id;
-    if (id == FieldId::kPackets || id == FieldId::kBytes || id == FieldId::kFirst ||
-        id == FieldId::kLast || predicted(id))
-      v.push_back(all[i]);
-  }
+  for (size_t i = 0; i < last; ++i)
+    if (is_input(all[i].field->id)) v.push_back(all[i]);
   return v;
 }
 
@@ -174,12 +184,9 @@ void Block::resolve_predictions() {
   // each prediction sees those made before it, as the writer did. One record serves every row:
   // a value the row lacks is set to zero, as the writer's record held it.
   std::vector<std::pair<Column, ColumnData*>> inputs;
-  for (const Column& col : all_columns()) {
-    FieldId id = col.field->id;
-    if (id == FieldId::kPackets || id == FieldId::kBytes || id == FieldId::kFirst ||
-        id == FieldId::kLast || predicted(id))
-      if (ColumnData* c = find(id, col.dir)) inputs.emplace_back(col, c);
-  }
+  for (const Column& col : all_columns())
+    if (is_input(col.field->id))
+      if (ColumnData* c = find(col.field->id, col.dir)) inputs.emplace_back(col, c);
   FlowRecord rec;
   for (uint32_t row = 0; row < rows; ++row) {
     for (auto& [col, c] : inputs) {

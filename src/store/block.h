@@ -89,7 +89,8 @@ struct Block {
   uint32_t rows = 0;
   Timestamp time_min, time_max;
   std::vector<ColumnData> columns;
-  Arena arena;  // strings and lists of the columns
+  std::vector<ColumnData> spare;  // columns of an earlier read, whose buffers are reused
+  Arena arena;                    // strings and lists of the columns
 
   // nullptr when the block has no such column (no row has a value there, or it was not read).
   const ColumnData* find(FieldId id, Direction dir = Direction::kForward) const;

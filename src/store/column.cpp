@@ -695,17 +695,28 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     for (uint32_t i = 0; i < rows; ++i) n += out.present[i] = bm[i / 8] >> (i % 8) & 1;
   }
   // The rows that have a value, in order: values are decoded densely, then spread over them.
-  std::vector<uint32_t> at;
-  at.reserve(n);
-  for (uint32_t row = 0; row < rows; ++row)
-    if (out.has(row)) at.push_back(row);
+  // Scratch kept per thread: a scan decodes column after column, and fresh buffers each time
+  // cost more in page faults than the decoding.
+  static thread_local std::vector<uint32_t> at;
+  at.clear();
+  if (!d.bitmap) {
+    at.resize(n);
+    for (uint32_t row = 0; row < rows; ++row) at[row] = row;
+  } else {
+    for (uint32_t row = 0; row < rows; ++row)
+      if (out.present[row]) at.push_back(row);
+  }
 
   const FieldType type = field.type;
   if (is_integer(type)) {
-    std::vector<uint64_t> ints;
-    if (Status st = decode_integers(d, field, in, n, ints); !st.ok()) return st;
-    out.ints.assign(rows, 0);
-    for (size_t k = 0; k < n; ++k) out.ints[at[k]] = ints[k];
+    if (!d.bitmap) {
+      if (Status st = decode_integers(d, field, in, n, out.ints); !st.ok()) return st;
+    } else {
+      static thread_local std::vector<uint64_t> ints;
+      if (Status st = decode_integers(d, field, in, n, ints); !st.ok()) return st;
+      out.ints.assign(rows, 0);
+      for (size_t k = 0; k < n; ++k) out.ints[at[k]] = ints[k];
+    }
     if (d.encoding == Encoding::kResidual) {
       if (!predicted(field.id)) return corrupt(field, "residuals for a field without prediction");
       out.from_prediction.assign(rows, 0);

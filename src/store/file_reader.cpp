@@ -151,6 +151,8 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
   out.rows = b.header.rows;
   out.time_min = b.header.time_min;
   out.time_max = b.header.time_max;
+  // The columns' vectors are kept for the next block (their capacity saves page faults).
+  for (ColumnData& c : out.columns) out.spare.push_back(std::move(c));
   out.columns.clear();
   out.arena.reset();
   // Predicted columns need what their predictions read.
@@ -160,7 +162,7 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
     wanted.insert(wanted.end(), inputs.begin(), inputs.end());
   }
   uint64_t at = b.offset + b.header.header_size;
-  std::vector<uint8_t> stored, raw;
+  static thread_local std::vector<uint8_t> stored, raw;
   for (const ColumnDescriptor& d : b.header.columns) {
     uint64_t chunk_at = at;
     at += d.stored_size;
@@ -188,6 +190,10 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
     if (Status s = decompress(d.codec, stored, d.raw_size, raw); !s.ok())
       return damaged(s.message());
     ColumnData& c = out.columns.emplace_back();
+    if (!out.spare.empty()) {
+      c = std::move(out.spare.back());
+      out.spare.pop_back();
+    }
     if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena); !s.ok())
       return damaged(s.message());
   }
