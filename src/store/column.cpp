@@ -255,6 +255,7 @@ Encoding put_integers(const std::vector<uint64_t>& v, size_t width, bool is_sign
   size_t for_bytes = 9 + n * w;
   size_t dict_bytes = SIZE_MAX;
   if (w >= 2 && small_dictionary(v, s)) dict_bytes = 1 + 8 * s.dict_keys.size() + n;
+  if (w <= 1) delta_bytes = SIZE_MAX;  // a byte a value already: deltas cannot beat it
   size_t best = std::min({for_bytes, delta_bytes, dict_bytes, n * width});
   if (best == n * width && best < for_bytes) {
     size_t at = raw.size();
