@@ -3,10 +3,12 @@
 // and the export encoders.
 // Whole-run comparisons against peers are in bench/meter_vs_nfpcapd.sh.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "capture/pcap_file_reader.h"
@@ -18,6 +20,8 @@
 #include "ipfix/encoder.h"
 #include "meter/meter.h"
 #include "packet/decoder.h"
+#include "store/file_reader.h"
+#include "store/file_writer.h"
 
 namespace {
 
@@ -183,6 +187,91 @@ void BM_Encode(benchmark::State& state) {
 BENCHMARK(BM_Encode)
     ->ArgsProduct({{0, 1, 2}, {0, 1}, {0, 1}})
     ->ArgNames({"format(0=ipfix,1=v9,2=v5)", "stats", "hot"})
+    ->Unit(benchmark::kMillisecond);
+
+// The store's three costs on the flow-heavy records: gathering rows into columns (on the thread
+// that meters), encoding and compressing a block (on the writer's own thread), and scanning the
+// columns a query needs from a file in the page cache.
+void BM_StoreAdd(benchmark::State& state) {
+  const std::vector<FlowRecord>& flows = flow_heavy();
+  if (flows.empty()) return state.SkipWithError("no bench-data/big_2m.pcap");
+  store::BlockBuilder b;
+  size_t n = 0;
+  for (auto _ : state) {
+    for (const FlowRecord& r : flows) {
+      b.add(r);
+      if (b.full()) b.clear();
+    }
+    n += flows.size();
+  }
+  state.SetItemsProcessed(int64_t(n));
+}
+BENCHMARK(BM_StoreAdd)->Unit(benchmark::kMillisecond);
+
+void BM_StoreEncode(benchmark::State& state) {
+  const std::vector<FlowRecord>& flows = flow_heavy();
+  if (flows.empty()) return state.SkipWithError("no bench-data/big_2m.pcap");
+  store::BlockBuilder b;
+  for (size_t i = 0; i < store::kMaxBlockRows; ++i) b.add(flows[i % flows.size()]);
+  store::BlockEncoder enc(store::Compression{store::Codec(state.range(0)), 3});
+  std::vector<uint8_t> out;
+  for (auto _ : state) {
+    out.clear();
+    enc.encode(b, out);
+  }
+  state.SetItemsProcessed(int64_t(state.iterations() * b.rows()));
+  state.counters["bytes_per_flow"] = double(out.size()) / b.rows();
+}
+BENCHMARK(BM_StoreEncode)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("codec(1=zstd,2=lz4)")
+    ->Unit(benchmark::kMillisecond);
+
+// range(0): 0 packets and bytes of both directions (store info's totals), 1 dst_port and
+// protocol, 2 every column.
+void BM_StoreScan(benchmark::State& state) {
+  const std::vector<FlowRecord>& flows = flow_heavy();
+  if (flows.empty()) return state.SkipWithError("no bench-data/big_2m.pcap");
+  static const std::string path = [&] {
+    std::string p = "/tmp/flowkit-store-bench-" + std::to_string(::getpid()) + ".fk";
+    auto layer = store::create_file(p);
+    store::FileWriter w(std::move(*layer), {}, {.sync = false});
+    for (int copy = 0; copy < 4; ++copy)
+      for (const FlowRecord& r : flows) w.add(r);
+    w.close();
+    return p;
+  }();
+  auto reader = store::FileReader::open(path);
+  std::vector<Column> want;
+  auto col = [&](FieldId id, Direction d) { want.push_back({&field_info(id), d}); };
+  if (state.range(0) == 0) {
+    for (Direction d : {Direction::kForward, Direction::kReverse}) {
+      col(FieldId::kPackets, d);
+      col(FieldId::kBytes, d);
+    }
+  } else if (state.range(0) == 1) {
+    col(FieldId::kDstPort, Direction::kForward);
+    col(FieldId::kProtocol, Direction::kForward);
+  }
+  store::Block block;
+  size_t rows = 0;
+  uint64_t sum = 0;
+  for (auto _ : state) {
+    for (size_t i = 0; i < reader->blocks().size(); ++i) {
+      reader->read_block(i, want, block);
+      rows += block.rows;
+      sum += block.columns.empty() ? 0 : block.columns[0].ints.size();
+    }
+  }
+  benchmark::DoNotOptimize(sum);
+  state.SetItemsProcessed(int64_t(rows));
+}
+BENCHMARK(BM_StoreScan)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->ArgName("columns(0=counters,1=port+proto,2=all)")
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

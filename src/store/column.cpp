@@ -143,17 +143,6 @@ void put_predicted(ColumnBuffer& c, const V& v, uint64_t prediction) {
   }
 }
 
-template <class V>
-uint64_t prediction_bits(const V& v) {
-  if constexpr (std::is_same_v<V, double>) {
-    return std::bit_cast<uint64_t>(v);
-  } else if constexpr (std::is_same_v<V, Timestamp>) {
-    return uint64_t(v.ns);
-  } else {
-    return uint64_t(v);
-  }
-}
-
 constexpr bool is_predicted(FieldId id) {
   switch (id) {
 #define FK_PREDICT(id, ...) \
@@ -165,6 +154,30 @@ constexpr bool is_predicted(FieldId id) {
   }
 }
 
+template <class V>
+uint64_t prediction_bits(const V& v) {
+  if constexpr (std::is_same_v<V, double>) {
+    return std::bit_cast<uint64_t>(v);
+  } else if constexpr (std::is_same_v<V, Timestamp>) {
+    return uint64_t(v.ns);
+  } else {
+    return uint64_t(v);
+  }
+}
+
+// Each field's prediction as a function of its own, so that a writer's put inlines it.
+template <FieldId Id>
+uint64_t predict_field(const FlowRecord&, Direction) {
+  return 0;
+}
+#define FK_PREDICT(id, ...)                                                        \
+  template <>                                                                      \
+  inline uint64_t predict_field<FieldId::id>(const FlowRecord& r, Direction dir) { \
+    [[maybe_unused]] const DirectionRecord& d = r.dir(dir);                        \
+    return prediction_bits(__VA_ARGS__);                                           \
+  }
+#include "core/fields.def"
+
 Put put_of(FieldId id) {
   switch (id) {
 #define FK_FIELD(num, id, name, scope, type, value, ...)             \
@@ -172,7 +185,7 @@ Put put_of(FieldId id) {
     return [](ColumnBuffer& c, const FlowRecord& r, Direction dir) { \
       [[maybe_unused]] const DirectionRecord& d = r.dir(dir);        \
       if constexpr (is_predicted(FieldId::id)) {                     \
-        put_predicted(c, value, predict(FieldId::id, r, dir));       \
+        put_predicted(c, value, predict_field<FieldId::id>(r, dir)); \
       } else {                                                       \
         put_member(c, FieldType::type, value);                       \
       }                                                              \
@@ -412,11 +425,10 @@ bool predicted(FieldId id) {
 }
 
 uint64_t predict(FieldId id, const FlowRecord& r, Direction dir) {
-  [[maybe_unused]] const DirectionRecord& d = r.dir(dir);
   switch (id) {
 #define FK_PREDICT(id, ...) \
   case FieldId::id:         \
-    return prediction_bits(__VA_ARGS__);
+    return predict_field<FieldId::id>(r, dir);
 #include "core/fields.def"
     default:
       return 0;
