@@ -1,6 +1,7 @@
 #include "store/column.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -252,15 +253,26 @@ Encoding put_integers(const std::vector<uint64_t>& v, size_t width, bool is_sign
   const size_t n = v.size();
   uint64_t lo = ~uint64_t(0), hi = 0;
   int64_t slo = INT64_MAX, shi = INT64_MIN;
-  size_t delta_bytes = 0;
-  uint64_t prev = 0;
   for (uint64_t x : v) {
     lo = std::min(lo, x);
     hi = std::max(hi, x);
     slo = std::min(slo, int64_t(x));
     shi = std::max(shi, int64_t(x));
-    delta_bytes += varint_size(zigzag(int64_t(x - prev)));
-    prev = x;
+  }
+  // Deltas suit times and differences from predictions (8-byte values that change slowly).
+  size_t delta_bytes = SIZE_MAX;
+  if (width == 8) {
+    static constexpr auto kVarintSize = [] {
+      std::array<uint8_t, 65> t{};
+      for (int b = 0; b <= 64; ++b) t[b] = uint8_t(b ? (b + 6) / 7 : 1);
+      return t;
+    }();
+    delta_bytes = 0;
+    uint64_t prev = 0;
+    for (uint64_t x : v) {
+      delta_bytes += kVarintSize[std::bit_width(zigzag(int64_t(x - prev)))];
+      prev = x;
+    }
   }
   uint64_t base = is_signed ? uint64_t(slo) : lo;
   uint64_t span = n == 0 ? 0 : is_signed ? uint64_t(shi) - uint64_t(slo) : hi - lo;
@@ -268,7 +280,6 @@ Encoding put_integers(const std::vector<uint64_t>& v, size_t width, bool is_sign
   size_t for_bytes = 9 + n * w;
   size_t dict_bytes = SIZE_MAX;
   if (w >= 2 && small_dictionary(v, s)) dict_bytes = 1 + 8 * s.dict_keys.size() + n;
-  if (w <= 1) delta_bytes = SIZE_MAX;  // a byte a value already: deltas cannot beat it
   size_t best = std::min({for_bytes, delta_bytes, dict_bytes, n * width});
   if (best == n * width && best < for_bytes) {
     size_t at = raw.size();
@@ -290,7 +301,7 @@ Encoding put_integers(const std::vector<uint64_t>& v, size_t width, bool is_sign
   }
   if (best == delta_bytes) {
     raw.reserve(raw.size() + delta_bytes);
-    prev = 0;
+    uint64_t prev = 0;
     for (uint64_t x : v) {
       put_varint(raw, zigzag(int64_t(x - prev)));
       prev = x;

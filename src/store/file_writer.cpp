@@ -55,7 +55,7 @@ Result<std::unique_ptr<WriteLayer>> create_file(const std::string& path) {
 
 FileWriter::FileWriter(std::unique_ptr<WriteLayer> layer, const FileHeader& header,
                        WriterOptions options)
-    : layer_(std::move(layer)), options_(options), building_(std::make_unique<BlockBuilder>()) {
+    : layer_(std::move(layer)), options_(options), batch_(std::make_unique<Batch>()) {
   header_bytes_.resize(kFileHeaderSize);
   put_file_header(header, header_bytes_.data());
   thread_ = std::thread([this] { run(); });
@@ -65,99 +65,124 @@ FileWriter::~FileWriter() {
   close();
 }
 
-void FileWriter::flush_block() {
-  if (building_->rows() == 0) return;
+void FileWriter::submit(bool end_block) {
+  batch_->end_block = end_block;
   std::unique_lock lock(mu_);
-  done_cv_.wait(lock, [&] { return queue_.size() < kMaxPending || failing_; });
-  if (queue_.size() >= kMaxPending) {
-    // The disk has been failing for a while: keeping more would only move the loss to memory.
-    stats_.lost_records += building_->rows();
-    building_->clear();
-    return;
-  }
-  Job& job = queue_.emplace_back();
-  job.entry.rows = building_->rows();
-  job.entry.time_min = building_->time_min();
-  job.entry.time_max = building_->time_max();
-  job.rows = std::move(building_);
+  // The thread keeps up unless it is slower than the meter; then the meter waits for it (a
+  // failing disk does not slow the thread: it drops what it cannot keep).
+  room_cv_.wait(lock, [&] { return queue_.size() < kMaxBatches; });
+  queue_.push_back(std::move(batch_));
   if (spare_.empty()) {
-    building_ = std::make_unique<BlockBuilder>();
+    batch_ = std::make_unique<Batch>();
   } else {
-    building_ = std::move(spare_.back());
+    batch_ = std::move(spare_.back());
     spare_.pop_back();
   }
   cv_.notify_one();
 }
 
-bool FileWriter::write_job(Job& job) {
-  Status st;
-  if (!header_written_) st = layer_->append(header_bytes_);
-  if (st.ok()) st = layer_->append(job.bytes);
-  if (st.ok()) return true;
-  // Cut back to the last complete block, so that what follows a retry is whole.
-  layer_->truncate(header_written_ ? offset_ : 0);
-  std::lock_guard lock(mu_);
-  if (!failing_) error_ = st;  // once per spell of failures, not at every retry
-  if (first_error_.ok()) first_error_ = st;
-  failing_ = true;
-  done_cv_.notify_all();
-  return false;
+void FileWriter::encode_block(BlockBuilder& rows, BlockEncoder& encoder) {
+  if (rows.rows() == 0) return;
+  Encoded& e = pending_.emplace_back();
+  e.entry.rows = rows.rows();
+  e.entry.time_min = rows.time_min();
+  e.entry.time_max = rows.time_max();
+  encoder.encode(rows, e.bytes);
+  rows.clear();
+  if (pending_.size() > kMaxPending) {
+    // The disk has been failing for a while: keeping more would only move the loss to memory.
+    std::lock_guard lock(mu_);
+    stats_.lost_records += pending_.back().entry.rows;
+    pending_.pop_back();
+  }
+}
+
+bool FileWriter::write_pending() {
+  while (!pending_.empty()) {
+    Encoded& e = pending_.front();
+    uint64_t at = header_written_ ? offset_ : kFileHeaderSize;
+    Status st;
+    if (!header_written_) st = layer_->append(header_bytes_);
+    if (st.ok()) st = layer_->append(e.bytes);
+    if (!st.ok()) {
+      // Cut back to the last complete block, so that what follows a retry is whole.
+      layer_->truncate(header_written_ ? offset_ : 0);
+      std::lock_guard lock(mu_);
+      if (!failing_) error_ = st;  // once per spell of failures, not at every retry
+      if (first_error_.ok()) first_error_ = st;
+      failing_ = true;
+      return false;
+    }
+    header_written_ = true;
+    offset_ = at + e.bytes.size();
+    e.entry.offset = at;
+    index_.push_back(e.entry);
+    unsynced_rows_ += e.entry.rows;
+    {
+      std::lock_guard lock(mu_);
+      failing_ = false;
+      stats_.blocks++;
+      stats_.bytes = offset_;
+    }
+    pending_.pop_front();
+  }
+  // One sync for every block written since the last: batched durability.
+  if (unsynced_rows_) {
+    Status st = options_.sync ? layer_->sync() : Status();
+    std::lock_guard lock(mu_);
+    if (st.ok()) {
+      stats_.records += unsynced_rows_;
+      unsynced_rows_ = 0;
+    } else {
+      if (error_.ok()) error_ = st;
+      if (first_error_.ok()) first_error_ = st;
+    }
+  }
+  return true;
 }
 
 void FileWriter::run() {
   BlockEncoder encoder(options_.compression);
-  uint64_t unsynced_rows = 0;
-  bool retried_on_close = false;
+  BlockBuilder rows;
+  using Clock = std::chrono::steady_clock;
+  Clock::time_point next_try{};
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return !queue_.empty() || closing_; });
-    if (queue_.empty()) break;
-    Job& job = queue_.front();  // deque: stays put while others are added
+    // While writes fail, wake every second to try again.
+    auto ready = [&] { return !queue_.empty() || closing_; };
+    if (pending_.empty()) {
+      cv_.wait(lock, ready);
+    } else {
+      cv_.wait_until(lock, next_try, ready);
+    }
+    std::unique_ptr<Batch> batch;
+    if (!queue_.empty()) {
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+      room_cv_.notify_all();
+    }
+    bool closing = closing_ && queue_.empty() && !batch;
     lock.unlock();
-    if (job.bytes.empty()) encoder.encode(*job.rows, job.bytes);
-    uint64_t at = header_written_ ? offset_ : kFileHeaderSize;
-    bool ok = write_job(job);
-    if (ok) {
-      header_written_ = true;
-      offset_ = at + job.bytes.size();
-      unsynced_rows += job.entry.rows;
+    if (batch) {
+      for (const FlowRecord& r : batch->records) {
+        rows.add(r);
+        if (rows.full()) encode_block(rows, encoder);
+      }
+      if (batch->end_block) encode_block(rows, encoder);
+      batch->records.clear();
+      batch->arena.reset();
+    }
+    if (closing) encode_block(rows, encoder);
+    // Writes go out at once, and while failing once a second (at close, once more).
+    if (!pending_.empty() && (closing || Clock::now() >= next_try)) {
+      if (!write_pending()) next_try = Clock::now() + std::chrono::seconds(1);
     }
     lock.lock();
-    if (!ok) {
-      if (closing_) {
-        if (retried_on_close) {
-          for (const Job& j : queue_) stats_.lost_records += j.entry.rows;
-          queue_.clear();
-          break;
-        }
-        retried_on_close = true;
-        continue;
-      }
-      // Try again in a second, or at once when closing.
-      cv_.wait_for(lock, std::chrono::seconds(1), [&] { return closing_; });
-      continue;
-    }
-    failing_ = false;
-    job.entry.offset = at;
-    index_.push_back(job.entry);
-    stats_.blocks++;
-    stats_.bytes = offset_;
-    job.rows->clear();
-    spare_.push_back(std::move(job.rows));
-    queue_.pop_front();
-    done_cv_.notify_all();
-    // One sync for every block that was waiting: batched durability.
-    if (queue_.empty() || unsynced_rows >= 8 * kMaxBlockRows) {
-      lock.unlock();
-      Status st = options_.sync ? layer_->sync() : Status();
-      lock.lock();
-      if (st.ok()) {
-        stats_.records += unsynced_rows;
-        unsynced_rows = 0;
-      } else {
-        if (error_.ok()) error_ = st;
-        if (first_error_.ok()) first_error_ = st;
-      }
+    if (batch) spare_.push_back(std::move(batch));
+    if (closing) {
+      for (const Encoded& e : pending_) stats_.lost_records += e.entry.rows;
+      pending_.clear();
+      break;
     }
   }
 }
@@ -165,7 +190,7 @@ void FileWriter::run() {
 Status FileWriter::close() {
   if (closed_) return {};
   closed_ = true;
-  flush_block();
+  if (!batch_->records.empty()) submit(true);
   {
     std::lock_guard lock(mu_);
     closing_ = true;

@@ -1,12 +1,12 @@
 // Writes one store file: the header, then a block each time kMaxBlockRows records have come (or
-// flush_block() is called), then the footer on close(). Blocks are encoded, compressed, written
-// and made durable (fdatasync, once for all the blocks waiting) on a thread of the writer's own,
-// so the caller only gathers rows.
+// flush_block() is called), then the footer on close(). The caller only copies records into a
+// batch; gathering them into columns, encoding, compression, writing and making blocks durable
+// (fdatasync, once for all the blocks ready) happen on a thread of the writer's own.
 //
 // A failed write (a full disk, an I/O error) cuts the file back to its last complete block,
-// keeps the blocks not yet written in memory and tries again a second later: the file resumes
-// when space returns. While it fails, add() does not wait: once kMaxPending blocks are waiting,
-// further blocks are dropped and counted in lost_records().
+// keeps the blocks not yet written in memory (up to kMaxPending) and tries again every second:
+// the file resumes when space returns. Blocks beyond those are dropped and counted in
+// lost_records(); the caller is never held up by a failing disk.
 #pragma once
 
 #include <atomic>
@@ -57,13 +57,18 @@ class FileWriter {
   FileWriter& operator=(const FileWriter&) = delete;
 
   void add(const FlowRecord& r) {
-    building_->add(r);
-    if (building_->full()) flush_block();
+    batch_->records.push_back(copy_record(r, batch_->arena));
+    if (++rows_in_block_ == kMaxBlockRows) rows_in_block_ = 0;
+    if (batch_->records.size() == kBatch) submit(false);
   }
-  // Hands the rows gathered so far to the writing thread as a block.
-  void flush_block();
-  // Rows gathered but not yet handed over.
-  uint32_t pending_rows() const { return building_->rows(); }
+  // Ends the block with the rows added so far.
+  void flush_block() {
+    if (rows_in_block_ == 0) return;
+    rows_in_block_ = 0;
+    submit(true);
+  }
+  // Rows added since the last block began.
+  uint32_t pending_rows() const { return rows_in_block_; }
   // Writes the last block and the footer, syncs, and stops the thread. A write that still fails
   // is tried once more; what cannot be written is counted lost (kDataLoss). A write error that
   // later writes recovered from is take_error()'s to report, not close()'s.
@@ -73,34 +78,48 @@ class FileWriter {
   Status take_error();
   // Whether the last write failed (the writer is retrying).
   bool failing() const;
+  // Encoded blocks kept while writes fail.
   static constexpr size_t kMaxPending = 8;
 
  private:
-  struct Job {
-    std::unique_ptr<BlockBuilder> rows;
-    std::vector<uint8_t> bytes;  // encoded once
+  static constexpr size_t kBatch = 2048;
+  static constexpr size_t kMaxBatches = 16;  // waiting for the thread: the caller waits beyond
+  struct Batch {
+    std::vector<FlowRecord> records;
+    Arena arena;
+    bool end_block = false;
+  };
+  struct Encoded {
+    std::vector<uint8_t> bytes;
     IndexEntry entry;
   };
+  void submit(bool end_block);
   void run();
-  bool write_job(Job& job);
+  void encode_block(BlockBuilder& rows, BlockEncoder& encoder);
+  // Writes the blocks waiting, in order; false at the first that fails.
+  bool write_pending();
 
   std::unique_ptr<WriteLayer> layer_;
   WriterOptions options_;
-  std::unique_ptr<BlockBuilder> building_;
+  std::unique_ptr<Batch> batch_;  // being filled by the caller
+  uint32_t rows_in_block_ = 0;
   std::vector<uint8_t> header_bytes_;
   bool header_written_ = false;
 
   mutable std::mutex mu_;
-  std::condition_variable cv_;       // work for the thread
-  std::condition_variable done_cv_;  // a job finished (room in the queue)
-  std::deque<Job> queue_;
-  std::vector<std::unique_ptr<BlockBuilder>> spare_;
+  std::condition_variable cv_;       // a batch for the thread, or closing
+  std::condition_variable room_cv_;  // room in the queue
+  std::deque<std::unique_ptr<Batch>> queue_;
+  std::vector<std::unique_ptr<Batch>> spare_;
   bool closing_ = false;
   bool failing_ = false;  // the last write failed; retrying
   Status error_, first_error_;
   WriterStats stats_;
+  // The thread's own.
+  std::deque<Encoded> pending_;  // encoded, not yet written
   std::vector<IndexEntry> index_;
   uint64_t offset_ = 0;  // bytes of the file that hold complete blocks
+  uint64_t unsynced_rows_ = 0;
   std::thread thread_;
   bool closed_ = false;
 };
