@@ -136,10 +136,7 @@ void put_predicted(ColumnBuffer& c, const V& v, uint64_t prediction) {
     } else {
       x = uint64_t(v);
     }
-    c.lo = std::min(c.lo, x);
-    c.hi = std::max(c.hi, x);
-    c.slo = std::min(c.slo, int64_t(x));
-    c.shi = std::max(c.shi, int64_t(x));
+    c.range.add(x);
     store_le64(c.room(8), zigzag(int64_t(x - prediction)));
   }
 }
@@ -218,12 +215,8 @@ void put_int_planes(std::vector<uint8_t>& out, const std::vector<uint64_t>& v, u
     for (size_t i = 0; i < n; ++i) dst[i] = uint8_t((v[i] - base) >> (8 * j));
 }
 
-size_t varint_size(uint64_t v) {
-  return v ? (size_t(std::bit_width(v)) + 6) / 7 : 1;
-}
-
-// Distinct values of v, when at most 256 (else empty): the dictionary's keys, and each value's
-// index in `index` (appended).
+// Whether v has at most 256 distinct values; if so they are s.dict_keys, and s.dict_slots
+// finds the index of each (dictionary_index).
 bool small_dictionary(const std::vector<uint64_t>& v, EncodeScratch& s) {
   constexpr size_t kSlots = 1024;  // power of two, well above 256
   s.dict_keys.clear();
@@ -248,17 +241,17 @@ uint8_t dictionary_index(const EncodeScratch& s, uint64_t x) {
 
 // Appends n integers of `width` bytes in the smallest of plain, frame of reference, deltas and
 // a dictionary; returns which. Times (`is_signed`) take their frame's base as signed.
-Encoding put_integers(const std::vector<uint64_t>& v, size_t width, bool is_signed,
-                      std::vector<uint8_t>& raw, EncodeScratch& s) {
+ValueRange range_of(const std::vector<uint64_t>& v) {
+  ValueRange r;
+  for (uint64_t x : v) r.add(x);
+  return r;
+}
+
+// `range` is v's.
+Encoding put_integers(const std::vector<uint64_t>& v, const ValueRange& range, size_t width,
+                      bool is_signed, std::vector<uint8_t>& raw, EncodeScratch& s) {
   const size_t n = v.size();
-  uint64_t lo = ~uint64_t(0), hi = 0;
-  int64_t slo = INT64_MAX, shi = INT64_MIN;
-  for (uint64_t x : v) {
-    lo = std::min(lo, x);
-    hi = std::max(hi, x);
-    slo = std::min(slo, int64_t(x));
-    shi = std::max(shi, int64_t(x));
-  }
+  const auto [lo, hi, slo, shi] = range;
   // Deltas suit times and differences from predictions (8-byte values that change slowly).
   size_t delta_bytes = SIZE_MAX;
   if (width == 8) {
@@ -328,30 +321,22 @@ void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDes
   const size_t width = residual ? 8 : plain_size(c.field->type);
   std::vector<uint64_t>& v = s.ints;
   load_all(c.values.data(), n, width, v);
-  uint64_t lo = c.lo, hi = c.hi;
-  int64_t slo = c.slo, shi = c.shi;
-  if (!residual) {
-    for (uint64_t x : v) {
-      lo = std::min(lo, x);
-      hi = std::max(hi, x);
-      slo = std::min(slo, int64_t(x));
-      shi = std::max(shi, int64_t(x));
-    }
-  }
+  // The values' range: theirs, or for residuals the one gathered as they came.
+  ValueRange range = residual ? c.range : range_of(v);
   if (n) {
     d.has_minmax = true;
-    d.min = is_signed ? uint64_t(slo) : lo;
-    d.max = is_signed ? uint64_t(shi) : hi;
+    d.min = is_signed ? uint64_t(range.slo) : range.lo;
+    d.max = is_signed ? uint64_t(range.shi) : range.hi;
   }
   if (!residual) {
-    d.encoding = put_integers(v, width, is_signed, raw, s);
+    d.encoding = put_integers(v, range, width, is_signed, raw, s);
     return;
   }
   // Residuals: the sub-encoding, then the zigzagged differences from the predictions.
   d.encoding = Encoding::kResidual;
   size_t at = raw.size();
   raw.push_back(0);
-  raw[at] = uint8_t(put_integers(v, 8, false, raw, s));
+  raw[at] = uint8_t(put_integers(v, range_of(v), 8, false, raw, s));
 }
 
 // The forms of a predicted f64 column's misses: doubles, or integers when every miss is one
@@ -383,7 +368,7 @@ void encode_predicted(const ColumnBuffer& c, std::vector<uint8_t>& raw, EncodeSc
     raw.push_back(uint8_t(integers ? MissForm::kIntegers : MissForm::kNanoseconds));
     size_t sub = raw.size();
     raw.push_back(0);
-    raw[sub] = uint8_t(put_integers(v, 8, true, raw, s));
+    raw[sub] = uint8_t(put_integers(v, range_of(v), 8, true, raw, s));
   } else {
     raw.push_back(uint8_t(MissForm::kDoubles));
     put_planes(raw, c.values.data(), misses, 8, 8);
@@ -480,10 +465,7 @@ void ColumnBuffer::clear() {
   count = 0;
   used = 0;
   lengths.clear();
-  lo = ~uint64_t(0);
-  hi = 0;
-  slo = INT64_MAX;
-  shi = INT64_MIN;
+  range = ValueRange();
 }
 
 void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& raw,
@@ -748,7 +730,6 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     }
   } else if (type == FieldType::kF64) {
     out.doubles.assign(rows, 0);
-    std::vector<double> v(n);
     if (d.encoding == Encoding::kPredicted) {
       const uint8_t* hits = nullptr;
       if (!predicted(field.id)) return corrupt(field, "predictions for a field without one");
@@ -783,6 +764,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       }
     } else {
       if (d.encoding != Encoding::kBytePlanes) return corrupt(field, "encoding does not suit f64");
+      std::vector<double> v(n);
       if (!in.planes(n, 8, reinterpret_cast<uint8_t*>(v.data()), 8))
         return corrupt(field, "values cut short");
       for (size_t k = 0; k < n; ++k) out.doubles[at[k]] = v[k];

@@ -7,6 +7,7 @@
 // after them, finds the repeats and codes the entropy.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <string_view>
@@ -27,6 +28,18 @@ size_t plain_size(FieldType type);
 bool predicted(FieldId id);
 uint64_t predict(FieldId id, const FlowRecord& r, Direction dir);
 
+// The least and greatest of some integers, both unsigned and signed (times compare as signed).
+struct ValueRange {
+  uint64_t lo = ~uint64_t(0), hi = 0;
+  int64_t slo = INT64_MAX, shi = INT64_MIN;
+  void add(uint64_t x) {
+    lo = std::min(lo, x);
+    hi = std::max(hi, x);
+    slo = std::min(slo, int64_t(x));
+    shi = std::max(shi, int64_t(x));
+  }
+};
+
 struct ColumnBuffer;
 using Put = void (*)(ColumnBuffer&, const FlowRecord&, Direction);
 
@@ -41,9 +54,7 @@ struct ColumnBuffer {
   std::vector<uint8_t> values;
   size_t used = 0;
   std::vector<uint64_t> hits;  // predicted f64 fields: a bit per value equal to its prediction
-  // Predicted integer fields: the values' range (signed for times), for the descriptor.
-  uint64_t lo = ~uint64_t(0), hi = 0;
-  int64_t slo = INT64_MAX, shi = INT64_MIN;
+  ValueRange range;  // predicted integer fields: the values' (the chunk holds differences)
   std::vector<uint32_t> lengths;  // strings and byte strings: each value's length
 
   // Appends row `row`'s value of record r (which has one).

@@ -111,7 +111,9 @@ TEST(StoreFaults, TruncationAtEveryOffsetOfTheLastBlock) {
     // The first two blocks always; the third once it is whole; the rest a warning.
     ASSERT_EQ(r->blocks().size(), last_complete ? 3u : 2u) << "cut at " << end;
     // A cut exactly between blocks looks like a file being written: nothing to warn of.
-    if (!last_complete && end > s.offsets[2]) EXPECT_FALSE(r->warnings().empty()) << end;
+    if (!last_complete && end > s.offsets[2]) {
+      EXPECT_FALSE(r->warnings().empty()) << end;
+    }
     bool opened = false;
     EXPECT_EQ(read_intact(cut, s, &opened), r->blocks().size());
   }

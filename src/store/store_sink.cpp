@@ -82,8 +82,10 @@ void StoreSink::write(std::span<const FlowRecord> records) {
     Status st = open_file(t);
     if (!st.ok()) {
       // No file to write to (a full disk or a permission): the records are lost; say so once.
-      if (first_error_.ok()) std::fprintf(stderr, "flowkit: store: %s\n", st.message().c_str());
-      if (first_error_.ok()) first_error_ = st;
+      if (first_error_.ok()) {
+        std::fprintf(stderr, "flowkit: store: %s\n", st.message().c_str());
+        first_error_ = st;
+      }
       done_.lost_records += records.size();
       return;
     }
