@@ -60,17 +60,51 @@ FieldValue deep_copy(const FieldValue& v, Arena& arena) {
 
 }  // namespace
 
+namespace {
+
+// The columns whose values can point outside the record, found once: a record with none of them
+// set costs one load per column.
+std::span<const Column> variable_columns() {
+  static const std::vector<Column> columns = [] {
+    std::vector<Column> out;
+    for (const Column& c : all_columns()) {
+      const FieldInfo& f = *c.field;
+      if (!f.derived &&
+          (f.type == FieldType::kUtf8 || f.type == FieldType::kBytes || f.type == FieldType::kList))
+        out.push_back(c);
+    }
+    return out;
+  }();
+  return columns;
+}
+
+bool empty_value(const FieldValue& v) {
+  if (const std::string_view* s = std::get_if<std::string_view>(&v)) return s->empty();
+  const ListRef* l = std::get_if<ListRef>(&v);
+  return !l || l->size == 0;
+}
+
+}  // namespace
+
+void own_values(FlowRecord& r, Arena& arena) {
+  // An unset value is empty whether or not the field is present; a field with a presence bit
+  // that is clear is skipped without building its value.
+  for (const Column& c : variable_columns()) {
+    const FieldInfo& f = *c.field;
+    if (f.presence == Presence::kSet) {
+      uint64_t bits = f.scope == FieldScope::kFlow   ? r.present
+                      : c.dir == Direction::kForward ? r.fwd.present
+                                                     : r.rev.present;
+      if (!(bits & f.bit)) continue;
+    }
+    FieldValue v = c.field->get(r, c.dir);
+    if (!empty_value(v)) f.set(r, c.dir, deep_copy(v, arena));
+  }
+}
+
 FlowRecord copy_record(const FlowRecord& r, Arena& arena) {
   FlowRecord out = r;
-  PresenceView present(r);
-  for (const Column& c : all_columns()) {
-    const FieldInfo& f = *c.field;
-    if (f.derived ||
-        (f.type != FieldType::kUtf8 && f.type != FieldType::kBytes && f.type != FieldType::kList))
-      continue;
-    if (!present.has(f, c.dir)) continue;
-    f.set(out, c.dir, deep_copy(f.get(r, c.dir), arena));
-  }
+  own_values(out, arena);
   return out;
 }
 

@@ -46,6 +46,8 @@ class Arena {
 // A deep copy of r whose strings and lists live in `arena` (for a sink that keeps records beyond
 // the batch they came in).
 FlowRecord copy_record(const FlowRecord& r, Arena& arena);
+// The same in place: r's strings and lists are copied into `arena` and r points at the copies.
+void own_values(FlowRecord& r, Arena& arena);
 
 // Sets a list field to n value-initialised items in the arena and returns them (laid out as the
 // field's item struct), for decoders that fill lists item by item.

@@ -94,17 +94,21 @@ BlockBuilder::BlockBuilder() {
 
 const std::vector<uint16_t>& BlockBuilder::plan(const FlowRecord& r) {
   PresenceView view(r);
-  if (last_ && last_->first == view) return last_->second;
+  auto& recent = recent_[view.hash() % recent_.size()];
+  if (recent && recent->first == view) return recent->second;
   auto it = plans_.find(view);
   if (it == plans_.end()) {
     // Hostile presence bits could make many shapes; start over rather than grow without end.
-    if (plans_.size() >= 4096) plans_.clear();
+    if (plans_.size() >= 4096) {
+      plans_.clear();
+      recent_.fill(nullptr);
+    }
     std::vector<uint16_t> cols;
     for (size_t i = 0; i < columns_.size(); ++i)
       if (view.has(*columns_[i].field, columns_[i].dir)) cols.push_back(uint16_t(i));
     it = plans_.emplace(view, std::move(cols)).first;
   }
-  last_ = &*it;
+  recent = &*it;
   return it->second;
 }
 

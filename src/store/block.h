@@ -4,6 +4,7 @@
 // read back, as typed columns.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <span>
 #include <unordered_map>
@@ -64,7 +65,8 @@ class BlockBuilder {
   std::vector<ColumnBuffer> columns_;  // every stored column of the registry
   // The columns a record of each shape has.
   std::unordered_map<PresenceView, std::vector<uint16_t>, ViewHash> plans_;
-  const std::pair<const PresenceView, std::vector<uint16_t>>* last_ = nullptr;
+  // The plans met last, by hash: records of a few shapes interleave (TCP, UDP, ICMP).
+  std::array<const std::pair<const PresenceView, std::vector<uint16_t>>*, 64> recent_{};
   uint32_t rows_ = 0;
   Timestamp time_min_{INT64_MAX}, time_max_{INT64_MIN};
 };

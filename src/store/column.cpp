@@ -194,6 +194,39 @@ Put put_of(FieldId id) {
   }
 }
 
+// The address of a value that is a member of the record, held in memory as put_fixed would
+// write it; nullptr for values computed on the fly or held otherwise.
+template <class V>
+const void* copyable_address(V&& v, FieldType type) {
+  using T = std::remove_cvref_t<V>;
+  if constexpr (std::is_lvalue_reference_v<V> && std::endian::native == std::endian::little &&
+                (std::is_integral_v<T> || std::is_enum_v<T> || std::is_same_v<T, double> ||
+                 std::is_same_v<T, Timestamp>)) {
+    if (sizeof(T) == plain_size(type)) return &v;
+  } else if constexpr (std::is_lvalue_reference_v<V> && std::is_same_v<T, IpAddress>) {
+    return v.bytes();
+  } else if constexpr (std::is_lvalue_reference_v<V> && std::is_same_v<T, MacAddress>) {
+    return v.b.data();
+  }
+  return nullptr;
+}
+
+using AddressOf = const void* (*)(const FlowRecord&, Direction);
+AddressOf address_of(FieldId id) {
+  switch (id) {
+#define FK_FIELD(num, id, name, scope, type, value, ...)           \
+  case FieldId::id:                                                \
+    if (is_predicted(FieldId::id)) return nullptr;                 \
+    return [](const FlowRecord& r, Direction dir) -> const void* { \
+      [[maybe_unused]] const DirectionRecord& d = r.dir(dir);      \
+      return copyable_address(value, FieldType::type);             \
+    };
+#include "core/fields.def"
+    default:
+      return nullptr;
+  }
+}
+
 // ---- Byte planes -----------------------------------------------------------------------------
 
 // n values of w bytes each (little-endian, `stride` apart at src) as w planes of n bytes.
@@ -457,6 +490,16 @@ size_t plain_size(FieldType type) {
 ColumnBuffer::ColumnBuffer(const FieldInfo& f, Direction d)
     : field(&f), dir(d), bits(kMaxBlockRows / 64), put_(put_of(f.id)) {
   if (predicted(f.id) && f.type == FieldType::kF64) hits.resize(kMaxBlockRows / 64);
+  if (AddressOf address = address_of(f.id)) {
+    static const FlowRecord probe;
+    const auto* at = static_cast<const uint8_t*>(address(probe, d));
+    const auto* base = reinterpret_cast<const uint8_t*>(&probe);
+    if (at >= base && at < base + sizeof(FlowRecord)) {
+      copy_offset_ = uint32_t(at - base);
+      copy_width_ = uint8_t(plain_size(f.type));
+      values.resize(kMaxBlockRows * copy_width_);
+    }
+  }
 }
 
 void ColumnBuffer::clear() {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -61,7 +62,34 @@ struct ColumnBuffer {
   void append(uint32_t row, const FlowRecord& r) {
     bits[row / 64] |= uint64_t(1) << (row % 64);
     ++count;
-    put_(*this, r, dir);
+    if (copy_width_) {
+      // values has room for a block of them (the constructor sized it).
+      const uint8_t* from = reinterpret_cast<const uint8_t*>(&r) + copy_offset_;
+      uint8_t* to = values.data() + used;
+      switch (copy_width_) {
+        case 1:
+          *to = *from;
+          break;
+        case 2:
+          std::memcpy(to, from, 2);
+          break;
+        case 4:
+          std::memcpy(to, from, 4);
+          break;
+        case 6:
+          std::memcpy(to, from, 6);
+          break;
+        case 8:
+          std::memcpy(to, from, 8);
+          break;
+        default:
+          std::memcpy(to, from, 16);
+          break;
+      }
+      used += copy_width_;
+    } else {
+      put_(*this, r, dir);
+    }
   }
   uint8_t* room(size_t n) {
     if (used + n > values.size()) values.resize(std::max(values.size() * 2, used + n));
@@ -73,6 +101,10 @@ struct ColumnBuffer {
 
  private:
   Put put_;
+  // A value that is a fixed-size member held in memory as the chunk holds it (little-endian, of
+  // the type's width) is copied from its offset in FlowRecord: no call per value.
+  uint32_t copy_offset_ = 0;
+  uint8_t copy_width_ = 0;
 };
 
 // Reusable scratch for encoding, one per encoding thread.

@@ -57,7 +57,7 @@ class FileWriter {
   FileWriter& operator=(const FileWriter&) = delete;
 
   void add(const FlowRecord& r) {
-    batch_->records.push_back(copy_record(r, batch_->arena));
+    own_values(batch_->records.emplace_back(r), batch_->arena);
     if (++rows_in_block_ == kMaxBlockRows) rows_in_block_ = 0;
     if (batch_->records.size() == kBatch) submit(false);
   }
@@ -85,6 +85,7 @@ class FileWriter {
   static constexpr size_t kBatch = 2048;
   static constexpr size_t kMaxBatches = 16;  // waiting for the thread: the caller waits beyond
   struct Batch {
+    Batch() { records.reserve(kBatch); }
     std::vector<FlowRecord> records;
     Arena arena;
     bool end_block = false;
