@@ -50,6 +50,34 @@ constexpr uint32_t kV5DirPresent =
 
 }  // namespace
 
+Decoder::Domain* Decoder::domain(int version, uint32_t id) {
+  auto it = domains_.find({version, id});
+  if (it != domains_.end()) return &it->second;
+  if (domains_.size() >= limits_.domains) {
+    ++stats_.refused_domains;
+    return nullptr;
+  }
+  return &domains_[{version, id}];
+}
+
+bool Decoder::check_sequence(uint64_t& next, bool& seen, bool unreadable, uint32_t seq,
+                             uint32_t window, uint64_t& lost) {
+  bool late = false;
+  if (seen) {
+    int32_t diff = int32_t(seq - uint32_t(next));
+    if (diff > 0) {
+      (unreadable ? stats_.unreadable_records : lost) += uint32_t(diff);
+    } else if (diff < 0 && uint32_t(-int64_t(diff)) <= window) {
+      ++stats_.reordered;
+      late = true;
+    } else if (diff < 0) {
+      ++stats_.restarts;
+    }
+  }
+  seen = true;
+  return late;
+}
+
 Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out, Arena& arena) {
   ++stats_.messages;
   if (m.size() < 4) {
@@ -75,17 +103,22 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
     m = m.first(len);
     h.export_secs = load_be32(m.data() + 4);
     h.domain = load_be32(m.data() + 12);
-    Domain& d = domains_[{kIpfixVersion, h.domain}];
+    Domain* d = domain(kIpfixVersion, h.domain);
+    if (!d) return Status::unavailable("too many observation domains from one exporter");
     uint32_t seq = load_be32(m.data() + 8);
-    if (d.seen && seq != uint32_t(d.next_sequence)) {
-      stats_.lost_records += uint32_t(seq - uint32_t(d.next_sequence));
-    }
-    d.seen = true;
-    d.next_sequence = seq;
+    bool late =
+        check_sequence(d->next_sequence, d->seen, d->unreadable, seq, 1 << 16, stats_.lost_records);
+    d->unreadable = false;
     size_t before = out.size();
     uint64_t options_before = stats_.options_records;
-    Status st = decode_sets(m.subspan(kIpfixHeader), h, out, arena);
-    d.next_sequence += (out.size() - before) + (stats_.options_records - options_before);
+    Status st = decode_sets(m.subspan(kIpfixHeader), h, *d, out, arena);
+    uint64_t count = (out.size() - before) + (stats_.options_records - options_before);
+    if (late) {
+      stats_.lost_records -= std::min(stats_.lost_records, count);
+    } else {
+      d->next_sequence = uint64_t(seq) + count;
+    }
+    release_held(*d, h, out, arena);
     return st;
   }
   if (version == kV9Version) {
@@ -96,14 +129,18 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
     h.uptime_ms = load_be32(m.data() + 4);
     h.export_secs = load_be32(m.data() + 8);
     h.domain = load_be32(m.data() + 16);
-    Domain& d = domains_[{kV9Version, h.domain}];
+    Domain* d = domain(kV9Version, h.domain);
+    if (!d) return Status::unavailable("too many source ids from one exporter");
     uint32_t seq = load_be32(m.data() + 12);
-    if (d.seen && seq != uint32_t(d.next_sequence)) {
-      stats_.lost_messages += uint32_t(seq - uint32_t(d.next_sequence));
+    // v9 counts packets: a packet whose sets could not be read is still not lost.
+    if (check_sequence(d->next_sequence, d->seen, false, seq, 256, stats_.lost_messages)) {
+      stats_.lost_messages -= std::min<uint64_t>(stats_.lost_messages, 1);
+    } else {
+      d->next_sequence = uint64_t(seq) + 1;
     }
-    d.seen = true;
-    d.next_sequence = uint64_t(seq) + 1;
-    return decode_sets(m.subspan(kV9Header), h, out, arena);
+    Status st = decode_sets(m.subspan(kV9Header), h, *d, out, arena);
+    release_held(*d, h, out, arena);
+    return st;
   }
   ++stats_.malformed;
   return Status::corruption(fmt::format("version {} is not NetFlow v5, v9 or IPFIX", version));
@@ -121,11 +158,19 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
   uint32_t seq = load_be32(m.data() + 16);
   uint32_t engine = uint32_t(m[20]) << 8 | m[21];
   uint16_t sampling = load_be16(m.data() + 22);
-  if (v5_seen_ && seq != uint32_t(v5_next_sequence_))
-    stats_.lost_records += uint32_t(seq - uint32_t(v5_next_sequence_));
   size_t n = std::min<size_t>(count, (m.size() - kV5Header) / kV5Record);
-  v5_seen_ = true;
-  v5_next_sequence_ = uint64_t(seq) + n;
+  // v5 counts flows per engine; engines beyond the limit go uncounted rather than grow the map.
+  auto it = v5_sequence_.find(engine);
+  if (it == v5_sequence_.end() && v5_sequence_.size() < limits_.domains)
+    it = v5_sequence_.emplace(engine, std::pair<uint64_t, bool>{0, false}).first;
+  if (it != v5_sequence_.end()) {
+    auto& [next, seen] = it->second;
+    if (check_sequence(next, seen, false, seq, 1 << 16, stats_.lost_records)) {
+      stats_.lost_records -= std::min<uint64_t>(stats_.lost_records, n);
+    } else {
+      next = uint64_t(seq) + n;
+    }
+  }
   // The exporter's boot: the header's time (with its nanoseconds) less its uptime.
   int64_t boot_ns = int64_t(secs) * kNanosPerSecond + std::min<uint32_t>(nsecs, 999'999'999) -
                     int64_t(uptime) * 1'000'000;
@@ -177,10 +222,9 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
   return {};
 }
 
-Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h,
+Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h, Domain& d,
                             std::vector<FlowRecord>& out, Arena& arena) {
   bool ipfix = h.version == kIpfixVersion;
-  Domain& d = domains_[{h.version, h.domain}];
   size_t off = 0;
   while (off + kSetHeader <= m.size()) {
     uint16_t set_id = load_be16(m.data() + off);
@@ -199,7 +243,8 @@ Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h,
     } else if (set_id >= kFirstTemplateId) {
       auto it = d.templates.find(set_id);
       if (it == d.templates.end()) {
-        ++stats_.missing_template;
+        d.unreadable = true;
+        hold(d, set_id, h, body, body_len);
       } else {
         read_data(body, body_len, it->second, h, d, out, arena);
       }
@@ -209,18 +254,79 @@ Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h,
   return {};
 }
 
+void Decoder::hold(Domain& d, uint16_t set_id, const Header& h, const uint8_t* p, size_t len) {
+  if (held_bytes_ + len > limits_.held_bytes) {
+    ++stats_.missing_template;
+    return;
+  }
+  d.held.push_back({set_id, h.export_secs, h.uptime_ms, std::vector<uint8_t>(p, p + len)});
+  held_bytes_ += len;
+  ++stats_.held_sets;
+}
+
+void Decoder::release_held(Domain& d, const Header& h, std::vector<FlowRecord>& out, Arena& arena) {
+  if (d.held.empty()) return;
+  size_t kept = 0;
+  for (Held& held : d.held) {
+    auto it = d.templates.find(held.set_id);
+    bool expired = h.export_secs - held.export_secs > limits_.held_seconds &&
+                   int32_t(h.export_secs - held.export_secs) > 0;
+    if (it != d.templates.end()) {
+      Header hh{h.version, held.export_secs, held.uptime_ms, h.domain};
+      size_t before = out.size();
+      read_data(held.body.data(), held.body.size(), it->second, hh, d, out, arena);
+      uint64_t n = out.size() - before;
+      stats_.late_records += n;
+      stats_.unreadable_records -= std::min(stats_.unreadable_records, n);
+    } else if (expired) {
+      ++stats_.missing_template;
+    } else {
+      std::swap(d.held[kept++], held);
+      continue;
+    }
+    held_bytes_ -= held.body.size();
+  }
+  d.held.resize(kept);
+}
+
+void Decoder::drop_held() {
+  for (auto& [key, d] : domains_) {
+    stats_.missing_template += d.held.size();
+    d.held.clear();
+  }
+  held_bytes_ = 0;
+}
+
 bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ipfix, Domain& d) {
   size_t off = 0;
   while (off + 4 <= len) {
     uint16_t id = load_be16(p + off);
     uint16_t count = load_be16(p + off + 2);
     off += 4;
+    // A withdrawal (RFC 7011 8.1) is the id and a count of 0, also in an options template set:
+    // no scope count follows. Ids 2 and 3 withdraw every template or options template.
+    if (ipfix && count == 0) {
+      for (auto it = d.templates.begin(); it != d.templates.end();) {
+        bool all = id == kTemplateSet || id == kOptionsTemplateSet;
+        bool match =
+            all ? (it->second.scope_count > 0) == (id == kOptionsTemplateSet) : it->first == id;
+        if (match) {
+          template_fields_ -= it->second.fields.size();
+          it = d.templates.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      ++stats_.withdrawn;
+      continue;
+    }
     uint16_t scope = 0;
     if (options) {
       if (off + 2 > len) return false;
       if (ipfix) {
         scope = load_be16(p + off);
         off += 2;
+        if (scope == 0 || scope > count) return false;
       } else {  // v9 gives byte lengths of the scope and option specifiers
         uint16_t scope_bytes = count, option_bytes = load_be16(p + off);
         off += 2;
@@ -228,16 +334,7 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
         count = uint16_t((scope_bytes + option_bytes) / 4);
       }
     }
-    if (id < kFirstTemplateId) {
-      // IPFIX template withdrawal of all templates uses id 2/3 with count 0; anything else
-      // below 256 is not a template id.
-      if (count == 0) continue;
-      return false;
-    }
-    if (count == 0) {  // withdrawal
-      d.templates.erase(id);
-      continue;
-    }
+    if (id < kFirstTemplateId || count == 0) return false;
     if (count > kMaxTemplateFields) return false;
     Tmpl t;
     t.scope_count = scope;
@@ -254,11 +351,19 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
       if (f.length == kVarLen && !ipfix) return false;
       t.min_length += f.length == kVarLen ? 1 : f.length;
       if (!scope) f.ref = find_element(f.id, f.pen, own_pen_);
+      if (!scope && !f.ref && !(f.id == kSystemInitTime && f.pen == 0)) ++t.unknown;
       t.fields.push_back(f);
     }
     if (t.min_length == 0) return false;  // records of no bytes: a set would never end
-    d.templates[id] = std::move(t);
-    ++stats_.templates;
+    auto old = d.templates.find(id);
+    size_t replaced = old == d.templates.end() ? 0 : old->second.fields.size();
+    if (template_fields_ - replaced + t.fields.size() > limits_.template_fields) {
+      ++stats_.template_limit;
+    } else {
+      template_fields_ += t.fields.size() - replaced;
+      d.templates[id] = std::move(t);
+      ++stats_.templates;
+    }
     // v9 pads template sets; stop at padding.
     if (!ipfix && len - off < 4) break;
   }
@@ -324,13 +429,20 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
       Timestamp boot = v9 ? Timestamp{(int64_t(h.export_secs) * 1000 - h.uptime_ms) * 1'000'000}
                        : record_init.is_set() ? record_init
                                               : d.system_init;
-      ctx.system_init = boot;
       for (size_t i = 0; i < n_uptimes; ++i) {
         uint8_t be[4];
         store_be32(be, uptimes[i].ms);
+        // sysUpTime wraps after 2^32 ms (49.7 days): of the times it can stand for, the one
+        // nearest the message's export time.
+        constexpr int64_t kWrap = int64_t(1) << 32;
+        int64_t at_ms = boot.ns / 1'000'000 + uptimes[i].ms;
+        int64_t x = int64_t(h.export_secs) * 1000 - at_ms + kWrap / 2;
+        int64_t wraps = x >= 0 ? x / kWrap : -((-x + kWrap - 1) / kWrap);
+        ctx.system_init = Timestamp{boot.ns + wraps * kWrap * 1'000'000};
         if (!boot.is_set() || !decode_field(r, uptimes[i].ref, be, 4, ctx)) ++stats_.no_boot_time;
       }
     }
+    stats_.unknown_fields += t.unknown;
     finish_record(r, h);
     out.push_back(r);
     ++stats_.records;
@@ -406,6 +518,71 @@ bool Decoder::read_list(FlowRecord& r, const FieldRef& ref, const uint8_t* p, si
     }
   }
   return true;
+}
+
+std::vector<std::vector<uint8_t>> Decoder::save_templates() const {
+  std::vector<std::vector<uint8_t>> out;
+  for (const auto& [key, d] : domains_) {
+    bool ipfix = key.first == kIpfixVersion;
+    for (const auto& [id, t] : d.templates) {
+      std::vector<uint8_t> m(ipfix ? kIpfixHeader : kV9Header, 0);
+      auto put16 = [&m](uint16_t v) {
+        m.push_back(uint8_t(v >> 8));
+        m.push_back(uint8_t(v));
+      };
+      store_be16(m.data(), uint16_t(key.first));
+      if (ipfix) {
+        store_be32(m.data() + 12, key.second);
+      } else {
+        store_be16(m.data() + 2, 1);  // one record (the template)
+        store_be32(m.data() + 16, key.second);
+      }
+      size_t set_at = m.size();
+      put16(t.scope_count ? (ipfix ? kOptionsTemplateSet : kV9OptionsTemplateSet)
+                          : (ipfix ? kTemplateSet : kV9TemplateSet));
+      put16(0);  // the set's length, below
+      put16(id);
+      if (ipfix) {
+        put16(uint16_t(t.fields.size()));
+        if (t.scope_count) put16(t.scope_count);
+      } else if (t.scope_count) {
+        put16(uint16_t(t.scope_count * 4));
+        put16(uint16_t((t.fields.size() - t.scope_count) * 4));
+      } else {
+        put16(uint16_t(t.fields.size()));
+      }
+      for (const Field& f : t.fields) {
+        put16(uint16_t(f.id | (f.pen ? kEnterpriseBit : 0)));
+        put16(f.length);
+        if (f.pen) {
+          put16(uint16_t(f.pen >> 16));
+          put16(uint16_t(f.pen));
+        }
+      }
+      store_be16(m.data() + set_at + 2, uint16_t(m.size() - set_at));
+      if (ipfix) store_be16(m.data() + 2, uint16_t(m.size()));
+      out.push_back(std::move(m));
+    }
+  }
+  return out;
+}
+
+void Decoder::load_templates(std::span<const uint8_t> m) {
+  if (m.size() < 4) return;
+  uint16_t version = load_be16(m.data());
+  bool ipfix = version == kIpfixVersion;
+  size_t header = ipfix ? kIpfixHeader : kV9Header;
+  if ((!ipfix && version != kV9Version) || m.size() < header) return;
+  Domain* d = domain(version, load_be32(m.data() + (ipfix ? 12 : 16)));
+  if (!d) return;
+  for (size_t off = header; off + kSetHeader <= m.size();) {
+    uint16_t set_id = load_be16(m.data() + off), set_len = load_be16(m.data() + off + 2);
+    if (set_len < kSetHeader || set_len > m.size() - off) return;
+    bool options = set_id == (ipfix ? kOptionsTemplateSet : kV9OptionsTemplateSet);
+    if (options || set_id == (ipfix ? kTemplateSet : kV9TemplateSet))
+      read_templates(m.data() + off + kSetHeader, set_len - kSetHeader, options, ipfix, *d);
+    off += set_len;
+  }
 }
 
 void Decoder::finish_record(FlowRecord& r, const Header& h) const {

@@ -1,0 +1,226 @@
+// The decoder's bookkeeping on hand-made messages: sequence accounting, template withdrawal,
+// data that comes before its template, limits, sysUpTime times and saved templates.
+#include "ipfix/decoder.h"
+
+#include <gtest/gtest.h>
+
+#include "core/byte_io.h"
+#include "ipfix/wire_format.h"
+
+namespace flowkit::ipfix {
+namespace {
+
+// Builds IPFIX (or v9) messages a set at a time.
+class Message {
+ public:
+  Message(uint32_t seq, uint32_t export_secs = 1'700'000'000, uint32_t domain = 1,
+          int version = kIpfixVersion)
+      : version_(version) {
+    if (version == kIpfixVersion) {
+      b_.resize(kIpfixHeader);
+      store_be16(b_.data(), kIpfixVersion);
+      store_be32(b_.data() + 4, export_secs);
+      store_be32(b_.data() + 8, seq);
+      store_be32(b_.data() + 12, domain);
+    } else {
+      b_.resize(kV9Header);
+      store_be16(b_.data(), kV9Version);
+      store_be32(b_.data() + 4, 1000);  // sysUpTime: 1 s after boot
+      store_be32(b_.data() + 8, export_secs);
+      store_be32(b_.data() + 12, seq);
+      store_be32(b_.data() + 16, domain);
+    }
+  }
+  Message& set(uint16_t id, std::initializer_list<uint16_t> words) {
+    size_t at = b_.size();
+    b_.resize(at + 4);
+    store_be16(b_.data() + at, id);
+    for (uint16_t w : words) put16(w);
+    store_be16(b_.data() + at + 2, uint16_t(b_.size() - at));
+    return *this;
+  }
+  // A template of source/destination IPv4 address (8, 12) and packetDeltaCount (2, 4 bytes).
+  Message& flow_template(uint16_t id) {
+    return set(version_ == kIpfixVersion ? kTemplateSet : kV9TemplateSet,
+               {id, 3, 8, 4, 12, 4, 2, 4});
+  }
+  // n records of that template: 10.0.0.i -> 10.0.1.i, i packets.
+  Message& records(uint16_t id, int n) {
+    std::initializer_list<uint16_t> none{};
+    set(id, none);
+    size_t at = b_.size() - 4;
+    for (int i = 1; i <= n; ++i) {
+      put16(0x0a00);
+      put16(uint16_t(i));
+      put16(0x0a00);
+      put16(uint16_t(0x100 | i));
+      put16(0);
+      put16(uint16_t(i));
+    }
+    store_be16(b_.data() + at + 2, uint16_t(b_.size() - at));
+    return *this;
+  }
+  std::vector<uint8_t> bytes() {
+    if (version_ == kIpfixVersion) store_be16(b_.data() + 2, uint16_t(b_.size()));
+    return b_;
+  }
+
+ private:
+  void put16(uint16_t w) {
+    b_.push_back(uint8_t(w >> 8));
+    b_.push_back(uint8_t(w));
+  }
+  int version_;
+  std::vector<uint8_t> b_;
+};
+
+struct Collected {
+  Decoder dec;
+  Arena arena;
+  std::vector<FlowRecord> out;
+  Status decode(Message m) { return dec.decode(m.bytes(), out, arena); }
+};
+
+TEST(DecoderSequence, GapsAreLossLateMessagesFillThemRestartsAreNot) {
+  Collected r;
+  ASSERT_TRUE(r.decode(Message(0).flow_template(256).records(256, 3)).ok());
+  ASSERT_TRUE(r.decode(Message(3).records(256, 2)).ok());
+  EXPECT_EQ(r.dec.stats().lost_records, 0u);
+  // Records 5..8 go missing for now; 9.. arrives.
+  ASSERT_TRUE(r.decode(Message(9).records(256, 1)).ok());
+  EXPECT_EQ(r.dec.stats().lost_records, 4u);
+  // 5..6 come late: they were not lost after all, and the next number stays at 10.
+  ASSERT_TRUE(r.decode(Message(5).records(256, 2)).ok());
+  EXPECT_EQ(r.dec.stats().lost_records, 2u);
+  EXPECT_EQ(r.dec.stats().reordered, 1u);
+  ASSERT_TRUE(r.decode(Message(10).records(256, 1)).ok());
+  EXPECT_EQ(r.dec.stats().lost_records, 2u);
+  // The exporter restarts: far back is no loss of 4 billion records.
+  ASSERT_TRUE(r.decode(Message(4'000'000'000u).records(256, 1)).ok());
+  EXPECT_EQ(r.dec.stats().restarts, 1u);
+  EXPECT_EQ(r.dec.stats().lost_records, 2u);
+  EXPECT_EQ(r.out.size(), 10u);
+}
+
+TEST(DecoderSequence, SetsWithoutTemplateLeaveNoFalseLoss) {
+  Collected r;
+  // Data before its template: held, then decoded when the template comes.
+  ASSERT_TRUE(r.decode(Message(0).records(256, 4)).ok());
+  EXPECT_EQ(r.dec.stats().held_sets, 1u);
+  EXPECT_TRUE(r.out.empty());
+  ASSERT_TRUE(r.decode(Message(4).flow_template(256).records(256, 1)).ok());
+  EXPECT_EQ(r.out.size(), 5u);
+  EXPECT_EQ(r.dec.stats().late_records, 4u);
+  EXPECT_EQ(r.dec.stats().lost_records, 0u);
+  EXPECT_EQ(r.dec.stats().unreadable_records, 0u);
+  // Data of a template that never comes expires after held_seconds of export time.
+  ASSERT_TRUE(r.decode(Message(5, 1'700'000'000).records(300, 2)).ok());
+  ASSERT_TRUE(r.decode(Message(7, 1'700'000'100).records(256, 1)).ok());
+  EXPECT_EQ(r.dec.stats().missing_template, 1u);
+  EXPECT_EQ(r.dec.stats().lost_records, 0u);
+  EXPECT_EQ(r.dec.stats().unreadable_records, 2u);
+}
+
+TEST(DecoderSequence, NetflowNineCountsPackets) {
+  Collected r;
+  ASSERT_TRUE(r.decode(Message(0, 1'700'000'000, 1, kV9Version).flow_template(256)).ok());
+  ASSERT_TRUE(r.decode(Message(1, 1'700'000'000, 1, kV9Version).records(256, 5)).ok());
+  ASSERT_TRUE(r.decode(Message(4, 1'700'000'000, 1, kV9Version).records(256, 5)).ok());
+  EXPECT_EQ(r.dec.stats().lost_messages, 2u);
+  ASSERT_TRUE(r.decode(Message(2, 1'700'000'000, 1, kV9Version).records(256, 5)).ok());
+  EXPECT_EQ(r.dec.stats().lost_messages, 1u);
+  // Another source id keeps its own numbers.
+  ASSERT_TRUE(r.decode(Message(77, 1'700'000'000, 2, kV9Version).flow_template(256)).ok());
+  EXPECT_EQ(r.dec.stats().lost_messages, 1u);
+  EXPECT_EQ(r.out.size(), 15u);
+}
+
+TEST(DecoderTemplates, WithdrawalsKeepTheRestOfTheSetAligned) {
+  Collected r;
+  // An options template (id 257: scope observationDomainId, option systemInitTime) and a
+  // template, then one options template set that withdraws 257 and defines 258.
+  ASSERT_TRUE(
+      r.decode(Message(0).set(kOptionsTemplateSet, {257, 2, 1, 149, 4, 160, 8}).flow_template(256))
+          .ok());
+  ASSERT_TRUE(
+      r.decode(Message(0).set(kOptionsTemplateSet, {257, 0, 258, 2, 1, 149, 4, 160, 8})).ok());
+  EXPECT_EQ(r.dec.stats().malformed, 0u);
+  EXPECT_EQ(r.dec.stats().withdrawn, 1u);
+  EXPECT_EQ(r.dec.stats().templates, 3u);
+  // "Withdraw all templates" (id 2, count 0) leaves the options template.
+  ASSERT_TRUE(r.decode(Message(0).set(kTemplateSet, {kTemplateSet, 0})).ok());
+  ASSERT_TRUE(r.decode(Message(0).records(256, 1)).ok());
+  EXPECT_TRUE(r.out.empty());
+  EXPECT_EQ(r.dec.stats().held_sets, 1u);
+  auto saved = r.dec.save_templates();
+  ASSERT_EQ(saved.size(), 1u);  // 258 only
+}
+
+TEST(DecoderTemplates, SavedTemplatesDecodeAfterARestart) {
+  Collected a;
+  ASSERT_TRUE(a.decode(Message(0).flow_template(256).flow_template(300)).ok());
+  ASSERT_TRUE(a.decode(Message(0, 1'700'000'000, 9, kV9Version).flow_template(400)).ok());
+  auto saved = a.dec.save_templates();
+  ASSERT_EQ(saved.size(), 3u);
+  Collected b;
+  for (const auto& m : saved) b.dec.load_templates(m);
+  EXPECT_EQ(b.dec.stats().templates, 3u);
+  ASSERT_TRUE(b.decode(Message(50).records(300, 2)).ok());
+  ASSERT_TRUE(b.decode(Message(7, 1'700'000'000, 9, kV9Version).records(400, 3)).ok());
+  ASSERT_EQ(b.out.size(), 5u);
+  EXPECT_EQ(b.out[1].fwd.packets, 2u);
+  EXPECT_EQ(b.out[1].src_ip, IpAddress::v4(0x0a000002));
+  EXPECT_EQ(b.dec.stats().lost_records, 0u);  // a restarted collector has no idea of the past
+}
+
+TEST(DecoderLimits, TemplateAndDomainBudgetsAreCountedNotExceeded) {
+  DecoderLimits limits;
+  limits.template_fields = 7;
+  limits.domains = 2;
+  Decoder dec(kDefaultPen, limits);
+  Arena arena;
+  std::vector<FlowRecord> out;
+  auto decode = [&](Message m) { return dec.decode(m.bytes(), out, arena); };
+  ASSERT_TRUE(decode(Message(0).flow_template(256).flow_template(257).flow_template(258)).ok());
+  EXPECT_EQ(dec.stats().templates, 2u);
+  EXPECT_EQ(dec.stats().template_limit, 1u);
+  // Replacing a template reuses its budget.
+  ASSERT_TRUE(decode(Message(0).flow_template(256)).ok());
+  EXPECT_EQ(dec.stats().templates, 3u);
+  ASSERT_TRUE(decode(Message(0, 1, 2)).ok());
+  EXPECT_FALSE(decode(Message(0, 1, 3)).ok());
+  EXPECT_EQ(dec.stats().refused_domains, 1u);
+  // Held data stays within its byte budget.
+  DecoderLimits small;
+  small.held_bytes = 64;
+  Decoder d2(kDefaultPen, small);
+  for (int i = 0; i < 5; ++i) {
+    auto m = Message(uint32_t(i)).records(256, 2).bytes();
+    ASSERT_TRUE(d2.decode(m, out, arena).ok());
+  }
+  EXPECT_EQ(d2.stats().held_sets, 2u);
+  EXPECT_EQ(d2.stats().missing_template, 3u);
+}
+
+TEST(DecoderTimes, SysUpTimeWrapsToTheTimeNearestTheExport) {
+  // v9: flowStartSysUpTime (22) and flowEndSysUpTime (21) 500 and 100 ms before the export, 1 s
+  // after boot, and 49.7 days later just after the uptime counter wrapped (the flow began
+  // before the wrap, ended after it).
+  for (uint32_t uptime : {1000u, 400u}) {
+    Collected r;
+    uint32_t secs = 1'700'000'000;
+    Message m(0, secs, 1, kV9Version);
+    m.set(kV9TemplateSet, {256, 2, 22, 4, 21, 4});
+    uint32_t first = uptime - 500, last = uptime - 100;
+    m.set(256, {uint16_t(first >> 16), uint16_t(first), uint16_t(last >> 16), uint16_t(last)});
+    std::vector<uint8_t> b = m.bytes();
+    store_be32(b.data() + 4, uptime);
+    ASSERT_TRUE(r.dec.decode(b, r.out, r.arena).ok());
+    ASSERT_EQ(r.out.size(), 1u);
+    EXPECT_EQ(r.out[0].fwd.first.ns, (int64_t(secs) * 1000 - 500) * 1'000'000) << uptime;
+    EXPECT_EQ(r.out[0].fwd.last.ns, (int64_t(secs) * 1000 - 100) * 1'000'000) << uptime;
+  }
+}
+
+}  // namespace
+}  // namespace flowkit::ipfix
