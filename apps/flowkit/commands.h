@@ -10,5 +10,6 @@ void add_meter_command(CLI::App& app, int* exit_code);
 void add_gen_command(CLI::App& app, int* exit_code);
 void add_fields_command(CLI::App& app, int* exit_code);
 void add_store_command(CLI::App& app, int* exit_code);
+void add_collect_command(CLI::App& app, int* exit_code);
 
 }  // namespace flowkit::app

@@ -16,6 +16,11 @@ constexpr size_t kMaxTemplateFields = 1024;
 // systemInitTimeMilliseconds: the exporter's boot time, which sysUpTime times count from.
 constexpr uint16_t kSystemInitTime = 160;
 
+// samplingInterval (34), samplerRandomInterval (50), samplingPacketInterval (305): 1 in N.
+bool is_sampling_interval(uint16_t id) {
+  return id == 34 || id == 50 || id == 305;
+}
+
 // The value of template field f at p[off...len): sets *value and *n and moves off past it; false
 // when the record ends first.
 bool next_value(const uint8_t* p, size_t len, size_t& off, uint16_t length, const uint8_t** value,
@@ -400,6 +405,12 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
         if (t.scope_count) d.system_init = record_init;
         continue;
       }
+      if (t.scope_count && f.pen == 0 && is_sampling_interval(f.id) && flen <= 8) {
+        uint64_t interval = 0;
+        for (size_t i = 0; i < flen; ++i) interval = interval << 8 | v[i];
+        if (interval > 0 && interval <= UINT32_MAX) d.sampling = uint32_t(interval);
+        continue;
+      }
       if (!f.ref) continue;  // an element flowkit does not know, or options data
       const FieldRef& ref = *f.ref;
       bool good;
@@ -443,6 +454,8 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
       }
     }
     stats_.unknown_fields += t.unknown;
+    // A sampling rate the exporter announced in options data covers records without their own.
+    if (d.sampling > 1 && r.sampling_interval <= 1) r.sampling_interval = d.sampling;
     finish_record(r, h);
     out.push_back(r);
     ++stats_.records;

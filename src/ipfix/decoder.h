@@ -101,6 +101,7 @@ class Decoder {
     bool seen = false;
     bool unreadable = false;  // the last message had data sets that could not be read
     Timestamp system_init;    // systemInitTimeMilliseconds from options data
+    uint32_t sampling = 0;    // 1 in N, from options data
     std::vector<Held> held;
   };
   struct Header {

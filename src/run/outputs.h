@@ -46,6 +46,8 @@ class Outputs {
   Status finish();
   // The exporters' summary lines.
   std::string summary() const;
+  // Closes the store's file (SIGHUP): the next records start a new one.
+  Status rotate() { return store_ ? store_->flush() : Status(); }
 
  private:
   Outputs() : tee_({}) {}

@@ -14,11 +14,17 @@ namespace flowkit::run {
 namespace {
 
 std::atomic<int> g_signal{0};
+std::atomic<bool> g_rotate{false}, g_statistics{false};
 std::atomic<Job*> g_job{nullptr};
 
 extern "C" void on_stop_signal(int sig) {
   g_signal.store(sig);
   if (Job* j = g_job.load()) j->interrupt();
+}
+
+// SIGHUP and SIGUSR1 are only noted here; the loop acts on them between steps.
+extern "C" void on_request_signal(int sig) {
+  (sig == SIGHUP ? g_rotate : g_statistics).store(true);
 }
 
 }  // namespace
@@ -38,6 +44,13 @@ int run(Job& job, const LoopOptions& o) {
   }, old_term{};
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
+  struct sigaction req {};
+  req.sa_handler = on_request_signal;
+  sigemptyset(&req.sa_mask);
+  struct sigaction old_hup {
+  }, old_usr1{};
+  sigaction(SIGHUP, &req, &old_hup);
+  sigaction(SIGUSR1, &req, &old_usr1);
   std::signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error value, not a death
 
   const bool show_progress = !o.quiet && (o.progress || isatty(2));
@@ -69,10 +82,18 @@ int run(Job& job, const LoopOptions& o) {
       next_progress = now + std::chrono::milliseconds(500);
       std::fprintf(stderr, "\r%s   ", job.progress(seconds()).c_str());
     }
-    if (o.stats_interval > 0 && now >= next_stats) {
-      next_stats = now + stats_every;
-      std::fprintf(stderr, "%s%s: %s\n", show_progress ? "\r\033[K" : "", o.name.c_str(),
-                   job.progress(seconds()).c_str());
+    if (g_rotate.exchange(false)) job.rotate();
+    bool asked = g_statistics.exchange(false);
+    if (asked || (o.stats_interval > 0 && now >= next_stats)) {
+      if (!asked) next_stats = now + stats_every;
+      std::string lines = job.statistics(seconds());
+      for (size_t at = 0; at < lines.size();) {
+        size_t end = lines.find('\n', at);
+        if (end == std::string::npos) end = lines.size();
+        std::fprintf(stderr, "%s%s: %.*s\n", show_progress ? "\r\033[K" : "", o.name.c_str(),
+                     int(end - at), lines.data() + at);
+        at = end + 1;
+      }
     }
   }
   if (show_progress) std::fputs("\r\033[K", stderr);
@@ -83,6 +104,8 @@ int run(Job& job, const LoopOptions& o) {
   g_job.store(nullptr);
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  sigaction(SIGHUP, &old_hup, nullptr);
+  sigaction(SIGUSR1, &old_usr1, nullptr);
   if (!o.quiet) std::fputs(job.summary(seconds()).c_str(), stderr);
   if (!st.ok()) std::fprintf(stderr, "%s: %s\n", o.name.c_str(), st.message().c_str());
   return exit_code(st);

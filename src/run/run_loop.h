@@ -30,6 +30,11 @@ class Job {
   virtual bool output_gone() const { return false; }
   // One line of progress ("52.1% 3.2 M packets, 12 k flows active, ...").
   virtual std::string progress(double seconds) const = 0;
+  // The periodic statistics (--stats-interval, and SIGUSR1): lines ending in '\n'; by default
+  // the progress line.
+  virtual std::string statistics(double seconds) const { return progress(seconds) + "\n"; }
+  // SIGHUP: a job that writes files starts new ones.
+  virtual void rotate() {}
   // Problems worth telling the user, since the last call.
   virtual std::vector<std::string> take_warnings() { return {}; }
   // Ends every flow in flight and flushes every sink; the first error.

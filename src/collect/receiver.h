@@ -1,0 +1,55 @@
+// The receive threads: one per UDP socket, draining it with recvmmsg into the packet queue, and
+// one for every IPFIX-over-TCP listener and its connections, cutting the streams into messages.
+// UDP datagrams that find the queue full are dropped and counted; TCP waits for room instead
+// (the exporter's own buffer absorbs the burst and nothing is lost).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "collect/listen_address.h"
+#include "collect/packet_queue.h"
+#include "core/result.h"
+
+namespace flowkit::collect {
+
+struct ReceiverStats {
+  std::atomic<uint64_t> datagrams{0};  // UDP datagrams, TCP messages
+  std::atomic<uint64_t> bytes{0};
+  std::atomic<uint64_t> queue_drops{0};   // datagrams dropped: the queue was full
+  std::atomic<uint64_t> kernel_drops{0};  // dropped by the kernel: the socket buffer was full
+  std::atomic<uint64_t> truncated{0};     // datagrams longer than 64 KiB (cannot be IPFIX)
+  std::atomic<uint64_t> connections{0};   // TCP connections accepted
+  std::atomic<uint64_t> bad_streams{0};   // TCP connections closed for a message that lies
+};
+
+struct ReceiverOptions {
+  int rcvbuf = 32 << 20;  // bytes asked of the kernel for each UDP socket
+};
+
+class Receiver {
+ public:
+  virtual ~Receiver() = default;
+  virtual void start(PacketQueue& queue) = 0;
+  // Stops the thread (a stop is seen within 100 ms) and hands over what it holds.
+  virtual void stop() = 0;
+  const ReceiverStats& stats() const { return stats_; }
+  const std::string& name() const { return name_; }
+  // Things worth telling the user once (a socket buffer the kernel capped).
+  std::vector<std::string> warnings;
+
+ protected:
+  ReceiverStats stats_;
+  std::string name_;
+};
+
+// Binds the socket now (errors say what to do), so that the command fails at once rather than
+// in a thread. `source` tags the messages.
+Result<std::unique_ptr<Receiver>> open_receiver(const ListenAddress& where, uint16_t source,
+                                                const ReceiverOptions& options);
+
+}  // namespace flowkit::collect
