@@ -119,6 +119,10 @@ void Collector::flush() {
   arena_.reset();
 }
 
+void Collector::drop_held() {
+  for (auto& [key, s] : sessions_) s.decoder.drop_held();
+}
+
 std::vector<ExporterCounts> Collector::exporters() const {
   std::vector<ExporterCounts> out;
   out.reserve(sessions_.size());

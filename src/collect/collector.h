@@ -41,6 +41,8 @@ class Collector {
   void receive(const Datagram& d);
   // Hands the decoded records to the sink.
   void flush();
+  // At the end: data still waiting for its template is counted as dropped.
+  void drop_held();
 
   // Every session's counts, and the sum over every session there was (evicted ones too).
   std::vector<ExporterCounts> exporters() const;

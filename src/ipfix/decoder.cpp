@@ -13,6 +13,9 @@ namespace {
 
 // RFC 7011 limits a message to 65535 bytes; a template that long is hostile.
 constexpr size_t kMaxTemplateFields = 1024;
+// How far back a message may come and count as late rather than as an exporter's restart.
+constexpr uint32_t kReorderWindow = 1 << 16;
+
 // systemInitTimeMilliseconds: the exporter's boot time, which sysUpTime times count from.
 constexpr uint16_t kSystemInitTime = 160;
 
@@ -83,6 +86,36 @@ bool Decoder::check_sequence(uint64_t& next, bool& seen, bool unreadable, uint32
   return late;
 }
 
+void Decoder::ipfix_sequence(Domain& d, uint32_t seq, uint64_t flows, uint64_t all,
+                             bool unreadable_before) {
+  bool unreadable = d.unreadable || unreadable_before;
+  int32_t step = int32_t(seq - d.last_seq);
+  if (d.seen && step < 0 && uint32_t(-int64_t(step)) <= kReorderWindow) {
+    // A late message: its records were counted lost when its gap was seen.
+    ++stats_.reordered;
+    stats_.lost_records -= std::min(stats_.lost_records, all);
+    return;
+  }
+  if (d.seen && step >= 0) {
+    // RFC 7011 counts the data records sent before the message. Some exporters count the
+    // message's own too, or leave options records out (softflowd does both): the first of
+    // these ways that fits two messages in a row is taken as the exporter's.
+    const uint64_t expected[4] = {d.last_all, d.last_flows, all, flows};
+    if (d.convention < 0 && !unreadable) {
+      for (int i = 0; i < 4 && d.convention < 0; ++i)
+        if (uint64_t(step) == expected[i]) d.convention = int8_t(i);
+    }
+    int64_t gap = int64_t(step) - int64_t(expected[d.convention < 0 ? 0 : d.convention]);
+    if (gap > 0) (unreadable ? stats_.unreadable_records : stats_.lost_records) += uint64_t(gap);
+  } else if (d.seen) {
+    ++stats_.restarts;
+  }
+  d.seen = true;
+  d.last_seq = seq;
+  d.last_flows = flows;
+  d.last_all = all;
+}
+
 Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out, Arena& arena) {
   ++stats_.messages;
   if (m.size() < 4) {
@@ -110,19 +143,14 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
     h.domain = load_be32(m.data() + 12);
     Domain* d = domain(kIpfixVersion, h.domain);
     if (!d) return Status::unavailable("too many observation domains from one exporter");
-    uint32_t seq = load_be32(m.data() + 8);
-    bool late =
-        check_sequence(d->next_sequence, d->seen, d->unreadable, seq, 1 << 16, stats_.lost_records);
-    d->unreadable = false;
     size_t before = out.size();
     uint64_t options_before = stats_.options_records;
+    bool unreadable_before = d->unreadable;
+    d->unreadable = false;
     Status st = decode_sets(m.subspan(kIpfixHeader), h, *d, out, arena);
-    uint64_t count = (out.size() - before) + (stats_.options_records - options_before);
-    if (late) {
-      stats_.lost_records -= std::min(stats_.lost_records, count);
-    } else {
-      d->next_sequence = uint64_t(seq) + count;
-    }
+    uint64_t flows = out.size() - before;
+    ipfix_sequence(*d, load_be32(m.data() + 8), flows,
+                   flows + (stats_.options_records - options_before), unreadable_before);
     release_held(*d, h, out, arena);
     return st;
   }

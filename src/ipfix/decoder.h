@@ -97,9 +97,14 @@ class Decoder {
   };
   struct Domain {
     std::map<uint16_t, Tmpl> templates;
-    uint64_t next_sequence = 0;
+    uint64_t next_sequence = 0;  // v9
+    // IPFIX: the last in-order message's number and counts, and which way the exporter counts
+    // (ipfix_sequence(); -1 until known).
+    uint32_t last_seq = 0;
+    uint64_t last_flows = 0, last_all = 0;
+    int8_t convention = -1;
     bool seen = false;
-    bool unreadable = false;  // the last message had data sets that could not be read
+    bool unreadable = false;  // the last message had data sets held for their template
     Timestamp system_init;    // systemInitTimeMilliseconds from options data
     uint32_t sampling = 0;    // 1 in N, from options data
     std::vector<Held> held;
@@ -121,6 +126,11 @@ class Decoder {
   // gap was seen, and it must not move the next number back.
   bool check_sequence(uint64_t& next, bool& seen, bool unreadable, uint32_t seq, uint32_t window,
                       uint64_t& lost);
+  // IPFIX sequence accounting once a message is decoded: `flows` and `all` (with options
+  // records) are what it held; `unreadable_before`: the previous message had sets that could not
+  // be read, so a gap after it is not loss.
+  void ipfix_sequence(Domain& d, uint32_t seq, uint64_t flows, uint64_t all,
+                      bool unreadable_before);
   bool read_templates(const uint8_t* p, size_t len, bool options, bool ipfix, Domain& d);
   void read_data(const uint8_t* p, size_t len, const Tmpl& t, const Header& h, Domain& d,
                  std::vector<FlowRecord>& out, Arena& arena);

@@ -163,6 +163,7 @@ class CollectJob final : public Job {
       queue_.recycle(std::move(block));
     }
     collector_->flush();
+    collector_->drop_held();
     for (std::string& e : collector_->take_errors()) warnings_.push_back(std::move(e));
     if (!templates_path_.empty() && collector_->templates_changed()) {
       if (Status st = collector_->save_templates(templates_path_); !st.ok())
