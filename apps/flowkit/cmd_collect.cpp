@@ -23,7 +23,7 @@ struct CollectArgs {
   std::vector<std::string> exports;
   std::string max_age, max_size;
   size_t rcvbuf_mb = 32;
-  size_t queue_mb = 64;
+  size_t queue_mb = 128;
   size_t max_exporters = collect::CollectorOptions{}.max_exporters;
   bool renormalize = false;
   std::string user;

@@ -19,7 +19,7 @@ namespace flowkit::collect {
 
 struct CollectorOptions {
   ipfix::DecoderLimits limits;
-  size_t max_exporters = 1024;
+  size_t max_exporters = 512;
   uint32_t own_pen = ipfix::kDefaultPen;
   bool renormalize = false;  // counters times the sampling interval
 };

@@ -6,11 +6,11 @@ namespace flowkit::collect {
 
 bool PacketBlock::append(const Origin& from, int64_t received_ns, std::span<const uint8_t> bytes) {
   size_t need = sizeof(Header) + ((bytes.size() + 7) & ~size_t(7));
-  if (used_ + need > data_.size()) return false;
+  if (used_ + need > kSize) return false;
   Header h{from.address, from.port,   from.source, uint32_t(bytes.size()),
            received_ns,  from.stream, from.end,    {}};
-  std::memcpy(data_.data() + used_, &h, sizeof h);
-  if (!bytes.empty()) std::memcpy(data_.data() + used_ + sizeof h, bytes.data(), bytes.size());
+  std::memcpy(data_.get() + used_, &h, sizeof h);
+  if (!bytes.empty()) std::memcpy(data_.get() + used_ + sizeof h, bytes.data(), bytes.size());
   used_ += need;
   ++count_;
   return true;
@@ -18,10 +18,10 @@ bool PacketBlock::append(const Origin& from, int64_t received_ns, std::span<cons
 
 size_t PacketBlock::read(size_t off, Datagram& d) const {
   Header h;
-  std::memcpy(&h, data_.data() + off, sizeof h);
+  std::memcpy(&h, data_.get() + off, sizeof h);
   d.from = {h.address, h.port, h.source, h.stream != 0, h.end != 0};
   d.received_ns = h.received_ns;
-  d.bytes = {data_.data() + off + sizeof h, h.size};
+  d.bytes = {data_.get() + off + sizeof h, h.size};
   return off + sizeof h + ((h.size + 7) & ~size_t(7));
 }
 
@@ -56,22 +56,28 @@ std::unique_ptr<PacketBlock> PacketQueue::get_block_waiting() {
 void PacketQueue::push(std::unique_ptr<PacketBlock> b) {
   {
     std::lock_guard lock(mu_);
+    queued_bytes_ += b->bytes();
     queue_.push_back(std::move(b));
     peak_ = std::max(peak_, queue_.size());
+    peak_bytes_ = std::max(peak_bytes_, queued_bytes_);
   }
   ready_cv_.notify_one();
 }
 
 bool PacketQueue::consumer_idle() const {
   std::lock_guard lock(mu_);
-  return queue_.empty();
+  return waiting_ > 0 && queue_.empty();
 }
 
 std::unique_ptr<PacketBlock> PacketQueue::pop(std::chrono::milliseconds wait) {
   std::unique_lock lock(mu_);
-  if (!ready_cv_.wait_for(lock, wait, [&] { return !queue_.empty(); })) return nullptr;
+  ++waiting_;
+  bool ready = ready_cv_.wait_for(lock, wait, [&] { return !queue_.empty(); });
+  --waiting_;
+  if (!ready) return nullptr;
   auto b = std::move(queue_.front());
   queue_.pop_front();
+  queued_bytes_ -= b->bytes();
   return b;
 }
 
@@ -91,6 +97,11 @@ void PacketQueue::close() {
   }
   free_cv_.notify_all();
   ready_cv_.notify_all();
+}
+
+size_t PacketQueue::peak_queued_bytes() const {
+  std::lock_guard lock(mu_);
+  return peak_bytes_;
 }
 
 size_t PacketQueue::peak_queued() const {

@@ -41,7 +41,8 @@ struct Datagram {
 class PacketBlock {
  public:
   static constexpr size_t kSize = size_t(1) << 20;
-  PacketBlock() : data_(kSize) {}
+  // Not zeroed: pages are touched only as datagrams fill them.
+  PacketBlock() : data_(new uint8_t[kSize]) {}
   // False when the block has no room for it (the caller hands the block over first).
   bool append(const Origin& from, int64_t received_ns, std::span<const uint8_t> bytes);
   bool empty() const { return count_ == 0; }
@@ -69,7 +70,7 @@ class PacketBlock {
     uint8_t stream, end, pad[6];
   };
   size_t read(size_t off, Datagram& d) const;
-  std::vector<uint8_t> data_;
+  std::unique_ptr<uint8_t[]> data_;
   size_t used_ = 0;
   size_t count_ = 0;
 };
@@ -83,7 +84,8 @@ class PacketQueue {
   std::unique_ptr<PacketBlock> get_block();
   std::unique_ptr<PacketBlock> get_block_waiting();
   void push(std::unique_ptr<PacketBlock> b);
-  // Whether the decoder has nothing queued: a receiver then hands over a partial block at once.
+  // Whether the decoder waits with nothing queued: a receiver then hands over a partial block at
+  // once. (While it is busy, blocks fill up: a burst is held compactly.)
   bool consumer_idle() const;
 
   // The next block, waiting up to `wait`; nullptr when none came.
@@ -93,7 +95,9 @@ class PacketQueue {
   void close();
 
   size_t max_blocks() const { return max_blocks_; }
-  size_t peak_queued() const;  // blocks waiting at most, so far
+  // The most blocks waiting at once so far, and the datagram bytes they held.
+  size_t peak_queued() const;
+  size_t peak_queued_bytes() const;
 
  private:
   const size_t max_blocks_;
@@ -103,6 +107,8 @@ class PacketQueue {
   std::vector<std::unique_ptr<PacketBlock>> free_;
   size_t allocated_ = 0;
   size_t peak_ = 0;
+  int waiting_ = 0;  // consumers in pop()
+  size_t queued_bytes_ = 0, peak_bytes_ = 0;
   bool closed_ = false;
 };
 

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -118,26 +119,33 @@ void UdpReceiver::run() {
   auto hand_over = [&] {
     if (block && !block->empty()) queue_->push(std::move(block));
   };
+  for (int i = 0; i < kBatch; ++i) {
+    iov[i] = {staging.data() + size_t(i) * (kMaxMessage + 1), kMaxMessage + 1};
+    msgs[i].msg_hdr = {};
+    msgs[i].msg_hdr.msg_name = &addrs[i];
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_control = control[i];
+  }
+  // recvmmsg writes back the lengths of the entries it filled; the others keep theirs.
+  int filled = kBatch;
   while (!stop_) {
-    for (int i = 0; i < kBatch; ++i) {
-      iov[i] = {staging.data() + size_t(i) * (kMaxMessage + 1), kMaxMessage + 1};
-      msgs[i].msg_hdr = {};
-      msgs[i].msg_hdr.msg_name = &addrs[i];
+    for (int i = 0; i < filled; ++i) {
       msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
-      msgs[i].msg_hdr.msg_iov = &iov[i];
-      msgs[i].msg_hdr.msg_iovlen = 1;
-      msgs[i].msg_hdr.msg_control = control[i];
       msgs[i].msg_hdr.msg_controllen = sizeof control[i];
     }
     int n = ::recvmmsg(fd_, msgs, kBatch, MSG_DONTWAIT, nullptr);
+    filled = std::max(n, 0);
     if (n <= 0) {
       if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
         ::usleep(10000);  // ENOMEM and the like: do not spin
       }
-      // Drained: what was gathered goes to the decoder now, then wait for more.
-      hand_over();
+      // Drained: what was gathered goes to a decoder that waits for it; a busy one gets it
+      // when the block is full or the socket stays quiet for 10 ms.
+      if (queue_->consumer_idle()) hand_over();
       pollfd p{fd_, POLLIN, 0};
-      ::poll(&p, 1, 100);
+      bool holding = block && !block->empty();
+      if (::poll(&p, 1, holding ? 10 : 100) == 0) hand_over();
       continue;
     }
     int64_t now = wall_ns();

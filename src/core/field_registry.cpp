@@ -10,6 +10,39 @@
 
 namespace flowkit {
 
+// A value's own record flag, for the presence rules that read one: a decoder that sets a MAC
+// address makes the direction's MACs present.
+void set_presence(Presence p, FieldScope scope, uint64_t bit, FlowRecord& r, Direction dir) {
+  DirectionRecord& d = r.dir(dir);
+  switch (p) {
+    case Presence::kMac:
+      d.has_mac = true;
+      break;
+    case Presence::kVlan:
+      d.vlan_depth = std::max<uint8_t>(d.vlan_depth, 1);
+      break;
+    case Presence::kVlanInner:
+      d.vlan_depth = 2;
+      break;
+    case Presence::kMpls1:
+    case Presence::kMpls2:
+    case Presence::kMpls3:
+      d.mpls_depth = std::max<uint8_t>(d.mpls_depth, uint8_t(int(p) - int(Presence::kMpls1) + 1));
+      break;
+    case Presence::kStats:
+      r.has_stats = true;
+      break;
+    case Presence::kSet:
+      if (scope == FieldScope::kFlow)
+        r.present |= bit;
+      else
+        d.present |= uint32_t(bit);
+      break;
+    default:  // rules that read the record's own values (protocol, IP version, tunnel type)
+      break;
+  }
+}
+
 namespace {
 
 using enum IeType;
@@ -73,39 +106,6 @@ bool from_value(const FieldValue& v, T& out) {
     if (!p) return false;
     out = *p;
     return true;
-  }
-}
-
-// A value's own record flag, for the presence rules that read one: a decoder that sets a MAC
-// address makes the direction's MACs present.
-void set_presence(Presence p, FieldScope scope, uint64_t bit, FlowRecord& r, Direction dir) {
-  DirectionRecord& d = r.dir(dir);
-  switch (p) {
-    case Presence::kMac:
-      d.has_mac = true;
-      break;
-    case Presence::kVlan:
-      d.vlan_depth = std::max<uint8_t>(d.vlan_depth, 1);
-      break;
-    case Presence::kVlanInner:
-      d.vlan_depth = 2;
-      break;
-    case Presence::kMpls1:
-    case Presence::kMpls2:
-    case Presence::kMpls3:
-      d.mpls_depth = std::max<uint8_t>(d.mpls_depth, uint8_t(int(p) - int(Presence::kMpls1) + 1));
-      break;
-    case Presence::kStats:
-      r.has_stats = true;
-      break;
-    case Presence::kSet:
-      if (scope == FieldScope::kFlow)
-        r.present |= bit;
-      else
-        d.present |= uint32_t(bit);
-      break;
-    default:  // rules that read the record's own values (protocol, IP version, tunnel type)
-      break;
   }
 }
 

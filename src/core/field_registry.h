@@ -287,6 +287,8 @@ bool condition_holds(Presence p, const FlowRecord& r, Direction d);
 // address makes the direction's MACs present). FieldInfo::set does this; decoders that write
 // values directly call it.
 void mark_present(const FieldInfo& f, FlowRecord& r, Direction d);
+// The same from a field's registry facts (for code generated per field, where they are constants).
+void set_presence(Presence p, FieldScope scope, uint64_t bit, FlowRecord& r, Direction dir);
 
 // What decides which fields a record has, packed for a template cache's key: every condition of
 // both directions, the presence bits, and which address fields hold IPv6 addresses (they are

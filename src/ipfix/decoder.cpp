@@ -2,6 +2,8 @@
 
 #include <fmt/core.h>
 
+#include <cstring>
+
 #include "core/byte_io.h"
 #include "core/field_registry.h"
 #include "ipfix/field_codec.h"
@@ -335,6 +337,18 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
   while (off + 4 <= len) {
     uint16_t id = load_be16(p + off);
     uint16_t count = load_be16(p + off + 2);
+    // Exporters send their templates again and again (nfreplay in every packet): the same bytes
+    // as the template known are that template, without parsing it once more.
+    if (auto known = d.templates.find(id); known != d.templates.end()) {
+      const std::vector<uint8_t>& wire = known->second.wire;
+      if (!wire.empty() && len - off >= wire.size() &&
+          std::memcmp(p + off, wire.data(), wire.size()) == 0) {
+        off += wire.size();
+        if (!ipfix && len - off < 4) break;
+        continue;
+      }
+    }
+    size_t start = off;
     off += 4;
     // A withdrawal (RFC 7011 8.1) is the id and a count of 0, also in an options template set:
     // no scope count follows. Ids 2 and 3 withdraw every template or options template.
@@ -384,10 +398,15 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
       if (f.length == kVarLen && !ipfix) return false;
       t.min_length += f.length == kVarLen ? 1 : f.length;
       if (!scope) f.ref = find_element(f.id, f.pen, own_pen_);
+      if (f.ref) {
+        f.decode = field_decoder(*f.ref);
+        f.list = field_info(f.ref->field).type == FieldType::kList;
+      }
       if (!scope && !f.ref && !(f.id == kSystemInitTime && f.pen == 0)) ++t.unknown;
       t.fields.push_back(f);
     }
     if (t.min_length == 0) return false;  // records of no bytes: a set would never end
+    t.wire.assign(p + start, p + off);
     auto old = d.templates.find(id);
     size_t replaced = old == d.templates.end() ? 0 : old->second.fields.size();
     if (template_fields_ - replaced + t.fields.size() > limits_.template_fields) {
@@ -410,7 +429,8 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
   size_t off = 0;
   // Padding at the end of a set is shorter than any record.
   while (len - off >= t.min_length) {
-    FlowRecord r;
+    // Built in place: a record is large, and most are kept.
+    FlowRecord& r = out.emplace_back();
     // sysUpTime times wait for the end of the record: its own systemInitTimeMilliseconds may
     // come after them.
     struct Uptime {
@@ -445,10 +465,10 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
       if (ref.type == IeType::kSysUpTime) {
         good = flen == 4 && n_uptimes < std::size(uptimes);
         if (good) uptimes[n_uptimes++] = {ref, load_be32(v)};
-      } else if (field_info(ref.field).type == FieldType::kList) {
+      } else if (f.list) {
         good = read_list(r, ref, v, flen, d, arena);
       } else {
-        good = decode_field(r, ref, v, uint16_t(flen), ctx);
+        good = f.decode && f.decode(r, ref.dir, v, uint16_t(flen), ref.type, ctx);
       }
       if (!good) {
         ++stats_.bad_fields;
@@ -457,10 +477,12 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
       if (ref.dir == Direction::kReverse) r.biflow = true;
     }
     if (!ok) {
+      out.pop_back();
       ++stats_.malformed;
       break;
     }
     if (t.scope_count) {
+      out.pop_back();
       ++stats_.options_records;
       continue;
     }
@@ -485,7 +507,6 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
     // A sampling rate the exporter announced in options data covers records without their own.
     if (d.sampling > 1 && r.sampling_interval <= 1) r.sampling_interval = d.sampling;
     finish_record(r, h);
-    out.push_back(r);
     ++stats_.records;
   }
 }

@@ -15,6 +15,7 @@
 #include "core/arena.h"
 #include "core/flow_record.h"
 #include "core/result.h"
+#include "ipfix/field_codec.h"
 #include "ipfix/information_elements.h"
 
 namespace flowkit::ipfix {
@@ -46,12 +47,13 @@ struct DecoderStats {
   uint64_t refused_domains = 0;  // messages of domains beyond the limit
 };
 
-// Bounds on what one exporter can make a decoder keep, whatever it sends.
+// Bounds on what one exporter can make a decoder keep, whatever it sends. With the collector's
+// default of 512 exporters, about 100 MB at most in all.
 struct DecoderLimits {
-  size_t domains = 256;                 // observation domains / source ids
-  size_t template_fields = 16384;       // fields of all templates together
-  size_t held_bytes = size_t(1) << 20;  // data sets waiting for their template
-  uint32_t held_seconds = 30;           // export time a held set waits at most
+  size_t domains = 64;                   // observation domains / source ids
+  size_t template_fields = 2048;         // fields of all templates together (~100 kB)
+  size_t held_bytes = size_t(64) << 10;  // data sets waiting for their template
+  uint32_t held_seconds = 30;            // export time a held set waits at most
 };
 
 class Decoder {
@@ -81,13 +83,16 @@ class Decoder {
     uint16_t id;
     uint16_t length;  // kVarLen: variable length
     uint32_t pen;
-    std::optional<FieldRef> ref;  // the registry field it fills; none: skipped
+    std::optional<FieldRef> ref;    // the registry field it fills; none: skipped
+    FieldDecoder decode = nullptr;  // ref's reader
+    bool list = false;              // ref is a list (RFC 6313)
   };
   struct Tmpl {
     std::vector<Field> fields;
     uint16_t scope_count = 0;  // > 0: options template
     size_t min_length = 0;
-    uint32_t unknown = 0;  // fields that decode into nothing (counted per record)
+    uint32_t unknown = 0;       // fields that decode into nothing (counted per record)
+    std::vector<uint8_t> wire;  // the template record as it came: a resend is recognised
   };
   struct Held {
     uint16_t set_id;

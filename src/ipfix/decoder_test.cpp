@@ -184,8 +184,10 @@ TEST(DecoderLimits, TemplateAndDomainBudgetsAreCountedNotExceeded) {
   ASSERT_TRUE(decode(Message(0).flow_template(256).flow_template(257).flow_template(258)).ok());
   EXPECT_EQ(dec.stats().templates, 2u);
   EXPECT_EQ(dec.stats().template_limit, 1u);
-  // Replacing a template reuses its budget.
+  // Sent again, a template costs nothing; replaced, it reuses its budget.
   ASSERT_TRUE(decode(Message(0).flow_template(256)).ok());
+  EXPECT_EQ(dec.stats().templates, 2u);
+  ASSERT_TRUE(decode(Message(0).set(kTemplateSet, {256, 2, 8, 4, 12, 4})).ok());
   EXPECT_EQ(dec.stats().templates, 3u);
   ASSERT_TRUE(decode(Message(0, 1, 2)).ok());
   EXPECT_FALSE(decode(Message(0, 1, 3)).ok());

@@ -357,8 +357,6 @@ bool get_value(const uint8_t* in, uint16_t len, IeType type, const DecodeContext
 using EncodeFn = size_t (*)(const FlowRecord&, Direction, uint8_t*, const Element&,
                             const EncodeContext&);
 using SizeFn = size_t (*)(const FlowRecord&, Direction, const Element&, const EncodeContext&);
-using DecodeFn = bool (*)(FlowRecord&, Direction, const uint8_t*, uint16_t, IeType,
-                          const DecodeContext&);
 
 const EncodeFn kEncoders[] = {
 #define FK_FIELD(num, id, name, scope, type, value, ...)                \
@@ -381,16 +379,29 @@ const SizeFn kSizers[] = {
 #include "core/fields.def"
 };
 
-const DecodeFn kDecoders[] = {
-#define FK_FIELD(num, id, name, scope, type, value, ...)                     \
-  +[](FlowRecord& r, Direction dir, const uint8_t* in, uint16_t n, IeType t, \
-      const DecodeContext& c) {                                              \
-    [[maybe_unused]] DirectionRecord& d = r.dir(dir);                        \
-    return get(in, n, t, c, value);                                          \
+// Each reads the value and marks the field present.
+const FieldDecoder kDecoders[] = {
+#define FK_FIELD(num, id, name, scope, type, value, presence, ...)                          \
+  +[](FlowRecord& r, Direction dir, const uint8_t* in, uint16_t n, IeType t,                \
+      const DecodeContext& c) {                                                             \
+    [[maybe_unused]] DirectionRecord& d = r.dir(dir);                                       \
+    if (!get(in, n, t, c, value)) return false;                                             \
+    set_presence(Presence::presence, FieldScope::scope, presence_bit(FieldId::id), r, dir); \
+    return true;                                                                            \
   },
 #define FK_DERIVED(...) nullptr,
 #include "core/fields.def"
 };
+
+// NetFlow's and IPFIX's icmpTypeCode: type * 256 + code, into the two fields.
+bool decode_icmp_type_code(FlowRecord& r, Direction dir, const uint8_t* in, uint16_t len, IeType,
+                           const DecodeContext&) {
+  if (len != 2) return false;
+  DirectionRecord& d = r.dir(dir);
+  d.icmp_type = in[0];
+  d.icmp_code = in[1];
+  return true;
+}
 
 }  // namespace
 
@@ -403,19 +414,15 @@ size_t encode_field(const FlowRecord& r, const Element& e, uint8_t* out, const E
   return kEncoders[field_index(e.field)](r, e.dir, out, e, ctx);
 }
 
+FieldDecoder field_decoder(const FieldRef& ref) {
+  if (ref.field == FieldId::kIcmpTypeCode) return decode_icmp_type_code;
+  return kDecoders[field_index(ref.field)];
+}
+
 bool decode_field(FlowRecord& r, const FieldRef& ref, const uint8_t* in, uint16_t len,
                   const DecodeContext& ctx) {
-  if (ref.field == FieldId::kIcmpTypeCode) {  // NetFlow's and IPFIX's type * 256 + code
-    if (len != 2) return false;
-    DirectionRecord& d = r.dir(ref.dir);
-    d.icmp_type = in[0];
-    d.icmp_code = in[1];
-    return true;
-  }
-  DecodeFn fn = kDecoders[field_index(ref.field)];
-  if (!fn || !fn(r, ref.dir, in, len, ref.type, ctx)) return false;
-  mark_present(field_info(ref.field), r, ref.dir);
-  return true;
+  FieldDecoder fn = field_decoder(ref);
+  return fn && fn(r, ref.dir, in, len, ref.type, ctx);
 }
 
 bool decode_item_field(void* item, const ItemInfo& info, IeType type, const uint8_t* in,

@@ -44,6 +44,12 @@ struct DecodeContext {
   Timestamp system_init;   // for kSysUpTime elements; 0: unknown
 };
 
+// A field's reader, looked up once (a decoder compiles its templates into these).
+using FieldDecoder = bool (*)(FlowRecord& r, Direction dir, const uint8_t* in, uint16_t len,
+                              IeType type, const DecodeContext& ctx);
+// nullptr for fields that cannot be received (derived ones).
+FieldDecoder field_decoder(const FieldRef& ref);
+
 // Reads `len` bytes received for field ref into r, and marks it present. Accepts reduced-size
 // encodings of integers (RFC 7011 6.2) and either address length; returns false when the length
 // cannot be right for the field or the value cannot be read here (a list, a sysUpTime time

@@ -183,6 +183,11 @@ class CollectJob final : public Job {
       out += fmt::format("  exporters forgotten to make room for new ones: {} (--max-exporters)\n",
                          collector_->evicted());
     out += receiver_line();
+    if (!receivers_.empty())
+      out += fmt::format(
+          "  receive queue: at most {} of {} MiB blocks waiting ({:.1f} MiB of datagrams)\n",
+          queue_.peak_queued(), queue_.max_blocks(),
+          double(queue_.peak_queued_bytes()) / (1 << 20));
     return out + outputs_->summary();
   }
 

@@ -20,7 +20,8 @@ struct CollectConfig {
   std::vector<std::string> files;              // -r: IPFIX files instead of listening
   collect::CollectorOptions collector;
   collect::ReceiverOptions receiver;
-  size_t queue_bytes = size_t(64) << 20;  // received, not yet decoded
+  // Received, not yet decoded: a burst of a million NetFlow v9 records (about 120 MB) fits.
+  size_t queue_bytes = size_t(128) << 20;
   OutputOptions output;
   int64_t max_age_ns = 0;  // store expiry, 0: none
   uint64_t max_bytes = 0;
