@@ -492,6 +492,7 @@ uint16_t natural_length(IeType t) {
     case kDateTimeSeconds:
     case kIpv4Address:
     case kSysUpTime:
+    case kDeltaMicroseconds:
       return 4;
     case kMacAddress:
       return 6;
@@ -564,6 +565,8 @@ std::string_view ie_type_name(IeType t) {
       return "subTemplateMultiList";
     case kSysUpTime:
       return "unsigned32";  // milliseconds of sysUpTime
+    case kDeltaMicroseconds:
+      return "unsigned32";  // microseconds before the export time
   }
   return "octetArray";
 }

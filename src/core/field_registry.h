@@ -73,6 +73,9 @@ enum class IeType : uint8_t {
   // (flowStartSysUpTime/flowEndSysUpTime, NetFlow v9's FIRST/LAST_SWITCHED), which a reader
   // turns into a time with the exporter's boot time (systemInitTimeMilliseconds).
   kSysUpTime = 255,
+  // Not an RFC 5610 type either: microseconds before the message's export time in an unsigned32
+  // (flowStartDeltaMicroseconds, flowEndDeltaMicroseconds).
+  kDeltaMicroseconds = 254,
 };
 
 // RFC 7012 / RFC 5610 informationElementSemantics.

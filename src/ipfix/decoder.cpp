@@ -425,7 +425,7 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
 void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Header& h, Domain& d,
                         std::vector<FlowRecord>& out, Arena& arena) {
   bool v9 = h.version == kV9Version;
-  DecodeContext ctx{&arena, Timestamp{}};
+  DecodeContext ctx{&arena, Timestamp{}, Timestamp::from_seconds(h.export_secs)};
   size_t off = 0;
   // Padding at the end of a set is shorter than any record.
   while (len - off >= t.min_length) {

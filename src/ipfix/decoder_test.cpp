@@ -224,5 +224,17 @@ TEST(DecoderTimes, SysUpTimeWrapsToTheTimeNearestTheExport) {
   }
 }
 
+TEST(DecoderTimes, DeltaMicrosecondsCountBackFromTheExport) {
+  // flowStartDeltaMicroseconds (158) and flowEndDeltaMicroseconds (159): 1.5 s and 0.25 s.
+  Collected r;
+  Message m(0, 1'700'000'000);
+  m.set(kTemplateSet, {256, 2, 158, 4, 159, 4});
+  m.set(256, {0x0016, 0xe360, 0x0003, 0xd090});
+  ASSERT_TRUE(r.decode(m).ok());
+  ASSERT_EQ(r.out.size(), 1u);
+  EXPECT_EQ(r.out[0].fwd.first.ns, 1'700'000'000'000'000'000 - 1'500'000'000);
+  EXPECT_EQ(r.out[0].fwd.last.ns, 1'700'000'000'000'000'000 - 250'000'000);
+}
+
 }  // namespace
 }  // namespace flowkit::ipfix

@@ -296,6 +296,10 @@ bool get(const uint8_t* in, uint16_t len, IeType type, const DecodeContext& ctx,
       if (len != 4 || !ctx.system_init.is_set()) return false;
       out = Timestamp{ctx.system_init.ns + int64_t(load_be32(in)) * 1'000'000};
       return true;
+    case IeType::kDeltaMicroseconds:
+      if (len != 4 || !ctx.export_time.is_set()) return false;
+      out = Timestamp{ctx.export_time.ns - int64_t(load_be32(in)) * 1'000};
+      return true;
     case IeType::kDateTimeMicroseconds:
     case IeType::kDateTimeNanoseconds:
       break;

@@ -42,6 +42,7 @@ size_t encode_field(const FlowRecord& r, const Element& e, uint8_t* out, const E
 struct DecodeContext {
   Arena* arena = nullptr;  // where strings go
   Timestamp system_init;   // for kSysUpTime elements; 0: unknown
+  Timestamp export_time;   // the message's, for kDeltaMicroseconds elements
 };
 
 // A field's reader, looked up once (a decoder compiles its templates into these).
