@@ -11,7 +11,7 @@ packages=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml valgrind
   # interop peers and reference tools
-  tshark nfdump softflowd libfixbuf-tools tcpreplay python3-scapy iproute2 iputils-ping time
+  tshark nfdump softflowd libfixbuf-tools tcpreplay python3-scapy iproute2 iputils-ping time bc
 )
 
 missing=()
