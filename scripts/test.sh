@@ -24,15 +24,17 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE release-only
 
-echo "== ThreadSanitizer: the meter's reading thread (meter/pipeline.h), the store's writer thread"
+echo "== ThreadSanitizer: the meter's reading thread (meter/pipeline.h), the store's writer thread,"
+echo "   the collector's receive threads and queue"
 cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOWKIT_BENCH=OFF \
   -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
-cmake --build build-tsan -j"$jobs" --target meter_test store_test
+cmake --build build-tsan -j"$jobs" --target meter_test store_test collect_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/meter/meter_test --gtest_brief=1
 # The store's writer thread; not the test that forks a writer to kill it (TSan forbids threads
 # after a fork).
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/store/store_test --gtest_brief=1 \
   --gtest_filter=-StoreFaults.SigkillWhileWritingKeepsEveryDurableBlock
+TSAN_OPTIONS=halt_on_error=1 build-tsan/src/collect/collect_test --gtest_brief=1
 
 fuzz_seconds=${FLOWKIT_FUZZ_SECONDS:-20}
 if [[ $fuzz_seconds -gt 0 ]]; then
@@ -47,6 +49,15 @@ if [[ $fuzz_seconds -gt 0 ]]; then
   if [[ -d ../shared/flowtest/pcaps ]]; then
     tests/fuzz/make_corpus.py "$corpus/decoder" ../shared/flowtest/pcaps ../shared/flowrecorder/pcaps
     cp ../shared/flowrecorder/pcaps/*.pcap "$corpus/pcap/"
+    # Real exports: softflowd's and a Fritz!Box's captured, flowkit's own, nfreplay's.
+    seeds=build-fuzz/seeds && rm -rf "$seeds" && mkdir -p "$seeds/nfcapd"
+    build/apps/flowkit/flowkit meter -r ../shared/pcaps/ndpi-4.2/pinterest.pcap -o none -q \
+      --export file:"$seeds/own.ipfix" --export-time ns
+    nfpcapd -r ../shared/pcaps/ndpi-4.2/pinterest.pcap -w "$seeds/nfcapd" >/dev/null 2>&1 || true
+    nfcapd_file=$(ls "$seeds"/nfcapd/nfcapd.2* 2>/dev/null | head -1)
+    tests/fuzz/make_corpus.py --exports "$corpus/ipfix" ${nfcapd_file:+--nfreplay "$nfcapd_file"} \
+      ../shared/pcaps/generated/softflowd_exports.pcap ../shared/pcaps/ndpi-4.2/netflow-fritz.pcap \
+      ../shared/pcaps/ndpi-4.2/netflowv9.pcap "$seeds/own.ipfix"
   fi
   for t in decoder:decoder_fuzz meter:meter_fuzz ipfix:ipfix_decoder_fuzz pcap:pcap_reader_fuzz \
     store:store_reader_fuzz; do

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "capture/pcap_file_reader.h"
 #include "core/byte_io.h"
 #include "ipfix/wire_format.h"
 
@@ -234,6 +237,87 @@ TEST(DecoderTimes, DeltaMicrosecondsCountBackFromTheExport) {
   ASSERT_EQ(r.out.size(), 1u);
   EXPECT_EQ(r.out[0].fwd.first.ns, 1'700'000'000'000'000'000 - 1'500'000'000);
   EXPECT_EQ(r.out[0].fwd.last.ns, 1'700'000'000'000'000'000 - 250'000'000);
+}
+
+// The UDP payloads (Ethernet, IPv4) of a capture of exports.
+std::vector<std::vector<uint8_t>> udp_payloads(const std::string& path) {
+  std::vector<std::vector<uint8_t>> out;
+  auto reader = capture::PcapFileReader::open(path, capture::FileIo::kMap);
+  if (!reader.ok()) return out;
+  std::vector<capture::RawPacket> batch(64);
+  while (size_t n = (*reader)->read_batch(batch)) {
+    for (size_t i = 0; i < n; ++i) {
+      const uint8_t* p = batch[i].data;
+      size_t len = batch[i].caplen;
+      if (len < 42 || load_be16(p + 12) != 0x0800 || p[23] != 17) continue;
+      size_t ihl = size_t(p[14] & 15) * 4;
+      size_t udp = 14 + ihl;
+      if (len < udp + 8) continue;
+      size_t end = std::min(len, udp + load_be16(p + udp + 4));
+      out.emplace_back(p + udp + 8, p + end);
+    }
+  }
+  return out;
+}
+
+// Cuts a message at `n` bytes and makes its lengths agree with the cut: the message length,
+// and the length of the set the cut falls in (dropped when not even its header is left). The
+// set parser, not the header check, then meets the short data.
+std::vector<uint8_t> cut_consistently(const std::vector<uint8_t>& m, size_t n) {
+  bool ipfix = load_be16(m.data()) == kIpfixVersion;
+  size_t header = ipfix ? kIpfixHeader : kV9Header;
+  std::vector<uint8_t> out(m.begin(), m.begin() + ptrdiff_t(n));
+  size_t off = header;
+  while (off + kSetHeader <= n) {
+    size_t len = load_be16(m.data() + off + 2);
+    if (len < kSetHeader) break;
+    if (off + len > n) {
+      store_be16(out.data() + off + 2, uint16_t(n - off));
+      break;
+    }
+    off += len;
+  }
+  if (off + kSetHeader > n) out.resize(off);
+  if (ipfix) store_be16(out.data() + 2, uint16_t(out.size()));
+  return out;
+}
+
+TEST(DecoderHostile, ConsistentTruncationsOfRealExportsKeepWhatIsWhole) {
+  std::string pcap = std::string(FLOWKIT_SHARED_DIR) + "/pcaps/generated/softflowd_exports.pcap";
+  if (!std::filesystem::exists(pcap)) GTEST_SKIP() << pcap << " not found (../shared)";
+  auto messages = udp_payloads(pcap);
+  ASSERT_EQ(messages.size(), 15u);
+  // The whole stream once, for the templates and the full count of each message.
+  Decoder whole;
+  Arena arena;
+  std::vector<FlowRecord> out;
+  std::vector<size_t> full;
+  for (const auto& m : messages) {
+    size_t before = out.size();
+    ASSERT_TRUE(whole.decode(m, out, arena).ok());
+    full.push_back(out.size() - before);
+  }
+  size_t cuts = 0;
+  for (size_t i = 0; i < messages.size(); ++i) {
+    const auto& m = messages[i];
+    if (load_be16(m.data()) == kV5Version) continue;  // v5: no sets
+    size_t header = load_be16(m.data()) == kIpfixVersion ? kIpfixHeader : kV9Header;
+    size_t last = 0;
+    for (size_t n = header; n <= m.size(); ++n) {
+      // A decoder that knows the templates, as a collector would.
+      Decoder d = whole;
+      std::vector<FlowRecord> got;
+      auto cut = cut_consistently(m, n);
+      d.decode(cut, got, arena);
+      // Records never appear from nowhere, and a longer cut keeps at least as many.
+      ASSERT_LE(got.size(), full[i]) << "message " << i << " cut at " << n;
+      ASSERT_GE(got.size(), last) << "message " << i << " cut at " << n;
+      last = got.size();
+      ++cuts;
+    }
+    EXPECT_EQ(last, full[i]) << "message " << i;
+  }
+  EXPECT_GT(cuts, 10000u);
 }
 
 }  // namespace

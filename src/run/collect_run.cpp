@@ -179,9 +179,11 @@ class CollectJob final : public Job {
         t.decoder.records, secs, si(secs > 0 ? t.decoder.records / secs : 0));
     for (const collect::ExporterCounts& c : collector_->exporters())
       out += fmt::format("  {}: {}\n", exporter_name(c.from, config_.files), counts_line(c));
-    if (collector_->evicted())
+    if (collector_->evicted()) {
       out += fmt::format("  exporters forgotten to make room for new ones: {} (--max-exporters)\n",
                          collector_->evicted());
+      out += fmt::format("  all exporters, forgotten ones too: {}\n", counts_line(t));
+    }
     out += receiver_line();
     if (!receivers_.empty())
       out += fmt::format(

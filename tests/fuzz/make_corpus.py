@@ -1,11 +1,19 @@
 #!/usr/bin/python3
-"""Writes a seed corpus for the fuzz targets: the frames of the classic little-endian Ethernet
-pcaps in the given folders, one file per frame (decoder: link-type byte 0 = Ethernet prefixed).
+"""Writes a seed corpus for the fuzz targets.
 
-usage: make_corpus.py OUT_DIR PCAP_DIR...
+  make_corpus.py OUT_DIR PCAP_DIR...
+      the frames of the classic little-endian Ethernet pcaps in the folders, one file per frame
+      (decoder_fuzz: link-type byte 0 = Ethernet prefixed).
+  make_corpus.py --exports OUT_DIR [--nfreplay NFCAPD_FILE] FILE...
+      real flow exports for ipfix_decoder_fuzz (each message as a 2-byte length and its bytes):
+      every exporter's stream in a pcap of exports (softflowd's, a Fritz!Box's) as one seed and
+      each of its messages alone, the messages of IPFIX files (flowkit's own exports), and
+      what nfreplay sends of an nfcapd file as v9 and v5 (received here on a loopback port).
 """
 import os
+import socket
 import struct
+import subprocess
 import sys
 
 
@@ -26,7 +34,87 @@ def frames(path):
         off += caplen
 
 
+def udp_payloads(path):
+    """(source port, payload) of each IPv4 UDP frame of a pcap."""
+    for frame in frames(path):
+        if len(frame) < 42 or frame[12:14] != b"\x08\x00" or frame[23] != 17:
+            continue
+        ihl = (frame[14] & 15) * 4
+        udp = 14 + ihl
+        sport, length = struct.unpack_from(">H", frame, udp)[0], struct.unpack_from(
+            ">H", frame, udp + 4)[0]
+        yield sport, frame[udp + 8:udp + length]
+
+
+def ipfix_messages(path):
+    with open(path, "rb") as f:
+        data = f.read()
+    while len(data) >= 16:
+        n = struct.unpack_from(">H", data, 2)[0]
+        if n < 16:
+            return
+        yield data[:n]
+        data = data[n:]
+
+
+def nfreplay_messages(nfcapd_file):
+    out = []
+    for version in ("9", "5"):
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.bind(("127.0.0.1", 0))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
+        subprocess.run(["nfreplay", "-r", nfcapd_file, "-H", "127.0.0.1", "-p",
+                        str(s.getsockname()[1]), "-v", version, "-c", "200"],
+                       capture_output=True)
+        s.settimeout(0.5)
+        stream = []
+        try:
+            while True:
+                stream.append(s.recv(65535))
+        except socket.timeout:
+            pass
+        s.close()
+        out.append(stream)
+    return out
+
+
+def exports(argv):
+    out = argv[0]
+    os.makedirs(out, exist_ok=True)
+    streams = []
+    rest = argv[1:]
+    if rest[:1] == ["--nfreplay"]:
+        streams += nfreplay_messages(rest[1])
+        rest = rest[2:]
+    for path in rest:
+        if path.endswith(".ipfix"):
+            streams.append(list(ipfix_messages(path)))
+            continue
+        by_port = {}
+        for port, payload in udp_payloads(path):
+            by_port.setdefault(port, []).append(payload)
+        streams += by_port.values()
+    n = 0
+
+    def seed(messages):
+        nonlocal n
+        data = b"".join(struct.pack(">H", len(m)) + m for m in messages)
+        with open(os.path.join(out, f"export{n:05d}"), "wb") as f:
+            f.write(data)
+        n += 1
+
+    for stream in streams:
+        if not stream:
+            continue
+        seed(stream[:50])  # templates, then the data that needs them
+        for m in stream[:50]:
+            seed([m])
+    print(f"{n} seeds in {out}")
+
+
 def main():
+    if sys.argv[1] == "--exports":
+        return exports(sys.argv[2:])
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     n = 0
