@@ -24,6 +24,8 @@ struct CollectArgs {
   std::string max_age, max_size;
   size_t rcvbuf_mb = 32;
   size_t queue_mb = 128;
+  unsigned receivers = 1;
+  uint32_t template_lifetime = 0;
   size_t max_exporters = collect::CollectorOptions{}.max_exporters;
   bool renormalize = false;
   std::string user;
@@ -74,6 +76,8 @@ int run_collect(CollectArgs& a) {
   }
   c.receiver.rcvbuf = int(std::min<size_t>(a.rcvbuf_mb, 1024) << 20);
   c.queue_bytes = a.queue_mb << 20;
+  c.receivers = a.receivers;
+  c.collector.limits.template_lifetime_s = a.template_lifetime;
   c.collector.max_exporters = a.max_exporters;
   c.collector.renormalize = a.renormalize;
   c.user = a.user;
@@ -139,10 +143,20 @@ void add_collect_command(CLI::App& app, int* exit_code) {
                   "MiB of received messages waiting to be decoded: bursts wait here")
       ->check(CLI::Range(size_t(4), size_t(16384)))
       ->capture_default_str();
+  cmd->add_option("--receivers", args->receivers,
+                  "Receive threads per UDP address (SO_REUSEPORT): with many exporters and\n"
+                  "cores to spare, the kernel spreads the exporters over them")
+      ->check(CLI::Range(1u, 64u))
+      ->capture_default_str();
   cmd->add_option("--max-exporters", args->max_exporters,
                   "Exporters (address and port) remembered at once; beyond, the one heard from\n"
                   "least recently is forgotten")
       ->check(CLI::Range(size_t(1), size_t(1) << 20))
+      ->capture_default_str();
+  cmd->add_option("--template-lifetime", args->template_lifetime,
+                  "UDP: seconds of export time a template lives unless announced again (RFC\n"
+                  "7011 8.4; about 3 times the exporter's refresh, e.g. 1800). 0: until\n"
+                  "replaced or withdrawn, as nfcapd")
       ->capture_default_str();
   cmd->add_flag("--renormalize", args->renormalize,
                 "Multiply packets and bytes by the sampling interval the exporter announced");

@@ -29,6 +29,11 @@ void add_counts(ipfix::DecoderStats& a, const ipfix::DecoderStats& b) {
   std::memcpy(&a, x, sizeof a);
 }
 
+// Every change to a decoder's templates adds to one of these.
+static uint64_t template_changes(const ipfix::DecoderStats& d) {
+  return d.templates + d.withdrawn + d.templates_expired;
+}
+
 size_t Collector::KeyHash::operator()(const Key& k) const {
   uint64_t h = load_le64(k.address.bytes()) * 0x9e3779b97f4a7c15ull;
   h ^= load_le64(k.address.bytes() + 8) +
@@ -63,11 +68,13 @@ Collector::Session& Collector::session(const Origin& from, int64_t now_ns) {
     sessions_.erase(oldest);
     ++evicted_;
   }
+  // Templates of a TCP session live as long as it (RFC 7011 8.1): no lifetime there.
+  ipfix::DecoderLimits limits = options_.limits;
+  if (from.stream) limits.template_lifetime_s = 0;
   Session& s =
       sessions_
-          .emplace(
-              std::piecewise_construct, std::forward_as_tuple(key),
-              std::forward_as_tuple(Session{ipfix::Decoder(options_.own_pen, options_.limits), {}}))
+          .emplace(std::piecewise_construct, std::forward_as_tuple(key),
+                   std::forward_as_tuple(Session{ipfix::Decoder(options_.own_pen, limits), {}}))
           .first->second;
   s.counts.from = from;
   s.counts.from.end = false;
@@ -155,8 +162,7 @@ std::vector<std::string> Collector::take_errors() {
 
 bool Collector::templates_changed() const {
   uint64_t n = 0;
-  for (const auto& [key, s] : sessions_)
-    n += s.decoder.stats().templates + s.decoder.stats().withdrawn;
+  for (const auto& [key, s] : sessions_) n += template_changes(s.decoder.stats());
   return n != saved_templates_;
 }
 
@@ -164,7 +170,7 @@ Status Collector::save_templates(const std::string& path) {
   std::vector<uint8_t> out(std::begin(kTemplatesMagic), std::end(kTemplatesMagic));
   uint64_t n = 0;
   for (const auto& [key, s] : sessions_) {
-    n += s.decoder.stats().templates + s.decoder.stats().withdrawn;
+    n += template_changes(s.decoder.stats());
     if (key.stream) continue;  // a TCP session's templates end with it
     auto messages = s.decoder.save_templates();
     if (messages.empty()) continue;
@@ -219,7 +225,7 @@ Status Collector::load_templates(const std::string& path) {
     }
   }
   saved_templates_ = 0;
-  for (const auto& [key, s] : sessions_) saved_templates_ += s.decoder.stats().templates;
+  for (const auto& [key, s] : sessions_) saved_templates_ += template_changes(s.decoder.stats());
   return {};
 }
 

@@ -46,7 +46,7 @@ Origin origin_of(const sockaddr_storage& a, uint16_t source, bool stream) {
 }
 
 // A socket bound to `where`; errors say what to do about them.
-Result<int> bind_socket(const ListenAddress& where, int type) {
+Result<int> bind_socket(const ListenAddress& where, int type, bool reuse_port) {
   int family = where.addr.ss_family;
   int fd = ::socket(family, type | SOCK_CLOEXEC, 0);
   sockaddr_storage addr = where.addr;
@@ -66,6 +66,7 @@ Result<int> bind_socket(const ListenAddress& where, int type) {
   if (family == AF_INET6 && where.any)
     ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
   if (type == SOCK_STREAM) ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+  if (reuse_port) ::setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
   if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0) {
     int e = errno;
     ::close(fd);
@@ -296,7 +297,8 @@ void TcpReceiver::run() {
 
 Result<std::unique_ptr<Receiver>> open_receiver(const ListenAddress& where, uint16_t source,
                                                 const ReceiverOptions& options) {
-  auto fd = bind_socket(where, where.tcp ? SOCK_STREAM : SOCK_DGRAM);
+  auto fd =
+      bind_socket(where, where.tcp ? SOCK_STREAM : SOCK_DGRAM, options.reuse_port && !where.tcp);
   if (!fd) return fd.status();
   std::string name = fmt::format("{} {}", where.tcp ? "tcp" : "udp", where.text);
   if (where.tcp) {

@@ -29,6 +29,9 @@ struct ReceiverStats {
 
 struct ReceiverOptions {
   int rcvbuf = 32 << 20;  // bytes asked of the kernel for each UDP socket
+  // UDP: the socket shares its port with others (SO_REUSEPORT); the kernel spreads exporters
+  // over them by address and port, so each exporter's messages stay in order on one of them.
+  bool reuse_port = false;
 };
 
 class Receiver {

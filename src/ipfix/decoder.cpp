@@ -274,9 +274,21 @@ Status Decoder::decode_sets(std::span<const uint8_t> m, const Header& h, Domain&
     bool is_template = set_id == (ipfix ? kTemplateSet : kV9TemplateSet);
     bool is_options = set_id == (ipfix ? kOptionsTemplateSet : kV9OptionsTemplateSet);
     if (is_template || is_options) {
-      if (!read_templates(body, body_len, is_options, ipfix, d)) ++stats_.malformed;
+      if (!read_templates(body, body_len, is_options, ipfix, d, h.export_secs)) ++stats_.malformed;
     } else if (set_id >= kFirstTemplateId) {
       auto it = d.templates.find(set_id);
+      if (it != d.templates.end() && limits_.template_lifetime_s) {
+        // UDP templates live as long as the exporter keeps announcing them (RFC 7011 8.4). A
+        // template known from before a restart counts as announced when its data first comes.
+        Tmpl& t = it->second;
+        if (t.refreshed == 0) t.refreshed = h.export_secs;
+        if (int64_t(h.export_secs) - int64_t(t.refreshed) > int64_t(limits_.template_lifetime_s)) {
+          template_fields_ -= t.fields.size();
+          d.templates.erase(it);
+          it = d.templates.end();
+          ++stats_.templates_expired;
+        }
+      }
       if (it == d.templates.end()) {
         d.unreadable = true;
         hold(d, set_id, h, body, body_len);
@@ -332,7 +344,8 @@ void Decoder::drop_held() {
   held_bytes_ = 0;
 }
 
-bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ipfix, Domain& d) {
+bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ipfix, Domain& d,
+                             uint32_t export_secs) {
   size_t off = 0;
   while (off + 4 <= len) {
     uint16_t id = load_be16(p + off);
@@ -343,6 +356,7 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
       const std::vector<uint8_t>& wire = known->second.wire;
       if (!wire.empty() && len - off >= wire.size() &&
           std::memcmp(p + off, wire.data(), wire.size()) == 0) {
+        known->second.refreshed = export_secs;
         off += wire.size();
         if (!ipfix && len - off < 4) break;
         continue;
@@ -407,6 +421,7 @@ bool Decoder::read_templates(const uint8_t* p, size_t len, bool options, bool ip
     }
     if (t.min_length == 0) return false;  // records of no bytes: a set would never end
     t.wire.assign(p + start, p + off);
+    t.refreshed = export_secs;
     auto old = d.templates.find(id);
     size_t replaced = old == d.templates.end() ? 0 : old->second.fields.size();
     if (template_fields_ - replaced + t.fields.size() > limits_.template_fields) {
@@ -642,7 +657,7 @@ void Decoder::load_templates(std::span<const uint8_t> m) {
     if (set_len < kSetHeader || set_len > m.size() - off) return;
     bool options = set_id == (ipfix ? kOptionsTemplateSet : kV9OptionsTemplateSet);
     if (options || set_id == (ipfix ? kTemplateSet : kV9TemplateSet))
-      read_templates(m.data() + off + kSetHeader, set_len - kSetHeader, options, ipfix, *d);
+      read_templates(m.data() + off + kSetHeader, set_len - kSetHeader, options, ipfix, *d, 0);
     off += set_len;
   }
 }

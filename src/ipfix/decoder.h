@@ -22,18 +22,19 @@ namespace flowkit::ipfix {
 
 struct DecoderStats {
   uint64_t messages = 0;
-  uint64_t records = 0;           // flow records decoded
-  uint64_t templates = 0;         // template and options template records accepted
-  uint64_t withdrawn = 0;         // templates withdrawn (one count per withdrawal record)
-  uint64_t options_records = 0;   // options data records
-  uint64_t malformed = 0;         // messages or sets that could not be read
-  uint64_t missing_template = 0;  // data sets whose template did not come in time (dropped)
-  uint64_t held_sets = 0;         // data sets held for a template that had not come yet
-  uint64_t late_records = 0;      // records of held sets decoded once their template came
-  uint64_t template_limit = 0;    // templates refused: the exporter's template budget was spent
-  uint64_t bad_fields = 0;        // fields with a length that cannot be right (skipped)
-  uint64_t unknown_fields = 0;    // values of elements flowkit does not know (skipped by length)
-  uint64_t no_boot_time = 0;      // sysUpTime times without the exporter's boot time (dropped)
+  uint64_t records = 0;            // flow records decoded
+  uint64_t templates = 0;          // template and options template records accepted
+  uint64_t withdrawn = 0;          // templates withdrawn (one count per withdrawal record)
+  uint64_t options_records = 0;    // options data records
+  uint64_t malformed = 0;          // messages or sets that could not be read
+  uint64_t missing_template = 0;   // data sets whose template did not come in time (dropped)
+  uint64_t held_sets = 0;          // data sets held for a template that had not come yet
+  uint64_t late_records = 0;       // records of held sets decoded once their template came
+  uint64_t template_limit = 0;     // templates refused: the exporter's template budget was spent
+  uint64_t templates_expired = 0;  // not announced again within their lifetime
+  uint64_t bad_fields = 0;         // fields with a length that cannot be right (skipped)
+  uint64_t unknown_fields = 0;     // values of elements flowkit does not know (skipped by length)
+  uint64_t no_boot_time = 0;       // sysUpTime times without the exporter's boot time (dropped)
   // Sequence numbers (RFC 7011: data records per domain; v9: export packets per source id;
   // v5: flows per engine). A gap is loss; a message that comes late fills its gap again; a step
   // far back is an exporter restart, not loss.
@@ -54,6 +55,9 @@ struct DecoderLimits {
   size_t template_fields = 2048;         // fields of all templates together (~100 kB)
   size_t held_bytes = size_t(64) << 10;  // data sets waiting for their template
   uint32_t held_seconds = 30;            // export time a held set waits at most
+  // Export time a template lives without being announced again; 0: until replaced or withdrawn
+  // (nfcapd's way). RFC 7011 asks for a lifetime on UDP: about 3 times the exporter's refresh.
+  uint32_t template_lifetime_s = 0;
 };
 
 class Decoder {
@@ -93,6 +97,7 @@ class Decoder {
     size_t min_length = 0;
     uint32_t unknown = 0;       // fields that decode into nothing (counted per record)
     std::vector<uint8_t> wire;  // the template record as it came: a resend is recognised
+    uint32_t refreshed = 0;     // export time it was last announced (0: loaded, not yet seen)
   };
   struct Held {
     uint16_t set_id;
@@ -136,7 +141,8 @@ class Decoder {
   // be read, so a gap after it is not loss.
   void ipfix_sequence(Domain& d, uint32_t seq, uint64_t flows, uint64_t all,
                       bool unreadable_before);
-  bool read_templates(const uint8_t* p, size_t len, bool options, bool ipfix, Domain& d);
+  bool read_templates(const uint8_t* p, size_t len, bool options, bool ipfix, Domain& d,
+                      uint32_t export_secs);
   void read_data(const uint8_t* p, size_t len, const Tmpl& t, const Header& h, Domain& d,
                  std::vector<FlowRecord>& out, Arena& arena);
   void hold(Domain& d, uint16_t set_id, const Header& h, const uint8_t* p, size_t len);

@@ -176,6 +176,27 @@ TEST(DecoderTemplates, SavedTemplatesDecodeAfterARestart) {
   EXPECT_EQ(b.dec.stats().lost_records, 0u);  // a restarted collector has no idea of the past
 }
 
+TEST(DecoderTemplates, ATemplateNotAnnouncedWithinItsLifetimeExpires) {
+  DecoderLimits limits;
+  limits.template_lifetime_s = 1800;
+  Decoder dec(kDefaultPen, limits);
+  Arena arena;
+  std::vector<FlowRecord> out;
+  auto decode = [&](Message m) { return dec.decode(m.bytes(), out, arena); };
+  ASSERT_TRUE(decode(Message(0, 1'700'000'000).flow_template(256).records(256, 1)).ok());
+  // Announced again (the same bytes) after 20 minutes: it lives on.
+  ASSERT_TRUE(decode(Message(1, 1'700'001'200).flow_template(256)).ok());
+  ASSERT_TRUE(decode(Message(1, 1'700'002'900).records(256, 1)).ok());
+  EXPECT_EQ(out.size(), 2u);
+  // 31 minutes after that without a word: the data waits for the template again.
+  ASSERT_TRUE(decode(Message(2, 1'700'003'100).records(256, 1)).ok());
+  EXPECT_EQ(out.size(), 2u);
+  EXPECT_EQ(dec.stats().templates_expired, 1u);
+  EXPECT_EQ(dec.stats().held_sets, 1u);
+  ASSERT_TRUE(decode(Message(3, 1'700'003'101).flow_template(256)).ok());
+  EXPECT_EQ(out.size(), 3u);
+}
+
 TEST(DecoderLimits, TemplateAndDomainBudgetsAreCountedNotExceeded) {
   DecoderLimits limits;
   limits.template_fields = 7;

@@ -58,6 +58,7 @@ std::string counts_line(const collect::ExporterCounts& c) {
   add(d.unknown_fields, "values of unknown elements skipped");
   add(d.no_boot_time, "times without the exporter's boot time");
   add(d.template_limit, "templates refused (limit)");
+  add(d.templates_expired, "templates expired (--template-lifetime)");
   add(d.refused_domains, "messages of domains beyond the limit");
   return out;
 }
@@ -83,10 +84,16 @@ class CollectJob final : public Job {
         return Status::io_error(config_.files[i] + ": cannot open: " + std::strerror(errno));
     }
     for (size_t i = 0; i < config_.listen.size(); ++i) {
-      auto r = collect::open_receiver(config_.listen[i], uint16_t(i), config_.receiver);
-      if (!r) return r.status();
-      for (std::string& w : (*r)->warnings) warnings_.push_back(std::move(w));
-      receivers_.push_back(std::move(*r));
+      const collect::ListenAddress& where = config_.listen[i];
+      collect::ReceiverOptions ro = config_.receiver;
+      unsigned n = where.tcp ? 1 : std::max(1u, config_.receivers);
+      ro.reuse_port = n > 1;
+      for (unsigned k = 0; k < n; ++k) {
+        auto r = collect::open_receiver(where, uint16_t(i), ro);
+        if (!r) return r.status();
+        for (std::string& w : (*r)->warnings) warnings_.push_back(std::move(w));
+        receivers_.push_back(std::move(*r));
+      }
     }
     if (!config_.user.empty()) {
       if (Status st = drop_privileges(config_.user); !st.ok()) return st;

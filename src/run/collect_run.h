@@ -20,6 +20,7 @@ struct CollectConfig {
   std::vector<std::string> files;              // -r: IPFIX files instead of listening
   collect::CollectorOptions collector;
   collect::ReceiverOptions receiver;
+  unsigned receivers = 1;  // receive threads (sockets) per UDP address, SO_REUSEPORT beyond 1
   // Received, not yet decoded: a burst of a million NetFlow v9 records (about 120 MB) fits.
   size_t queue_bytes = size_t(128) << 20;
   OutputOptions output;
