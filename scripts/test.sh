@@ -62,10 +62,12 @@ if [[ $fuzz_seconds -gt 0 ]]; then
   for t in decoder:decoder_fuzz meter:meter_fuzz ipfix:ipfix_decoder_fuzz pcap:pcap_reader_fuzz \
     store:store_reader_fuzz; do
     echo "-- ${t#*:}"
-    build-fuzz/tests/fuzz/${t#*:} "$corpus/${t%%:*}" -max_total_time="$fuzz_seconds" -max_len=4096 \
-      -print_final_stats=1 2>&1 | grep -E "stat::number_of_executed_units|ERROR|SUMMARY" || true
-    # A crash leaves a crash-* file and a non-zero status; fail the run on it.
+    out=$(build-fuzz/tests/fuzz/${t#*:} "$corpus/${t%%:*}" -max_total_time="$fuzz_seconds" \
+      -max_len=4096 -print_final_stats=1 2>&1 || true)
+    grep -E "stat::number_of_executed_units|ERROR|SUMMARY|runtime error" <<<"$out" || true
+    # A crash leaves a crash-* file and a non-zero status; undefined behaviour only a report.
     if ls crash-* leak-* timeout-* >/dev/null 2>&1; then echo "fuzzer found a crash" >&2; exit 1; fi
+    if grep -q "runtime error" <<<"$out"; then echo "fuzzer found undefined behaviour" >&2; exit 1; fi
   done
 fi
 echo "== all tests passed"

@@ -162,6 +162,30 @@ TEST(Collector, ATcpSessionsTemplatesEndWithIt) {
   EXPECT_EQ(c.totals().decoder.records, 5u);
 }
 
+TEST(Collector, RenormalizeScalesCountersBySampling) {
+  // A NetFlow v5 packet of one flow, 1 in 100 packets sampled (header bits 0-13).
+  std::vector<uint8_t> m(24 + 48, 0);
+  store_be16(m.data(), 5);
+  store_be16(m.data() + 2, 1);
+  store_be32(m.data() + 8, 1'700'000'000);
+  store_be16(m.data() + 22, 100);
+  store_be32(m.data() + 24 + 16, 3);    // packets
+  store_be32(m.data() + 24 + 20, 400);  // bytes
+  m[24 + 38] = 17;
+  for (bool renormalize : {false, true}) {
+    testing::CollectingSink sink;
+    CollectorOptions o;
+    o.renormalize = renormalize;
+    Collector c(o, sink);
+    c.receive({{IpAddress::v4(0x7f000001), 9, 0, false, false}, 1, m});
+    c.flush();
+    ASSERT_EQ(sink.flows.size(), 1u);
+    EXPECT_EQ(sink.flows[0].sampling_interval, 100u);
+    EXPECT_EQ(sink.flows[0].fwd.packets, renormalize ? 300u : 3u);
+    EXPECT_EQ(sink.flows[0].fwd.bytes, renormalize ? 40000u : 400u);
+  }
+}
+
 // A socket sending to 127.0.0.1:port.
 struct Sender {
   explicit Sender(int type) : fd(::socket(AF_INET, type, 0)) {}

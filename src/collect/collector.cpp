@@ -84,13 +84,16 @@ Collector::Session& Collector::session(const Origin& from, int64_t now_ns) {
 }
 
 void Collector::receive(const Datagram& d) {
-  Session& s = session(d.from, d.received_ns);
   if (d.from.end) {
     // A TCP session ended: its templates go with it.
-    retire(s);
-    sessions_.erase(Key{d.from.address, d.from.port, d.from.source, d.from.stream});
+    auto it = sessions_.find(Key{d.from.address, d.from.port, d.from.source, d.from.stream});
+    if (it != sessions_.end()) {
+      retire(it->second);
+      sessions_.erase(it);
+    }
     return;
   }
+  Session& s = session(d.from, d.received_ns);
   ExporterCounts& c = s.counts;
   ++c.messages;
   c.bytes += d.bytes.size();

@@ -464,8 +464,8 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
         break;
       }
       if (f.id == kSystemInitTime && f.pen == 0 && flen == 8) {
-        record_init = Timestamp{int64_t(load_be64(v)) * 1'000'000};
-        if (t.scope_count) d.system_init = record_init;
+        if (!millis_to_time(load_be64(v), &record_init)) ++stats_.bad_fields;
+        if (t.scope_count && record_init.is_set()) d.system_init = record_init;
         continue;
       }
       if (t.scope_count && f.pen == 0 && is_sampling_interval(f.id) && flen <= 8) {
@@ -514,7 +514,11 @@ void Decoder::read_data(const uint8_t* p, size_t len, const Tmpl& t, const Heade
         int64_t at_ms = boot.ns / 1'000'000 + uptimes[i].ms;
         int64_t x = int64_t(h.export_secs) * 1000 - at_ms + kWrap / 2;
         int64_t wraps = x >= 0 ? x / kWrap : -((-x + kWrap - 1) / kWrap);
-        ctx.system_init = Timestamp{boot.ns + wraps * kWrap * 1'000'000};
+        // (A hostile boot time far from the export would overflow: then it stays as given.)
+        int64_t shift;
+        if (__builtin_mul_overflow(wraps, kWrap * 1'000'000, &shift) ||
+            __builtin_add_overflow(boot.ns, shift, &ctx.system_init.ns))
+          ctx.system_init = boot;
         if (!boot.is_set() || !decode_field(r, uptimes[i].ref, be, 4, ctx)) ++stats_.no_boot_time;
       }
     }

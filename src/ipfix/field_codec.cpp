@@ -285,20 +285,18 @@ bool get(const uint8_t* in, uint16_t len, IeType, const DecodeContext&, MacAddre
 bool get(const uint8_t* in, uint16_t len, IeType type, const DecodeContext& ctx, Timestamp& out) {
   switch (type) {
     case IeType::kDateTimeMilliseconds:
-      if (len != 8) return false;
-      out = Timestamp{int64_t(load_be64(in)) * 1'000'000};
-      return true;
+      return len == 8 && millis_to_time(load_be64(in), &out);
     case IeType::kDateTimeSeconds:
       if (len != 4) return false;
       out = Timestamp::from_seconds(load_be32(in));
       return true;
     case IeType::kSysUpTime:
-      if (len != 4 || !ctx.system_init.is_set()) return false;
-      out = Timestamp{ctx.system_init.ns + int64_t(load_be32(in)) * 1'000'000};
-      return true;
+      return len == 4 && ctx.system_init.is_set() &&
+             !__builtin_add_overflow(ctx.system_init.ns, int64_t(load_be32(in)) * 1'000'000,
+                                     &out.ns);
     case IeType::kDeltaMicroseconds:
       if (len != 4 || !ctx.export_time.is_set()) return false;
-      out = Timestamp{ctx.export_time.ns - int64_t(load_be32(in)) * 1'000};
+      out = Timestamp{ctx.export_time.ns - int64_t(load_be32(in)) * 1'000};  // no overflow: 32 bits
       return true;
     case IeType::kDateTimeMicroseconds:
     case IeType::kDateTimeNanoseconds:

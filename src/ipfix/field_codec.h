@@ -45,6 +45,14 @@ struct DecodeContext {
   Timestamp export_time;   // the message's, for kDeltaMicroseconds elements
 };
 
+// Milliseconds since the epoch as a time; false beyond what nanoseconds in an int64 hold (the
+// year 2262): a value no exporter sends, unless hostile.
+inline bool millis_to_time(uint64_t ms, Timestamp* out) {
+  if (ms > uint64_t(INT64_MAX / 1'000'000)) return false;
+  *out = Timestamp{int64_t(ms) * 1'000'000};
+  return true;
+}
+
 // A field's reader, looked up once (a decoder compiles its templates into these).
 using FieldDecoder = bool (*)(FlowRecord& r, Direction dir, const uint8_t* in, uint16_t len,
                               IeType type, const DecodeContext& ctx);

@@ -72,6 +72,8 @@ class CollectJob final : public Job {
     auto out = Outputs::open(config_.output, clock, nullptr);
     if (!out) return out.status();
     outputs_ = std::move(*out);
+    // The store names its files by the clock when collecting, from the first record on.
+    outputs_->sink().tick(wall_clock_now());
     collector_.emplace(config_.collector, outputs_->sink());
     if (config_.output.format == "store") {
       templates_path_ = config_.output.path + "/.templates";
