@@ -11,5 +11,6 @@ void add_gen_command(CLI::App& app, int* exit_code);
 void add_fields_command(CLI::App& app, int* exit_code);
 void add_store_command(CLI::App& app, int* exit_code);
 void add_collect_command(CLI::App& app, int* exit_code);
+void add_query_command(CLI::App& app, int* exit_code);
 
 }  // namespace flowkit::app

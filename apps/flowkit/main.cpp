@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
       "  flowkit meter -r capture.pcap            packets -> biflows (see: flowkit meter --help)\n"
       "  flowkit meter -r x.pcap -o store -w DIR  flows into a compressed store\n"
       "  flowkit collect -w DIR                   NetFlow/IPFIX from routers into a store\n"
+      "  flowkit query -R DIR 'dst port 443'      nfdump's filters on a store\n"
       "  flowkit store info DIR                   what a store holds (see: flowkit store --help)\n"
       "  flowkit gen -w demo.pcap --packets 1e5   write a realistic synthetic capture\n"
       "  flowkit fields                           every flow field and its IPFIX number"};
@@ -20,6 +21,7 @@ int main(int argc, char** argv) {
   flowkit::app::add_gen_command(app, &exit_code);
   flowkit::app::add_fields_command(app, &exit_code);
   flowkit::app::add_collect_command(app, &exit_code);
+  flowkit::app::add_query_command(app, &exit_code);
   flowkit::app::add_store_command(app, &exit_code);
   // A mistyped command (flowkit metre) or option (flowkit --bogus) would otherwise read
   // "A subcommand is required".

@@ -87,7 +87,8 @@ std::string_view protocol_name(uint8_t p) {
   }
 }
 
-LineWriter::LineWriter(TextOutput& out) : out_(out) {
+LineWriter::LineWriter(TextOutput& out, bool bare) : out_(out), bare_(bare) {
+  if (bare_) return;
   out_.put(
       "Date first seen             Duration     Proto      Src IP Addr:Port          Dst IP "
       "Addr:Port   Packets    Bytes Flows\n");
@@ -146,6 +147,7 @@ void LineWriter::write(std::span<const FlowRecord> records) {
 }
 
 Status LineWriter::flush() {
+  if (bare_) return out_.flush();
   double secs = flows_ ? double(last_.ns - first_.ns) / 1e9 : 0;
   char tmp[256];
   std::snprintf(tmp, sizeof tmp,

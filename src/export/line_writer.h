@@ -11,13 +11,15 @@ namespace flowkit::exporter {
 
 class LineWriter : public FlowSink {
  public:
-  explicit LineWriter(TextOutput& out);
+  // `bare`: no header and no summary (nfdump -q).
+  explicit LineWriter(TextOutput& out, bool bare = false);
   void write(std::span<const FlowRecord> records) override;
   // Writes the summary line, then flushes.
   Status flush() override;
 
  private:
   TextOutput& out_;
+  bool bare_;
   uint64_t flows_ = 0, packets_ = 0, bytes_ = 0;
   Timestamp first_{INT64_MAX}, last_{INT64_MIN};
 };

@@ -62,7 +62,7 @@ Result<std::unique_ptr<Outputs>> Outputs::open(const OutputOptions& o,
     if (o.format == "csv") out->writer_ = std::make_unique<exporter::CsvWriter>(t, o.biflow);
     if (o.format == "flowrecorder")
       out->writer_ = std::make_unique<exporter::FlowRecorderWriter>(t, o.biflow);
-    if (o.format == "line") out->writer_ = std::make_unique<exporter::LineWriter>(t);
+    if (o.format == "line") out->writer_ = std::make_unique<exporter::LineWriter>(t, o.bare);
     sinks.push_back(out->writer_.get());
   }
   for (const exporter::ExportTarget& t : o.exports) {

@@ -22,6 +22,7 @@ struct OutputOptions {
   uint32_t rotate_seconds = 300;   // store: a file per interval
   store::Compression compression;  // store
   bool biflow = true;              // CSV and flowRecorder columns for both directions
+  bool bare = false;               // line: no header and no summary (nfdump -q)
   size_t top = 0;                  // --top N: the N busiest hosts on stdout after the run
   std::vector<exporter::ExportTarget> exports;
   exporter::ExporterSettings export_settings;

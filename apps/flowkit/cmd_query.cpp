@@ -1,0 +1,94 @@
+// flowkit query: nfdump's habits on flowkit's store.
+#include <fmt/core.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "run/exit_code.h"
+#include "run/query_run.h"
+
+namespace flowkit::app {
+namespace {
+
+struct QueryArgs {
+  std::vector<std::string> files, dirs;
+  std::vector<std::string> filter_words;
+  std::string filter_file;
+  std::string window;
+  uint64_t limit = 0;
+  std::string output = "line";
+  std::string write = "-";
+  bool quiet = false;
+};
+
+int run_query(QueryArgs& a) {
+  run::QueryConfig c;
+  c.files = a.files;
+  c.dirs = a.dirs;
+  for (const std::string& w : a.filter_words) c.filter += (c.filter.empty() ? "" : " ") + w;
+  if (!a.filter_file.empty()) {
+    if (!c.filter.empty()) {
+      std::fprintf(stderr, "flowkit query: give the filter either as words or with -F, not both\n");
+      return run::kExitUsage;
+    }
+    FILE* f = std::fopen(a.filter_file.c_str(), "r");
+    if (!f) {
+      std::fprintf(stderr, "flowkit query: -F %s: cannot open\n", a.filter_file.c_str());
+      return run::kExitUsage;
+    }
+    char buf[4096];
+    while (size_t n = std::fread(buf, 1, sizeof buf, f)) c.filter.append(buf, n);
+    std::fclose(f);
+    for (char& ch : c.filter)
+      if (ch == '\n' || ch == '\t') ch = ' ';
+  }
+  if (!a.window.empty()) {
+    Status st = run::parse_time_window(a.window, wall_clock_now().ns, &c.from_ns, &c.to_ns);
+    if (!st.ok()) {
+      std::fprintf(stderr, "flowkit query: %s\n", st.message().c_str());
+      return run::kExitUsage;
+    }
+  }
+  c.limit = a.limit;
+  c.quiet = a.quiet;
+  c.output.format = a.output;
+  c.output.path = a.write;
+  c.output.bare = a.quiet;
+  return run::run_query(c);
+}
+
+}  // namespace
+
+void add_query_command(CLI::App& app, int* exit_code) {
+  auto args = std::make_shared<QueryArgs>();
+  CLI::App* cmd = app.add_subcommand("query", "Query a flowkit store with nfdump's filter syntax");
+  cmd->footer(
+      "The filter is nfdump's: proto tcp and dst port in [443 80] and src net 10.0.0.0/8,\n"
+      "packets > 10, bytes > 1M, flags SA, not icmp... and every field by its name\n"
+      "(tls_sni ~ \"example\", dns_qname contains \"mail\", ttl_rev < 64). On biflows src/dst\n"
+      "are the initiator and the responder; packets and bytes count both directions.\n\n"
+      "Examples:\n"
+      "  flowkit query -R flows/ 'dst port 443' -c 20\n"
+      "  flowkit query -R flows/ -t 2026/11/26.10:00-2026/11/26.12:00 'proto udp' -o json\n"
+      "  flowkit query -r flows/2026/11/26/flows-202611261000.fk 'src host 10.0.0.1'");
+  cmd->add_option("-r,--read", args->files, "A store file; repeatable")->allow_extra_args(false);
+  cmd->add_option("-R,--read-dir", args->dirs, "A store, or a directory or file within it")
+      ->allow_extra_args(false);
+  cmd->add_option("filter", args->filter_words, "The filter (nfdump syntax), after the options");
+  cmd->add_option("-F,--filter-file", args->filter_file, "Read the filter from this file");
+  cmd->add_option("-t,--time", args->window,
+                  "Flows that start in YYYY/MM/DD.hh:mm:ss[-YYYY/MM/DD.hh:mm:ss], or in the\n"
+                  "last N seconds with -N (e.g. -t -3600)");
+  cmd->add_option("-c,--count", args->limit, "Print at most N flows");
+  cmd->add_option("-o,--output", args->output, "line (nfdump's layout), json, csv")
+      ->check(CLI::IsMember({"line", "json", "csv"}))
+      ->capture_default_str();
+  cmd->add_option("-w,--write", args->write, "Write the flows to this file ('-' = stdout)")
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", args->quiet, "No header and no summary (as nfdump -q)");
+  cmd->callback([args, exit_code] { *exit_code = run_query(*args); });
+}
+
+}  // namespace flowkit::app

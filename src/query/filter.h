@@ -1,0 +1,46 @@
+// The filter language: nfdump 1.7's syntax, plus every registry field by its name.
+//
+//   any | not F | F and F | F or F | ( F )           (also !, &&, ||)
+//   proto tcp|udp|icmp|icmp6|gre|esp|N   inet|ipv4|inet6|ipv6
+//   [src|dst] ip|host ADDR      [src|dst] net CIDR | net ADDR MASK
+//   [src|dst] port [OP] N       [src|dst] port in [ N N ... ]
+//   [src|dst] as [OP] N         [in|out] if N        router ip ADDR   next ip ADDR
+//   flags SAFRPU...             tos|vlan|icmp-type|icmp-code [OP] N
+//   packets|bytes|duration|pps|bps|bpp [OP] N[k|M|G]     (duration in milliseconds)
+//   FIELD OP VALUE   FIELD in [ V ... ]   FIELD ~ "regex"   FIELD contains "text"
+// OP is = == != < > <= >= or eq ne lt gt le ge; `src or dst` / `src and dst` qualify too. A
+// qualifier left out means either end. On biflows `src` and `dst` are the initiator and the
+// responder, and packets, bytes, flags and the rates count both directions; `bytes_rev` and
+// the other registry names reach one direction. On ICMP flows `dst port` is type * 256 + code,
+// as nfdump stores it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/flow_record.h"
+#include "core/result.h"
+
+namespace flowkit::query {
+
+class Filter {
+ public:
+  // A syntax error names the column, shows the filter with a caret under it and says what was
+  // expected (kInvalidArgument).
+  static Result<Filter> parse(std::string_view text);
+  Filter();
+  Filter(Filter&&) noexcept;
+  Filter& operator=(Filter&&) noexcept;
+  ~Filter();
+
+  bool matches(const FlowRecord& r) const;
+  // The filter is `any` (or empty): every record matches.
+  bool any() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace flowkit::query

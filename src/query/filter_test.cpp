@@ -1,0 +1,131 @@
+// The filter language: every construct on hand-made records, and the error messages.
+#include "query/filter.h"
+
+#include <gtest/gtest.h>
+
+namespace flowkit::query {
+namespace {
+
+FlowRecord tcp_biflow() {
+  FlowRecord r;
+  r.ip_version = 4;
+  r.protocol = 6;
+  r.biflow = true;
+  r.src_ip = IpAddress::v4(0x0a000105);  // 10.0.1.5
+  r.dst_ip = IpAddress::v4(0xc0a80001);  // 192.168.0.1
+  r.src_port = 40000;
+  r.dst_port = 443;
+  r.fwd.packets = 10;
+  r.fwd.bytes = 1500;
+  r.rev.packets = 8;
+  r.rev.bytes = 9000;
+  r.fwd.tcp_flags = 0x02 | 0x10;  // SA
+  r.rev.tcp_flags = 0x12 | 0x01;  // SAF
+  r.fwd.first = Timestamp::from_seconds(1000);
+  r.fwd.last = Timestamp::from_seconds(1002);
+  r.rev.first = Timestamp::from_seconds(1000);
+  r.rev.last = Timestamp::from_seconds(1002);
+  r.fwd.tos = 8;
+  r.src_as = 65001;
+  r.fwd.ttl = 64;
+  return r;
+}
+
+bool match(std::string_view filter, const FlowRecord& r) {
+  auto f = Filter::parse(filter);
+  EXPECT_TRUE(f.ok()) << filter << ": " << f.status().message();
+  return f.ok() && f->matches(r);
+}
+
+TEST(Filter, NfdumpPrimitives) {
+  FlowRecord r = tcp_biflow();
+  EXPECT_TRUE(match("", r));
+  EXPECT_TRUE(match("any", r));
+  EXPECT_TRUE(match("proto tcp", r));
+  EXPECT_TRUE(match("proto 6", r));
+  EXPECT_FALSE(match("proto udp", r));
+  EXPECT_TRUE(match("inet", r));
+  EXPECT_FALSE(match("ipv6", r));
+  EXPECT_TRUE(match("src ip 10.0.1.5", r));
+  EXPECT_TRUE(match("host 192.168.0.1", r));
+  EXPECT_FALSE(match("src host 192.168.0.1", r));
+  EXPECT_TRUE(match("src net 10.0.0.0/16", r));
+  EXPECT_TRUE(match("src net 10.0.0.0 255.255.0.0", r));
+  EXPECT_FALSE(match("dst net 10.0.0.0/8", r));
+  EXPECT_TRUE(match("net 192.168.0.0/24", r));
+  EXPECT_TRUE(match("src and dst net 0.0.0.0/0", r));
+  EXPECT_FALSE(match("src and dst net 10.0.0.0/8", r));
+  EXPECT_TRUE(match("dst port 443", r));
+  EXPECT_TRUE(match("port 40000", r));
+  EXPECT_TRUE(match("dst port in [ 80 443 8080 ]", r));
+  EXPECT_FALSE(match("src port in [80, 443]", r));
+  EXPECT_TRUE(match("dst port > 400 and dst port < 500", r));
+  EXPECT_TRUE(match("src port gt 1024", r));
+  EXPECT_TRUE(match("packets 18", r));  // both directions
+  EXPECT_TRUE(match("bytes > 10k", r));
+  EXPECT_FALSE(match("bytes > 1M", r));
+  EXPECT_TRUE(match("duration = 2000", r));  // milliseconds
+  EXPECT_TRUE(match("pps = 9", r));
+  EXPECT_TRUE(match("bps = 42000", r));
+  EXPECT_TRUE(match("bpp > 583 and bpp < 584", r));
+  EXPECT_TRUE(match("flags SA", r));
+  EXPECT_TRUE(match("flags F", r));  // the responder's FIN counts
+  EXPECT_FALSE(match("flags R", r));
+  EXPECT_TRUE(match("tos 8", r));
+  EXPECT_TRUE(match("src as 65001", r));
+  EXPECT_TRUE(match("not proto udp and (dst port 443 or dst port 80)", r));
+  EXPECT_TRUE(match("!proto udp && dst port 443 || proto udp", r));
+  EXPECT_FALSE(match("not (proto tcp)", r));
+}
+
+TEST(Filter, IcmpDestinationPortIsTypeAndCode) {
+  FlowRecord r;
+  r.ip_version = 4;
+  r.protocol = 1;
+  r.fwd.icmp_type = 3;
+  r.fwd.icmp_code = 1;
+  EXPECT_TRUE(match("dst port 769", r));
+  EXPECT_TRUE(match("icmp-type 3 and icmp-code 1", r));
+  EXPECT_TRUE(match("src port 0", r));
+}
+
+TEST(Filter, RegistryFieldsByName) {
+  FlowRecord r = tcp_biflow();
+  EXPECT_TRUE(match("ttl = 64", r));
+  EXPECT_TRUE(match("bytes_rev > 8000", r));
+  EXPECT_TRUE(match("packets_rev in [7 8]", r));
+  EXPECT_FALSE(match("packets_rev != 8", r));
+  EXPECT_TRUE(match("src_ip 10.0.1.0/24", r));
+  EXPECT_TRUE(match("dst_ip != 10.0.0.0/8", r));
+}
+
+TEST(Filter, ErrorsPointAtTheColumn) {
+  auto f = Filter::parse("proto tcp and dst prot 443");
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("column 19: expected ip, host, net, port or as after "
+                                      "src/dst, found 'prot'"),
+            std::string::npos)
+      << f.status().message();
+  EXPECT_NE(f.status().message().find("\n                    ^"), std::string::npos)
+      << f.status().message();
+  auto g = Filter::parse("(proto tcp");
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("expected ')', found the end"), std::string::npos);
+  auto h = Filter::parse("src net 10.0.0.0/40");
+  ASSERT_FALSE(h.ok());
+  EXPECT_NE(h.status().message().find("prefix length that fits"), std::string::npos);
+  auto i = Filter::parse("bytes > lots");
+  ASSERT_FALSE(i.ok());
+  EXPECT_NE(i.status().message().find("expected a number, found 'lots'"), std::string::npos);
+  auto j = Filter::parse("nosuchfield 3");
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("a filter keyword"), std::string::npos);
+  auto k = Filter::parse("proto tcp dst port 80");
+  ASSERT_FALSE(k.ok());
+  EXPECT_NE(k.status().message().find("expected 'and', 'or' or the end"), std::string::npos);
+  EXPECT_FALSE(Filter::parse("src_ip ~ \"(\"").ok());
+  EXPECT_FALSE(Filter::parse("proto \"tcp").ok());
+}
+
+}  // namespace
+}  // namespace flowkit::query

@@ -1,0 +1,30 @@
+// `flowkit query` after its options are parsed: the records of store files that pass a filter
+// and a time window, through the shared writers, with nfdump's closing summary. (Statistics,
+// aggregation and column-wise execution come next; see issue notes.)
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "run/outputs.h"
+
+namespace flowkit::run {
+
+struct QueryConfig {
+  std::vector<std::string> files;  // -r
+  std::vector<std::string> dirs;   // -R
+  std::string filter;
+  int64_t from_ns = INT64_MIN, to_ns = INT64_MAX;  // -t: flows that start in [from, to]
+  uint64_t limit = 0;                              // -c: 0 = all
+  bool quiet = false;                              // -q: no summary
+  OutputOptions output;
+};
+
+// nfdump's -t forms: YYYY/MM/DD.hh:mm:ss[-YYYY/MM/DD.hh:mm:ss] (trailing parts may be left out:
+// 2026/11/26.10 is the hour), and -N for the last N seconds. kInvalidArgument otherwise.
+Status parse_time_window(std::string_view text, int64_t now_ns, int64_t* from, int64_t* to);
+
+int run_query(const QueryConfig& config);
+
+}  // namespace flowkit::run

@@ -1,0 +1,127 @@
+#!/usr/bin/python3
+"""flowkit query on a store of real captures (every ndpi-4.2 capture metered into one store):
+for each filter, the records `query -o json` prints are exactly the records of
+`meter -o json` that the filter's meaning selects, computed here in Python from the JSON. Also
+-c, -t windows (absolute and with block skipping), -q, and a syntax error (exit 2, caret).
+
+usage: cli_query.py FLOWKIT SHARED_DIR
+Exit 0 on success, 1 on failure, 77 when the shared data is missing.
+"""
+import collections
+import glob
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from datetime import datetime, timezone
+
+problems = []
+
+
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        problems.append(what)
+
+
+def us(iso):
+    """Microseconds of an ISO time of flowkit's JSON (its fraction has up to 9 digits)."""
+    base, _, frac = iso.rstrip("Z").partition(".")
+    t = datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc)
+    return int(t.timestamp()) * 1_000_000 + int((frac + "000000")[:6])
+
+
+def total(r, k):
+    return r.get(k, 0) + r.get(k + "_rev", 0)
+
+
+def in_net(addr, net):
+    return ipaddress.ip_address(addr) in ipaddress.ip_network(net)
+
+
+def dport(r):
+    if r["protocol"] in (1, 58):
+        return r.get("icmp_type", 0) * 256 + r.get("icmp_code", 0)
+    return r.get("dst_port", 0)
+
+
+FILTERS = {
+    "proto tcp": lambda r: r["protocol"] == 6,
+    "proto udp and dst port 53": lambda r: r["protocol"] == 17 and dport(r) == 53,
+    "dst port in [ 80 443 8080 ]": lambda r: dport(r) in (80, 443, 8080),
+    "src net 192.168.0.0/16": lambda r: in_net(r["src_ip"], "192.168.0.0/16"),
+    "net 10.0.0.0/8 or ipv6": lambda r: in_net(r["src_ip"], "10.0.0.0/8")
+    or in_net(r["dst_ip"], "10.0.0.0/8") or r["ip_version"] == 6,
+    "bytes > 10k and packets < 1000": lambda r: total(r, "bytes") > 10000
+    and total(r, "packets") < 1000,
+    "not proto tcp and not proto udp": lambda r: r["protocol"] not in (6, 17),
+    "proto icmp": lambda r: r["protocol"] == 1,
+    "ttl_rev < 64": lambda r: "ttl_rev" in r and r["ttl_rev"] < 64,
+    "bpp > 500": lambda r: total(r, "packets") and total(r, "bytes") / total(r, "packets") > 500,
+}
+
+
+def main():
+    fk, shared = sys.argv[1], sys.argv[2]
+    caps = sorted(glob.glob(os.path.join(shared, "pcaps", "ndpi-4.2", "*.pcap")))
+    if not caps:
+        print(f"skip: {shared}/pcaps/ndpi-4.2 not found")
+        return 77
+    tmp = tempfile.mkdtemp(prefix="flowkit-query-")
+    try:
+        store = os.path.join(tmp, "store")
+        records = []
+        for cap in caps:
+            out = subprocess.run([fk, "meter", "-r", cap, "-o", "json", "-q"],
+                                 capture_output=True, text=True)
+            if out.returncode != 0:
+                continue
+            records += [json.loads(l) for l in out.stdout.splitlines()]
+            subprocess.run([fk, "meter", "-r", cap, "-o", "store", "-w", store, "-q"],
+                           check=True)
+        check(len(records) > 1000, f"{len(records)} records metered into the store")
+        for text, keep in FILTERS.items():
+            q = subprocess.run([fk, "query", "-R", store, text, "-o", "json"], capture_output=True,
+                               text=True)
+            canon = lambda r: json.dumps(r, sort_keys=True)
+            got = collections.Counter(canon(json.loads(l)) for l in q.stdout.splitlines())
+            want = collections.Counter(canon(r) for r in records if keep(r))
+            check(q.returncode == 0 and sum(want.values()) > 0 and got == want,
+                  f"'{text}': {sum(got.values())} records, Python on meter's JSON: "
+                  f"{sum(want.values())}")
+        # -c and -q.
+        q = subprocess.run([fk, "query", "-R", store, "proto tcp", "-c", "7", "-q"],
+                           capture_output=True, text=True)
+        check(len(q.stdout.splitlines()) == 7, "-c 7 -q prints 7 lines and nothing else")
+        # A window: the flows of one hour.
+        starts = sorted(us(r["first"]) for r in records)
+        mid = datetime.fromtimestamp(starts[len(starts) // 2] / 1e6, tz=timezone.utc)
+        hour = mid.strftime("%Y/%m/%d.%H")
+        lo = mid.replace(minute=0, second=0, microsecond=0).timestamp() * 1e6
+        want = sum(1 for s in starts if lo <= s < lo + 3600e6)
+        q = subprocess.run([fk, "query", "-R", store, "-t", hour, "any"], capture_output=True,
+                           text=True)
+        line = next((l for l in q.stdout.splitlines() if l.startswith("Total flows processed")),
+                    "")
+        got = int(line.split("passed: ")[1].split(",")[0]) if line else -1
+        skipped = int(line.split("Blocks skipped: ")[1].split(",")[0]) if line else 0
+        check(got == want and skipped > 0,
+              f"-t {hour}: {got} flows (want {want}), {skipped} blocks skipped unread")
+        bad = subprocess.run([fk, "query", "-R", store, "proto tcp and dst prot 443"],
+                             capture_output=True, text=True)
+        check(bad.returncode == 2 and "column 19" in bad.stderr and "^" in bad.stderr,
+              "a syntax error exits 2 and points at the column: "
+              + bad.stderr.strip().replace("\n", " | "))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    if problems:
+        print(f"{len(problems)} problems")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
