@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """flowkit query on a store of real captures (every ndpi-4.2 capture metered into one store):
 for each filter, the records `query -o json` prints are exactly the records of
-`meter -o json` that the filter's meaning selects, computed here in Python from the JSON. Also
--c, -t windows (absolute and with block skipping), -q, and a syntax error (exit 2, caret).
+`meter -o json` that the filter's meaning selects, computed here in Python from the JSON; the
+top 5 of `-s` statistics equal Python's sums. Also -c, -t windows (absolute, with block
+skipping), -q, and a syntax error (exit 2, caret).
 
 usage: cli_query.py FLOWKIT SHARED_DIR
 Exit 0 on success, 1 on failure, 77 when the shared data is missing.
@@ -92,6 +93,27 @@ def main():
             check(q.returncode == 0 and sum(want.values()) > 0 and got == want,
                   f"'{text}': {sum(got.values())} records, Python on meter's JSON: "
                   f"{sum(want.values())}")
+        # -s: top-N as JSON against Python's sums, per stat and order.
+        for spec, key in (("srcip/bytes", lambda r: [r["src_ip"]]),
+                          ("dstport", lambda r: [str(dport(r))]),
+                          ("ip/packets", lambda r: sorted({r["src_ip"], r["dst_ip"]}))):
+            sums = collections.defaultdict(lambda: [0, 0, 0])
+            for r in records:
+                if r["protocol"] != 6:
+                    continue
+                for k in key(r):
+                    sums[k][0] += 1
+                    sums[k][1] += total(r, "packets")
+                    sums[k][2] += total(r, "bytes")
+            order = {"flows": 0, "packets": 1, "bytes": 2}[(spec.split("/") + ["flows"])[1]]
+            want = sorted(sums.items(), key=lambda kv: (-kv[1][order], kv[0]))[:5]
+            q = subprocess.run([fk, "query", "-R", store, "-s", spec, "-n", "5", "-o", "json",
+                                "proto tcp"], capture_output=True, text=True)
+            got = [json.loads(l) for l in q.stdout.splitlines()]
+            got = [(g["value"], [g["flows"], g["packets"], g["bytes"]]) for g in got]
+            check(got == [(k, v) for k, v in want],
+                  f"-s {spec} -n 5 'proto tcp': the top 5 and their flows, packets and bytes "
+                  f"equal Python's sums ({got[:1]} vs {want[:1]})")
         # -c and -q.
         q = subprocess.run([fk, "query", "-R", store, "proto tcp", "-c", "7", "-q"],
                            capture_output=True, text=True)

@@ -18,6 +18,8 @@ struct QueryArgs {
   std::string filter_file;
   std::string window;
   uint64_t limit = 0;
+  std::vector<std::string> stats;
+  size_t top = 10;
   std::string output = "line";
   std::string write = "-";
   bool quiet = false;
@@ -52,6 +54,8 @@ int run_query(QueryArgs& a) {
     }
   }
   c.limit = a.limit;
+  c.stats = a.stats;
+  c.top = a.top;
   c.quiet = a.quiet;
   c.output.format = a.output;
   c.output.path = a.write;
@@ -71,6 +75,7 @@ void add_query_command(CLI::App& app, int* exit_code) {
       "are the initiator and the responder; packets and bytes count both directions.\n\n"
       "Examples:\n"
       "  flowkit query -R flows/ 'dst port 443' -c 20\n"
+      "  flowkit query -R flows/ -s srcip/bytes -n 20 'proto tcp'\n"
       "  flowkit query -R flows/ -t 2026/11/26.10:00-2026/11/26.12:00 'proto udp' -o json\n"
       "  flowkit query -r flows/2026/11/26/flows-202611261000.fk 'src host 10.0.0.1'");
   cmd->add_option("-r,--read", args->files, "A store file; repeatable")->allow_extra_args(false);
@@ -82,6 +87,13 @@ void add_query_command(CLI::App& app, int* exit_code) {
                   "Flows that start in YYYY/MM/DD.hh:mm:ss[-YYYY/MM/DD.hh:mm:ss], or in the\n"
                   "last N seconds with -N (e.g. -t -3600)");
   cmd->add_option("-c,--count", args->limit, "Print at most N flows");
+  cmd->add_option("-s,--stat", args->stats,
+                  "Top-N statistic instead of the flows, repeatable: STAT[/ORDER] with STAT\n"
+                  "srcip, dstip, ip, srcport, dstport, port, proto, srcas, dstas, as, inif,\n"
+                  "outif, router, tos, vlan or any field name, ORDER flows (default), packets,\n"
+                  "bytes, pps, bps or bpp: -s srcip/bytes -s tls_sni")
+      ->allow_extra_args(false);
+  cmd->add_option("-n,--top", args->top, "Rows of each -s statistic")->capture_default_str();
   cmd->add_option("-o,--output", args->output, "line (nfdump's layout), json, csv")
       ->check(CLI::IsMember({"line", "json", "csv"}))
       ->capture_default_str();

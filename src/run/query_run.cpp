@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "query/filter.h"
+#include "query/stats.h"
 #include "run/exit_code.h"
 #include "store/file_reader.h"
 #include "store/store_dir.h"
@@ -94,6 +95,15 @@ int run_query(const QueryConfig& c) {
     std::fprintf(stderr, "flowkit query: %s\n", filter.status().message().c_str());
     return kExitUsage;
   }
+  std::vector<query::TopN> stats;
+  for (const std::string& spec : c.stats) {
+    auto t = query::TopN::parse(spec);
+    if (!t) {
+      std::fprintf(stderr, "flowkit query: %s\n", t.status().message().c_str());
+      return kExitUsage;
+    }
+    stats.push_back(std::move(*t));
+  }
   std::vector<std::string> files = c.files;
   for (const std::string& d : c.dirs) {
     auto list = store::list_files(d);
@@ -107,7 +117,10 @@ int run_query(const QueryConfig& c) {
     std::fprintf(stderr, "flowkit query: no store files: give -r FILE or -R DIR\n");
     return kExitUsage;
   }
-  auto out = Outputs::open(c.output, {}, nullptr);
+  // With -s the statistics are the output, not the records.
+  OutputOptions output = c.output;
+  if (!stats.empty()) output.format = "none";
+  auto out = Outputs::open(output, {}, nullptr);
   if (!out) {
     std::fprintf(stderr, "flowkit query: %s\n", out.status().message().c_str());
     return exit_code(out.status());
@@ -115,7 +128,7 @@ int run_query(const QueryConfig& c) {
   bool windowed = c.from_ns != INT64_MIN || c.to_ns != INT64_MAX;
   store::Block block;
   std::vector<FlowRecord> records, passed;
-  uint64_t processed = 0, matched = 0, dropped = 0, damaged = 0;
+  uint64_t processed = 0, matched = 0, packets = 0, bytes = 0, dropped = 0, damaged = 0;
   uint64_t blocks_read = 0, blocks_skipped = 0, bytes_read = 0;
   int64_t first = INT64_MAX, last = INT64_MIN;
   bool done = false;
@@ -150,8 +163,11 @@ int run_query(const QueryConfig& c) {
         int64_t start = rec.first().ns;
         if (windowed && (start < c.from_ns || start > c.to_ns)) continue;
         if (!filter->matches(rec)) continue;
-        passed.push_back(rec);
+        if (stats.empty()) passed.push_back(rec);
+        for (query::TopN& t : stats) t.add(rec);
         ++matched;
+        packets += rec.fwd.packets + rec.rev.packets;
+        bytes += rec.fwd.bytes + rec.rev.bytes;
         first = std::min(first, start);
         last = std::max(last, rec.last().ns);
         if (c.limit && matched >= c.limit) {
@@ -164,7 +180,21 @@ int run_query(const QueryConfig& c) {
     }
   }
   Status st = (*out)->finish();
-  // The line writer closes with nfdump's summary line; the window and what was read follow.
+  for (const query::TopN& t : stats) {
+    std::string text = c.output.format == "json" ? t.json(c.top) : t.format(c.top) + "\n";
+    std::fputs(text.c_str(), stdout);
+  }
+  // The line writer closes with nfdump's summary line (with -s, printed here); the window and
+  // what was read follow.
+  if (!c.quiet && !stats.empty() && c.output.format == "line") {
+    double secs = matched ? double(last - first) / 1e9 : 0;
+    std::printf(
+        "Summary: total flows: %llu, total bytes: %llu, total packets: %llu, avg bps: "
+        "%.0f, avg pps: %.0f, avg bpp: %llu\n",
+        (unsigned long long)matched, (unsigned long long)bytes, (unsigned long long)packets,
+        secs > 0 ? double(bytes) * 8 / secs : 0, secs > 0 ? double(packets) / secs : 0,
+        (unsigned long long)(packets ? bytes / packets : 0));
+  }
   if (!c.quiet && c.output.format == "line") {
     if (matched)
       std::printf("Time window: %s - %s\n", human_time(first).c_str(), human_time(last).c_str());

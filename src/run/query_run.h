@@ -18,6 +18,8 @@ struct QueryConfig {
   int64_t from_ns = INT64_MIN, to_ns = INT64_MAX;  // -t: flows that start in [from, to]
   uint64_t limit = 0;                              // -c: 0 = all
   bool quiet = false;                              // -q: no summary
+  std::vector<std::string> stats;                  // -s STAT[/ORDER]: top-N instead of records
+  size_t top = 10;                                 // -n
   OutputOptions output;
 };
 
