@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/host_port.h"
+
 namespace flowkit::collect {
 
 Result<ListenAddress> parse_listen(std::string_view spec) {
@@ -31,39 +33,21 @@ Result<ListenAddress> parse_listen(std::string_view spec) {
     }
   }
   while (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
-  std::string host;
-  std::string_view port_text;
-  if (!rest.empty() && rest.front() == '[') {
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) return usage("unclosed [");
-    host = std::string(rest.substr(1, close - 1));
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return usage("expected :PORT after ]");
-      port_text = rest.substr(close + 2);
-    }
-  } else if (size_t colon = rest.rfind(':'); colon == std::string_view::npos) {
-    // A bare number is a port; anything else an address.
-    bool digits = !rest.empty() && rest.find_first_not_of("0123456789") == std::string_view::npos;
-    if (digits) {
-      port_text = rest;
-    } else {
-      host = std::string(rest);
-    }
-  } else if (rest.find(':') == colon) {
-    host = std::string(rest.substr(0, colon));
-    port_text = rest.substr(colon + 1);
+  // A bare number is a port; anything else goes as in --export.
+  bool digits = !rest.empty() && rest.find_first_not_of("0123456789") == std::string_view::npos;
+  HostPort hp;
+  if (digits) {
+    hp.port = rest;
   } else {
-    host = std::string(rest);  // a bare IPv6 address
+    auto split = split_host_port(rest);
+    if (!split) return usage(split.status().message());
+    hp = *split;
   }
-  if (!port_text.empty()) {
-    unsigned long p = 0;
-    for (char c : port_text) {
-      if (c < '0' || c > '9') return usage("bad port");
-      p = p * 10 + unsigned(c - '0');
-      if (p > 65535) return usage("port above 65535");
-    }
-    if (p == 0) return usage("port 0");
-    port = uint16_t(p);
+  std::string host = hp.host;
+  if (!hp.port.empty()) {
+    auto p = parse_port(hp.port);
+    if (!p) return usage(p.status().message());
+    port = *p;
   }
   l.port = port;
   if (host.empty()) {

@@ -84,30 +84,12 @@ Result<int> bind_socket(const ListenAddress& where, int type, bool reuse_port) {
 
 class UdpReceiver final : public Receiver {
  public:
-  UdpReceiver(int fd, uint16_t source, std::string name) : fd_(fd), source_(source) {
-    name_ = std::move(name);
-  }
-  ~UdpReceiver() override {
-    stop();
-    ::close(fd_);
-  }
-  void start(PacketQueue& q) override {
-    queue_ = &q;
-    thread_ = std::thread([this] { run(); });
-  }
-  void stop() override {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
+  using Receiver::Receiver;
+  ~UdpReceiver() override { stop(); }  // before the members the thread uses go
 
  private:
   static constexpr int kBatch = 32;
-  void run();
-  int fd_;
-  uint16_t source_;
-  PacketQueue* queue_ = nullptr;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
+  void run() override;
 };
 
 void UdpReceiver::run() {
@@ -130,7 +112,7 @@ void UdpReceiver::run() {
   }
   // recvmmsg writes back the lengths of the entries it filled; the others keep theirs.
   int filled = kBatch;
-  while (!stop_) {
+  while (!stopping()) {
     for (int i = 0; i < filled; ++i) {
       msgs[i].msg_hdr.msg_namelen = sizeof addrs[i];
       msgs[i].msg_hdr.msg_controllen = sizeof control[i];
@@ -181,21 +163,10 @@ void UdpReceiver::run() {
 
 class TcpReceiver final : public Receiver {
  public:
-  TcpReceiver(int fd, uint16_t source, std::string name) : listen_fd_(fd), source_(source) {
-    name_ = std::move(name);
-  }
+  using Receiver::Receiver;
   ~TcpReceiver() override {
-    stop();
+    stop();  // before the connections the thread uses go
     for (Conn& c : conns_) ::close(c.fd);
-    ::close(listen_fd_);
-  }
-  void start(PacketQueue& q) override {
-    queue_ = &q;
-    thread_ = std::thread([this] { run(); });
-  }
-  void stop() override {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
   }
 
  private:
@@ -206,17 +177,12 @@ class TcpReceiver final : public Receiver {
     std::vector<uint8_t> buf;
     size_t have = 0;
   };
-  void run();
+  void run() override;
   // Hands complete messages of c to the queue; false when the stream cannot be IPFIX.
   bool cut(Conn& c);
   void emit(const Origin& from, std::span<const uint8_t> bytes);
-  int listen_fd_;
-  uint16_t source_;
-  PacketQueue* queue_ = nullptr;
   std::unique_ptr<PacketBlock> block_;
   std::vector<Conn> conns_;
-  std::atomic<bool> stop_{false};
-  std::thread thread_;
 };
 
 void TcpReceiver::emit(const Origin& from, std::span<const uint8_t> bytes) {
@@ -246,9 +212,9 @@ bool TcpReceiver::cut(Conn& c) {
 
 void TcpReceiver::run() {
   std::vector<pollfd> fds;
-  while (!stop_) {
+  while (!stopping()) {
     fds.clear();
-    fds.push_back({listen_fd_, POLLIN, 0});
+    fds.push_back({fd_, POLLIN, 0});
     for (const Conn& c : conns_) fds.push_back({c.fd, POLLIN, 0});
     int n = ::poll(fds.data(), fds.size(), 100);
     if (n <= 0) {
@@ -258,7 +224,7 @@ void TcpReceiver::run() {
     if (fds[0].revents & POLLIN) {
       sockaddr_storage a{};
       socklen_t alen = sizeof a;
-      int fd = ::accept4(listen_fd_, reinterpret_cast<sockaddr*>(&a), &alen, SOCK_CLOEXEC);
+      int fd = ::accept4(fd_, reinterpret_cast<sockaddr*>(&a), &alen, SOCK_CLOEXEC);
       if (fd >= 0 && conns_.size() >= kMaxConnections) {
         ::close(fd);  // counted as a bad stream: the exporter retries later
         ++stats_.bad_streams;
@@ -294,6 +260,21 @@ void TcpReceiver::run() {
 }
 
 }  // namespace
+
+Receiver::~Receiver() {
+  stop();
+  ::close(fd_);
+}
+
+void Receiver::start(PacketQueue& queue) {
+  queue_ = &queue;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Receiver::stop() {
+  stop_ = true;
+  if (thread_.joinable()) thread_.join();
+}
 
 Result<std::unique_ptr<Receiver>> open_receiver(const ListenAddress& where, uint16_t source,
                                                 const ReceiverOptions& options) {

@@ -36,18 +36,35 @@ struct ReceiverOptions {
 
 class Receiver {
  public:
-  virtual ~Receiver() = default;
-  virtual void start(PacketQueue& queue) = 0;
-  // Stops the thread (a stop is seen within 100 ms) and hands over what it holds.
-  virtual void stop() = 0;
+  Receiver(int fd, uint16_t source, std::string name)
+      : fd_(fd), source_(source), name_(std::move(name)) {}
+  // Stops the thread and closes the socket.
+  virtual ~Receiver();
+  Receiver(const Receiver&) = delete;
+  Receiver& operator=(const Receiver&) = delete;
+
+  void start(PacketQueue& queue);
+  // Stops the thread (a stop is seen within 100 ms), which hands over what it holds.
+  void stop();
   const ReceiverStats& stats() const { return stats_; }
   const std::string& name() const { return name_; }
   // Things worth telling the user once (a socket buffer the kernel capped).
   std::vector<std::string> warnings;
 
  protected:
+  // The thread's loop, until stopping().
+  virtual void run() = 0;
+  bool stopping() const { return stop_; }
+
+  const int fd_;
+  const uint16_t source_;
+  PacketQueue* queue_ = nullptr;
   ReceiverStats stats_;
+
+ private:
   std::string name_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 // Binds the socket now (errors say what to do), so that the command fails at once rather than

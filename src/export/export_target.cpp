@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "core/fd_io.h"
+#include "core/host_port.h"
 
 namespace flowkit::exporter {
 
@@ -214,36 +215,14 @@ Result<ExportTarget> parse_export_url(std::string_view url) {
   } else {
     return usage("unknown scheme '" + std::string(scheme) + "'");
   }
-  std::string host;
-  std::string_view port_text;
-  if (!rest.empty() && rest.front() == '[') {
-    size_t close = rest.find(']');
-    if (close == std::string_view::npos) return usage("unclosed [");
-    host = std::string(rest.substr(1, close - 1));
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return usage("expected :PORT after ]");
-      port_text = rest.substr(close + 2);
-    }
-  } else {
-    size_t colon = rest.rfind(':');
-    if (colon != std::string_view::npos && rest.find(':') == colon) {
-      host = std::string(rest.substr(0, colon));
-      port_text = rest.substr(colon + 1);
-    } else {
-      host = std::string(rest);  // a bare IPv6 address or a host without port
-    }
-  }
-  while (!port_text.empty() && port_text.back() == '/') port_text.remove_suffix(1);
+  auto hp = split_host_port(rest);
+  if (!hp) return usage(hp.status().message());
+  std::string host = hp->host;
   t.port = default_port;
-  if (!port_text.empty()) {
-    unsigned long p = 0;
-    for (char c : port_text) {
-      if (c < '0' || c > '9') return usage("bad port");
-      p = p * 10 + unsigned(c - '0');
-      if (p > 65535) return usage("port above 65535");
-    }
-    if (p == 0) return usage("port 0");
-    t.port = uint16_t(p);
+  if (!hp->port.empty()) {
+    auto port = parse_port(hp->port);
+    if (!port) return usage(port.status().message());
+    t.port = *port;
   }
   if (host.empty()) return usage("no host");
   addrinfo hints{};

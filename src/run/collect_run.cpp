@@ -14,6 +14,7 @@
 
 #include "core/byte_io.h"
 #include "run/exit_code.h"
+#include "run/human.h"
 #include "store/store_dir.h"
 
 namespace flowkit::run {
@@ -24,13 +25,6 @@ constexpr int64_t kSecond = 1'000'000'000;
 // Errors about malformed messages reach the log at most this often.
 constexpr int64_t kErrorLogInterval = 10 * kSecond;
 constexpr int64_t kExpireInterval = 60 * kSecond;
-
-std::string si(double v) {
-  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
-  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
-  if (v >= 1e3) return fmt::format("{:.1f} k", v / 1e3);
-  return fmt::format("{:.0f}", v);
-}
 
 std::string exporter_name(const collect::Origin& o, const std::vector<std::string>& files) {
   if (!o.port) return o.source < files.size() ? files[o.source] : "file";
@@ -152,8 +146,8 @@ class CollectJob final : public Job {
 
   std::string progress(double secs) const override {
     collect::ExporterCounts t = collector_->totals();
-    return fmt::format("{} messages, {} records ({} records/s), {} exporters", si(t.messages),
-                       si(t.decoder.records), si(secs > 0 ? t.decoder.records / secs : 0),
+    return fmt::format("{} messages, {} records ({} records/s), {} exporters", human(t.messages),
+                       human(t.decoder.records), human(secs > 0 ? t.decoder.records / secs : 0),
                        collector_->exporters().size());
   }
   std::string statistics(double secs) const override {
@@ -185,7 +179,7 @@ class CollectJob final : public Job {
     collect::ExporterCounts t = collector_->totals();
     std::string out = fmt::format(
         "flowkit collect: {} messages, {} records in {:.1f} s ({} records/s)\n", t.messages,
-        t.decoder.records, secs, si(secs > 0 ? t.decoder.records / secs : 0));
+        t.decoder.records, secs, human(secs > 0 ? t.decoder.records / secs : 0));
     for (const collect::ExporterCounts& c : collector_->exporters())
       out += fmt::format("  {}: {}\n", exporter_name(c.from, config_.files), counts_line(c));
     if (collector_->evicted()) {

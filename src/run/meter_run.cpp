@@ -10,17 +10,11 @@
 #include "capture/live_source.h"
 #include "meter/pipeline.h"
 #include "run/exit_code.h"
+#include "run/human.h"
 
 namespace flowkit::run {
 
 namespace {
-
-std::string human(double v) {
-  if (v >= 1e9) return fmt::format("{:.2f} G", v / 1e9);
-  if (v >= 1e6) return fmt::format("{:.2f} M", v / 1e6);
-  if (v >= 1e3) return fmt::format("{:.1f} k", v / 1e3);
-  return fmt::format("{:.0f}", v);
-}
 
 // Below this many flows the flow table's fixed part dominates, and memory per flow would mislead.
 constexpr uint64_t kFlowsForPerFlowMemory = 10000;
