@@ -12,6 +12,7 @@
   * flowkit's own IPFIX (UDP and TCP), v9 and v5 exports of shared captures come back record
     for record: IPFIX with every field `meter -o json` writes, v9 and v5 with addresses, ports,
     protocol, counters and times.
+  * collect --export: a second collector gets every record the first one received.
   * A collector stopped and started again on the same store decodes data sets that follow
     without their templates (DIR/.templates).
   * nfreplay (nfdump) replays nfcapd files as NetFlow v9 and v5, once to nfcapd and once to
@@ -254,6 +255,30 @@ def own_exports(fk, shared, tmp):
               f"{sum(extra.values())}{': ' + next(iter(missing)) if missing else ''})")
 
 
+def reexport(fk, shared, tmp):
+    """collect --export: what one collector receives, a second one gets from it."""
+    cap = os.path.join(shared, "pcaps", "ndpi-4.2", "pinterest.pcap")
+    second = Collector(fk, tmp, "reexport-2")
+    first = Collector(fk, tmp, "reexport-1",
+                      extra=("-o", "json", "-w", os.path.join(tmp, "reexport-1.json"),
+                             "--export", f"ipfix://127.0.0.1:{second.port}"))
+    first.out = os.path.join(tmp, "reexport-1.json")
+    subprocess.run([fk, "meter", "-r", cap, "-o", "none", "-q", "--export",
+                    f"netflow9://127.0.0.1:{first.port}"], check=False)
+    rc1 = first.stop()
+    rc2 = second.stop()
+
+    def strip(r):
+        return json.dumps({k: v for k, v in r.items()
+                           if k not in ("exporter_ip", "observation_domain")}, sort_keys=True)
+
+    a = collections.Counter(strip(r) for r in first.records())
+    b = collections.Counter(strip(r) for r in second.records())
+    check(rc1 == 0 and rc2 == 0 and sum(a.values()) > 0 and a == b,
+          f"collect --export: the second collector gets the first one's {sum(a.values())} "
+          f"records ({sum(b.values())})")
+
+
 def restart(fk, shared, tmp):
     cap = os.path.join(shared, "pcaps", "ndpi-4.2", "pinterest.pcap")
     ipfix = os.path.join(tmp, "restart.ipfix")
@@ -460,6 +485,7 @@ def main():
         softflowd_exports(fk, shared, tmp)
         negative_cases(fk, shared, tmp)
         own_exports(fk, shared, tmp)
+        reexport(fk, shared, tmp)
         restart(fk, shared, tmp)
         nfreplay_vs_nfcapd(fk, shared, tmp)
         softflowd_live(fk, shared, tmp)
