@@ -59,31 +59,32 @@ send() {
   fi
 }
 # One run into one collector; prints "records_stored seconds_of_sending".
-run_flowkit() {  # $1: burst or sustained
-  rm -rf "$tmp/fk"
-  "$fk" collect -l 127.0.0.1:19995 -w "$tmp/fk" -q &
+#   $1: flowkit or nfcapd, $2: burst or sustained
+run_collector() {
+  local dir=$tmp/$1 port
+  rm -rf "$dir" && mkdir -p "$dir"
+  if [[ $1 == flowkit ]]; then
+    port=19995
+    "$fk" collect -l 127.0.0.1:$port -w "$dir" -q &
+  else
+    port=19996
+    nfcapd -w "$dir" -p $port -b 127.0.0.1 >/dev/null 2>&1 &
+  fi
   local pid=$!
   sleep 0.7
   local t0=$(date +%s.%N)
-  send "$1" 19995
+  send "$2" $port
   local t1=$(date +%s.%N)
   sleep 2
   kill -TERM $pid
   wait $pid || true
-  echo "$("$fk" store info "$tmp/fk" | awk '/^flows:/ {print $2}') $(echo "$t1 - $t0" | bc)"
-}
-run_nfcapd() {
-  rm -rf "$tmp/nf" && mkdir -p "$tmp/nf"
-  nfcapd -w "$tmp/nf" -p 19996 -b 127.0.0.1 >/dev/null 2>&1 &
-  local pid=$!
-  sleep 0.7
-  local t0=$(date +%s.%N)
-  send "$1" 19996
-  local t1=$(date +%s.%N)
-  sleep 2
-  kill -TERM $pid
-  wait $pid || true
-  echo "$(nfdump -R "$tmp/nf" -I | awk '/^Flows:/ {print $2}') $(echo "$t1 - $t0" | bc)"
+  local stored
+  if [[ $1 == flowkit ]]; then
+    stored=$("$fk" store info "$dir" | awk '/^flows:/ {print $2}')
+  else
+    stored=$(nfdump -R "$dir" -I | awk '/^Flows:/ {print $2}')
+  fi
+  echo "$stored $(echo "$t1 - $t0" | bc)"
 }
 
 printf 'stream: %s, %s NetFlow v9 records, %s rounds (median)\n' "$(basename "$file")" "$sent" "$rounds"
@@ -92,9 +93,9 @@ for mode in burst sustained; do
   total=$([[ $mode == burst ]] && echo "$sent" || echo $((sent * 8)))
   : >"$tmp/fkr"; : >"$tmp/nfr"; : >"$tmp/secs"
   for ((r = 0; r < rounds; ++r)); do
-    read -r n s < <(run_flowkit "$mode")
+    read -r n s < <(run_collector flowkit "$mode")
     echo "$n" >>"$tmp/fkr"; echo "$s" >>"$tmp/secs"
-    read -r n s < <(run_nfcapd "$mode")
+    read -r n s < <(run_collector nfcapd "$mode")
     echo "$n" >>"$tmp/nfr"; echo "$s" >>"$tmp/secs"
   done
   fkn=$(median <"$tmp/fkr"); nfn=$(median <"$tmp/nfr"); secs=$(median <"$tmp/secs")

@@ -55,7 +55,7 @@ void Collector::retire(Session& s) {
   add_counts(retired_.decoder, s.decoder.stats());
 }
 
-Collector::Session& Collector::session(const Origin& from, int64_t now_ns) {
+Collector::Session& Collector::session(const Origin& from) {
   Key key{from.address, from.port, from.source, from.stream};
   auto it = sessions_.find(key);
   if (it != sessions_.end()) return it->second;
@@ -78,7 +78,6 @@ Collector::Session& Collector::session(const Origin& from, int64_t now_ns) {
           .first->second;
   s.counts.from = from;
   s.counts.from.end = false;
-  s.counts.first_seen_ns = now_ns;
   if (from.port) s.decoder.set_exporter(from.address);
   return s;
 }
@@ -93,7 +92,7 @@ void Collector::receive(const Datagram& d) {
     }
     return;
   }
-  Session& s = session(d.from, d.received_ns);
+  Session& s = session(d.from);
   ExporterCounts& c = s.counts;
   ++c.messages;
   c.bytes += d.bytes.size();
@@ -218,7 +217,7 @@ Status Collector::load_templates(const std::string& path) {
     from.source = load_be16(in.data() + off + 18);
     uint32_t count = load_be32(in.data() + off + 21);
     off += 25;
-    Session& s = session(from, 0);
+    Session& s = session(from);
     for (uint32_t i = 0; i < count; ++i) {
       if (in.size() - off < 4) return Status::corruption(path + ": truncated");
       uint32_t len = load_be32(in.data() + off);

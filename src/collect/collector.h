@@ -28,8 +28,8 @@ struct ExporterCounts {
   Origin from;
   uint64_t messages = 0;
   uint64_t bytes = 0;
-  uint64_t errors = 0;  // messages (or their rest) dropped as malformed
-  int64_t first_seen_ns = 0, last_seen_ns = 0;
+  uint64_t errors = 0;       // messages (or their rest) dropped as malformed
+  int64_t last_seen_ns = 0;  // wall clock
   ipfix::DecoderStats decoder;
 };
 
@@ -72,7 +72,7 @@ class Collector {
     ipfix::Decoder decoder;
     ExporterCounts counts;
   };
-  Session& session(const Origin& from, int64_t now_ns);
+  Session& session(const Origin& from);
   void retire(Session& s);
 
   CollectorOptions options_;

@@ -70,13 +70,13 @@ Decoder::Domain* Decoder::domain(int version, uint32_t id) {
   return &domains_[{version, id}];
 }
 
-bool Decoder::check_sequence(uint64_t& next, bool& seen, bool unreadable, uint32_t seq,
-                             uint32_t window, uint64_t& lost) {
+bool Decoder::check_sequence(uint64_t& next, bool& seen, uint32_t seq, uint32_t window,
+                             uint64_t& lost) {
   bool late = false;
   if (seen) {
     int32_t diff = int32_t(seq - uint32_t(next));
     if (diff > 0) {
-      (unreadable ? stats_.unreadable_records : lost) += uint32_t(diff);
+      lost += uint32_t(diff);
     } else if (diff < 0 && uint32_t(-int64_t(diff)) <= window) {
       ++stats_.reordered;
       late = true;
@@ -168,7 +168,7 @@ Status Decoder::decode(std::span<const uint8_t> m, std::vector<FlowRecord>& out,
     if (!d) return Status::unavailable("too many source ids from one exporter");
     uint32_t seq = load_be32(m.data() + 12);
     // v9 counts packets: a packet whose sets could not be read is still not lost.
-    if (check_sequence(d->next_sequence, d->seen, false, seq, 256, stats_.lost_messages)) {
+    if (check_sequence(d->next_sequence, d->seen, seq, 256, stats_.lost_messages)) {
       stats_.lost_messages -= std::min<uint64_t>(stats_.lost_messages, 1);
     } else {
       d->next_sequence = uint64_t(seq) + 1;
@@ -200,7 +200,7 @@ Status Decoder::decode_v5(std::span<const uint8_t> m, std::vector<FlowRecord>& o
     it = v5_sequence_.emplace(engine, std::pair<uint64_t, bool>{0, false}).first;
   if (it != v5_sequence_.end()) {
     auto& [next, seen] = it->second;
-    if (check_sequence(next, seen, false, seq, 1 << 16, stats_.lost_records)) {
+    if (check_sequence(next, seen, seq, 1 << 16, stats_.lost_records)) {
       stats_.lost_records -= std::min<uint64_t>(stats_.lost_records, n);
     } else {
       next = uint64_t(seq) + n;

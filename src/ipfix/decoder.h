@@ -131,11 +131,10 @@ class Decoder {
                      std::vector<FlowRecord>& out, Arena& arena);
   // nullptr when the exporter already has limits_.domains of them (counted).
   Domain* domain(int version, uint32_t id);
-  // Sequence accounting at a message's start (`window`: how far back a message counts as late
-  // rather than as a restart). True for a late message: its records were counted lost when its
-  // gap was seen, and it must not move the next number back.
-  bool check_sequence(uint64_t& next, bool& seen, bool unreadable, uint32_t seq, uint32_t window,
-                      uint64_t& lost);
+  // v9 and v5 sequence accounting at a message's start (`window`: how far back a message counts
+  // as late rather than as a restart). True for a late message: its records were counted lost
+  // when its gap was seen, and it must not move the next number back.
+  bool check_sequence(uint64_t& next, bool& seen, uint32_t seq, uint32_t window, uint64_t& lost);
   // IPFIX sequence accounting once a message is decoded: `flows` and `all` (with options
   // records) are what it held; `unreadable_before`: the previous message had sets that could not
   // be read, so a gap after it is not loss.

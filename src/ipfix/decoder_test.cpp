@@ -260,6 +260,27 @@ TEST(DecoderTimes, DeltaMicrosecondsCountBackFromTheExport) {
   EXPECT_EQ(r.out[0].fwd.last.ns, 1'700'000'000'000'000'000 - 250'000'000);
 }
 
+TEST(DecoderHostile, TimesBeyondWhatNanosecondsHoldAreRefused) {
+  // What the fuzzer found: flowStartMilliseconds (152) and systemInitTimeMilliseconds (160) of
+  // all ones overflowed the conversion to nanoseconds. Now they are bad fields, the rest stays.
+  Collected r;
+  Message m(0);
+  m.set(kTemplateSet, {256, 3, 152, 8, 160, 8, 2, 4});
+  m.set(256, {0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0xffff, 0, 7});
+  ASSERT_TRUE(r.decode(m).ok());
+  ASSERT_EQ(r.out.size(), 1u);
+  EXPECT_EQ(r.out[0].fwd.packets, 7u);
+  EXPECT_FALSE(r.out[0].fwd.first.is_set());
+  EXPECT_EQ(r.dec.stats().bad_fields, 2u);
+  // v9's sysUpTime from a boot time far from the export stays as given rather than overflow.
+  Collected v9;
+  Message n(0, 4'000'000'000u, 1, kV9Version);
+  n.set(kV9TemplateSet, {256, 1, 22, 4});
+  n.set(256, {0xffff, 0xffff});
+  ASSERT_TRUE(v9.decode(n).ok());
+  EXPECT_EQ(v9.out.size(), 1u);
+}
+
 // The UDP payloads (Ethernet, IPv4) of a capture of exports.
 std::vector<std::vector<uint8_t>> udp_payloads(const std::string& path) {
   std::vector<std::vector<uint8_t>> out;
