@@ -85,6 +85,7 @@ constexpr std::pair<uint16_t, std::string_view> kAssignedIds[] = {
     {68, "post_nat_src_port"},
     {69, "post_nat_dst_port"},
     {70, "dns_resp_rr"},
+    {71, "flows"},
 };
 
 TEST(FieldRegistry, IdsAreThoseEverAssigned) {

@@ -138,6 +138,7 @@ struct FlowRecord {
   IpAddress next_hop, bgp_next_hop;
   IpAddress post_nat_src_ip, post_nat_dst_ip;
   uint16_t post_nat_src_port = 0, post_nat_dst_port = 0;
+  uint64_t flows = 0;  // flows an aggregated record sums (registry: absent, 1, otherwise)
 
   List<DnsAnswer> dns_resp_rr;
 

@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "core/field_registry.h"
+
 namespace flowkit::exporter {
 
 namespace {
@@ -136,8 +138,11 @@ void LineWriter::write(std::span<const FlowRecord> records) {
     put_scaled(out_, r.packets(), 8);
     out_.put(' ');
     put_scaled(out_, r.bytes(), 8);
-    out_.put("     1\n");
-    ++flows_;
+    uint64_t flows = r.present & presence_bit(FieldId::kFlows) ? r.flows : 1;
+    out_.put(' ');
+    put_scaled(out_, flows, 5);
+    out_.put('\n');
+    flows_ += flows;
     packets_ += r.packets();
     bytes_ += r.bytes();
     if (first < first_) first_ = first;

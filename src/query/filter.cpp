@@ -3,17 +3,20 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <functional>
+#include <deque>
 #include <optional>
 #include <regex>
+#include <type_traits>
 #include <vector>
 
 #include "core/field_registry.h"
 #include "core/ip_address.h"
+#include "query/values.h"
 
 namespace flowkit::query {
 namespace {
@@ -74,11 +77,12 @@ std::string lower(std::string s) {
   return s;
 }
 
-// ---- Values and predicates -------------------------------------------------------------------
+// ---- Tests on a block's columns ----------------------------------------------------------------
 
-enum class Op { kEq, kNe, kLt, kGt, kLe, kGe };
+enum class Op { kEq, kNe, kLt, kGt, kLe, kGe, kAllBits };
 
-bool compare(double a, Op op, double b) {
+template <class T>
+bool compare(T a, Op op, T b) {
   switch (op) {
     case Op::kEq:
       return a == b;
@@ -92,63 +96,353 @@ bool compare(double a, Op op, double b) {
       return a <= b;
     case Op::kGe:
       return a >= b;
+    case Op::kAllBits:
+      if constexpr (std::is_integral_v<T>) return (a & b) == b;
+      return false;
   }
   return false;
 }
 
-// A number of a record, or none (the field is absent).
-using NumberOf = std::function<std::optional<double>(const FlowRecord&)>;
-using IpOf = std::function<std::optional<IpAddress>(const FlowRecord&)>;
-
-bool icmp(const FlowRecord& r) {
-  return r.protocol == 1 || r.protocol == 58;
-}
-
-double seconds(const FlowRecord& r) {
-  return double(r.last().ns - r.first().ns) / 1e9;
-}
-
-std::optional<double> number_value(const FieldValue& v) {
-  if (auto* u = std::get_if<uint64_t>(&v)) return double(*u);
-  if (auto* d = std::get_if<double>(&v)) return *d;
-  if (auto* t = std::get_if<Timestamp>(&v)) return double(t->ns);
-  if (auto* m = std::get_if<MacAddress>(&v)) {
-    uint64_t x = 0;
-    for (uint8_t b : m->b) x = x << 8 | b;
-    return double(x);
+// out[i] |= v[i] OP x, one loop per operator so that each vectorizes.
+template <class T>
+void compare_into(std::span<const T> v, Op op, T x, uint8_t* out) {
+  const size_t n = v.size();
+  switch (op) {
+    case Op::kEq:
+      for (size_t i = 0; i < n; ++i) out[i] |= v[i] == x;
+      return;
+    case Op::kNe:
+      for (size_t i = 0; i < n; ++i) out[i] |= v[i] != x;
+      return;
+    case Op::kLt:
+      for (size_t i = 0; i < n; ++i) out[i] |= v[i] < x;
+      return;
+    case Op::kGt:
+      for (size_t i = 0; i < n; ++i) out[i] |= v[i] > x;
+      return;
+    case Op::kLe:
+      for (size_t i = 0; i < n; ++i) out[i] |= v[i] <= x;
+      return;
+    case Op::kGe:
+      for (size_t i = 0; i < n; ++i) out[i] |= v[i] >= x;
+      return;
+    case Op::kAllBits:
+      for (size_t i = 0; i < n; ++i) out[i] |= compare(v[i], op, x);
+      return;
   }
-  return std::nullopt;
 }
+
+void and_presence(std::span<const uint8_t> has, uint8_t* out, size_t n) {
+  if (has.empty()) return;
+  for (size_t i = 0; i < n; ++i) out[i] &= has[i];
+}
+
+const store::ColumnDescriptor* descriptor(const store::BlockHeader& h, const Column& c) {
+  for (const store::ColumnDescriptor& d : h.columns)
+    if (d.field == uint16_t(c.field->id) && d.dir == c.dir) return &d;
+  return nullptr;
+}
+
+struct Leaf {
+  virtual ~Leaf() = default;
+  virtual void inputs(std::vector<Column>& out) const = 0;
+  virtual bool all_columns() const { return false; }
+  virtual bool may_match(const store::BlockHeader&) const { return true; }
+  // out[row] = 1 where the row passes, 0 elsewhere.
+  virtual void eval(const store::Block& b, uint8_t* out) const = 0;
+};
+
+// A number compared with one value, or equal to one of a set (`in [ ... ]`).
+struct NumberLeaf : Leaf {
+  Source src;
+  Op op = Op::kEq;
+  std::vector<double> values;
+  bool exact = false;  // integers compared as integers (the values are all whole)
+  std::vector<int64_t> ints;
+  // nfdump's keywords read an absent value as 0, as nfdump stores it (AS numbers, interfaces).
+  bool absent_is_zero = false;
+
+  NumberLeaf(Source s, Op o, std::vector<double> v) : src(s), op(o), values(std::move(v)) {
+    exact = !source_is_double(src);
+    for (double x : values) exact = exact && x == std::trunc(x) && std::abs(x) < 9.2e18;
+    if (exact)
+      for (double x : values) ints.push_back(int64_t(x));
+  }
+  void inputs(std::vector<Column>& out) const override { source_inputs(src, out); }
+  bool may_match(const store::BlockHeader& h) const override {
+    Column col = src.col;
+    if (src.kind == Derived::kTotal) {
+      // Both directions add up: the forward column alone bounds them only without the other.
+      if (descriptor(h, {col.field, Direction::kReverse})) return true;
+    } else if (src.kind != Derived::kNone) {
+      return true;
+    }
+    const store::ColumnDescriptor* d = descriptor(h, col);
+    if (!d && !absent_is_zero) return false;  // no row has a value
+    if ((d && !d->has_minmax) || !exact) return true;
+    bool is_signed = col.field->type == FieldType::kTime;
+    if (d && !is_signed && d->max > uint64_t(INT64_MAX)) return true;
+    int64_t lo = d ? int64_t(d->min) : 0, hi = d ? int64_t(d->max) : 0;
+    // Rows without a value read 0 when absent_is_zero.
+    if (absent_is_zero) lo = std::min<int64_t>(lo, 0), hi = std::max<int64_t>(hi, 0);
+    for (int64_t x : ints) {
+      bool can = false;
+      switch (op) {
+        case Op::kEq:
+          can = lo <= x && x <= hi;
+          break;
+        case Op::kNe:
+          can = !(lo == hi && lo == x);
+          break;
+        case Op::kLt:
+          can = lo < x;
+          break;
+        case Op::kLe:
+          can = lo <= x;
+          break;
+        case Op::kGt:
+          can = hi > x;
+          break;
+        case Op::kGe:
+          can = hi >= x;
+          break;
+        case Op::kAllBits:
+          can = true;
+          break;
+      }
+      if (can) return true;
+    }
+    return false;
+  }
+  void eval(const store::Block& b, uint8_t* out) const override {
+    static thread_local Numbers v;
+    read_numbers(src, b, v);
+    std::fill(out, out + b.rows, 0);
+    if (v.none && absent_is_zero) {
+      v.int_buf.assign(b.rows, 0);
+      v.ints = v.int_buf;
+      v.reals = {};
+      v.doubles = false;
+      v.none = false;
+    }
+    if (v.none) return;
+    if (exact) {
+      for (int64_t x : ints) compare_into<int64_t>(v.ints, op, x, out);
+    } else {
+      static thread_local std::vector<double> as_double;
+      std::span<const double> reals = v.reals;
+      if (!v.doubles) {
+        as_double.assign(v.ints.begin(), v.ints.end());
+        reals = as_double;
+      }
+      for (double x : values) compare_into<double>(reals, op, x, out);
+    }
+    if (!absent_is_zero) and_presence(v.has, out, b.rows);
+  }
+};
+
+// An address in a network: the first `prefix` bits of the 16 bytes (IPv4 is held mapped, so
+// its prefixes start at bit 96).
+struct AddressLeaf : Leaf {
+  Column col;
+  std::array<uint8_t, 16> lo{}, hi{}, mask{};
+
+  AddressLeaf(Column c, const IpAddress& want, int prefix) : col(c) {
+    for (int i = 0; i < 16; ++i) {
+      int bits = std::clamp(prefix - i * 8, 0, 8);
+      mask[i] = uint8_t(0xff00 >> bits);
+      lo[i] = want.bytes()[i] & mask[i];
+      hi[i] = lo[i] | uint8_t(~mask[i]);
+    }
+  }
+  void inputs(std::vector<Column>& out) const override { out.push_back(col); }
+  bool may_match(const store::BlockHeader& h) const override {
+    const store::ColumnDescriptor* d = descriptor(h, col);
+    if (!d) return false;
+    if (!d->has_minmax) return true;
+    // Every address of the block is IPv4, from min to max.
+    IpAddress a = IpAddress::v4(uint32_t(d->min)), z = IpAddress::v4(uint32_t(d->max));
+    return std::memcmp(z.bytes(), lo.data(), 16) >= 0 && std::memcmp(a.bytes(), hi.data(), 16) <= 0;
+  }
+  void eval(const store::Block& b, uint8_t* out) const override {
+    const store::ColumnData* c = b.find(col.field->id, col.dir);
+    if (!c) {
+      std::fill(out, out + b.rows, 0);
+      return;
+    }
+    uint64_t m0, m1, w0, w1;
+    std::memcpy(&m0, mask.data(), 8);
+    std::memcpy(&m1, mask.data() + 8, 8);
+    std::memcpy(&w0, lo.data(), 8);
+    std::memcpy(&w1, lo.data() + 8, 8);
+    const IpAddress* ips = c->ips.data();
+    for (uint32_t i = 0; i < b.rows; ++i) {
+      uint64_t x0, x1;
+      std::memcpy(&x0, ips[i].bytes(), 8);
+      std::memcpy(&x1, ips[i].bytes() + 8, 8);
+      out[i] = ((x0 & m0) == w0) & ((x1 & m1) == w1);
+    }
+    and_presence(c->present, out, b.rows);
+  }
+};
+
+struct StringLeaf : Leaf {
+  enum Mode { kEq, kNe, kContains, kRegex } mode;
+  Column col;
+  std::string want;
+  std::shared_ptr<const std::regex> re;
+
+  StringLeaf(Column c, Mode m, std::string w) : mode(m), col(c), want(std::move(w)) {}
+  void inputs(std::vector<Column>& out) const override { out.push_back(col); }
+  bool may_match(const store::BlockHeader& h) const override { return descriptor(h, col); }
+  void eval(const store::Block& b, uint8_t* out) const override {
+    const store::ColumnData* c = b.find(col.field->id, col.dir);
+    for (uint32_t i = 0; i < b.rows; ++i) {
+      if (!c || !c->has(i)) {
+        out[i] = 0;
+        continue;
+      }
+      std::string_view s = c->strings[i];
+      switch (mode) {
+        case kEq:
+          out[i] = s == want;
+          break;
+        case kNe:
+          out[i] = s != want;
+          break;
+        case kContains:
+          out[i] = s.find(want) != std::string_view::npos;
+          break;
+        case kRegex:
+          out[i] = std::regex_search(s.begin(), s.end(), *re);
+          break;
+      }
+    }
+  }
+};
+
+// A derived field other than the duration: its value comes from whole records.
+struct RecordLeaf : Leaf {
+  const FieldInfo* field;
+  Direction dir;
+  Op op;
+  std::vector<double> values;
+
+  void inputs(std::vector<Column>&) const override {}
+  bool all_columns() const override { return true; }
+  void eval(const store::Block& b, uint8_t* out) const override {
+    static thread_local std::vector<FlowRecord> records;
+    records.clear();
+    uint64_t dropped = 0;
+    b.to_records(records, &dropped);
+    for (uint32_t i = 0; i < b.rows; ++i) {
+      out[i] = 0;
+      if (!field_present(*field, records[i], dir)) continue;
+      FieldValue v = field->get(records[i], dir);
+      double x = 0;
+      if (auto* u = std::get_if<uint64_t>(&v)) {
+        x = double(*u);
+      } else if (auto* d = std::get_if<double>(&v)) {
+        x = *d;
+      } else {
+        continue;
+      }
+      for (double want : values) out[i] |= compare(x, op, want);
+    }
+  }
+};
 
 struct Node {
   enum Kind { kAny, kAnd, kOr, kNot, kTest } kind = kAny;
   std::vector<Node> kids;
-  // kTest: the record passes.
-  std::function<bool(const FlowRecord&)> test;
+  std::shared_ptr<const Leaf> leaf;
 };
 
-bool eval(const Node& n, const FlowRecord& r) {
+Node test(std::shared_ptr<const Leaf> leaf) {
+  Node n;
+  n.kind = Node::kTest;
+  n.leaf = std::move(leaf);
+  return n;
+}
+
+Node join(Node::Kind kind, std::vector<Node> kids) {
+  if (kids.size() == 1) return std::move(kids[0]);
+  Node n;
+  n.kind = kind;
+  n.kids = std::move(kids);
+  return n;
+}
+
+void eval_node(const Node& n, const store::Block& b, uint8_t* out, size_t depth) {
+  // One scratch mask per depth of the tree, kept across blocks (a deque: deeper levels added
+  // later leave this level's mask where it is).
+  static thread_local std::deque<std::vector<uint8_t>> scratch;
+  const uint32_t rows = b.rows;
   switch (n.kind) {
     case Node::kAny:
-      return true;
-    case Node::kAnd:
-      for (const Node& k : n.kids)
-        if (!eval(k, r)) return false;
-      return true;
-    case Node::kOr:
-      for (const Node& k : n.kids)
-        if (eval(k, r)) return true;
-      return false;
-    case Node::kNot:
-      return !eval(n.kids[0], r);
+      std::fill(out, out + rows, 1);
+      return;
     case Node::kTest:
-      return n.test(r);
+      n.leaf->eval(b, out);
+      return;
+    case Node::kNot:
+      eval_node(n.kids[0], b, out, depth + 1);
+      for (uint32_t i = 0; i < rows; ++i) out[i] ^= 1;
+      return;
+    case Node::kAnd:
+    case Node::kOr: {
+      bool is_and = n.kind == Node::kAnd;
+      eval_node(n.kids[0], b, out, depth + 1);
+      if (scratch.size() <= depth) scratch.resize(depth + 1);
+      std::vector<uint8_t>& tmp = scratch[depth];
+      tmp.resize(rows);
+      for (size_t k = 1; k < n.kids.size(); ++k) {
+        // Stop once the answer is settled for every row.
+        uint8_t settled = is_and ? 0 : 1;
+        if (std::all_of(out, out + rows, [&](uint8_t x) { return x == settled; })) return;
+        eval_node(n.kids[k], b, tmp.data(), depth + 1);
+        if (is_and) {
+          for (uint32_t i = 0; i < rows; ++i) out[i] &= tmp[i];
+        } else {
+          for (uint32_t i = 0; i < rows; ++i) out[i] |= tmp[i];
+        }
+      }
+      return;
+    }
   }
-  return false;
+}
+
+bool may_match_node(const Node& n, const store::BlockHeader& h) {
+  switch (n.kind) {
+    case Node::kAny:
+    case Node::kNot:
+      return true;
+    case Node::kTest:
+      return n.leaf->may_match(h);
+    case Node::kAnd:
+      return std::all_of(n.kids.begin(), n.kids.end(),
+                         [&](const Node& k) { return may_match_node(k, h); });
+    case Node::kOr:
+      return std::any_of(n.kids.begin(), n.kids.end(),
+                         [&](const Node& k) { return may_match_node(k, h); });
+  }
+  return true;
+}
+
+void collect_inputs(const Node& n, std::vector<Column>& out, bool* all) {
+  if (n.leaf) {
+    n.leaf->inputs(out);
+    *all = *all || n.leaf->all_columns();
+  }
+  for (const Node& k : n.kids) collect_inputs(k, out, all);
 }
 
 // Which ends a primitive looks at: `src`, `dst`, either (none given, or `src or dst`) or both.
 enum class Ends { kSrc, kDst, kEither, kBoth };
+
+Column fwd(FieldId id) {
+  return {&field_info(id), Direction::kForward};
+}
 
 // ---- Parser ----------------------------------------------------------------------------------
 
@@ -169,7 +463,6 @@ class Parser {
   const Token& peek(size_t ahead = 0) const {
     return tokens_[std::min(pos_ + ahead, tokens_.size() - 1)];
   }
-  Token take() { return tokens_[std::min(pos_++, tokens_.size() - 1)]; }
   bool is(std::string_view word, size_t ahead = 0) const {
     const Token& t = peek(ahead);
     return t.kind != Token::kString && lower(t.text) == word;
@@ -186,33 +479,18 @@ class Parser {
                     found, text_, std::string(at.at, ' ')));
   }
 
-  Result<Node> expr() {
-    auto left = term();
-    if (!left) return left;
-    Node n;
-    n.kind = Node::kOr;
-    n.kids.push_back(std::move(*left));
-    while (accept("or") || accept("||")) {
-      auto right = term();
-      if (!right) return right;
-      n.kids.push_back(std::move(*right));
-    }
-    if (n.kids.size() == 1) return std::move(n.kids[0]);
-    return n;
-  }
-  Result<Node> term() {
-    auto left = factor();
-    if (!left) return left;
-    Node n;
-    n.kind = Node::kAnd;
-    n.kids.push_back(std::move(*left));
-    while (accept("and") || accept("&&")) {
-      auto right = factor();
-      if (!right) return right;
-      n.kids.push_back(std::move(*right));
-    }
-    if (n.kids.size() == 1) return std::move(n.kids[0]);
-    return n;
+  // expr: term (or term)*; term: factor (and factor)*.
+  Result<Node> expr() { return chain(Node::kOr, {"or", "||"}, &Parser::term); }
+  Result<Node> term() { return chain(Node::kAnd, {"and", "&&"}, &Parser::factor); }
+  Result<Node> chain(Node::Kind kind, std::array<std::string_view, 2> words,
+                     Result<Node> (Parser::*next)()) {
+    std::vector<Node> kids;
+    do {
+      auto k = (this->*next)();
+      if (!k) return k;
+      kids.push_back(std::move(*k));
+    } while (accept(words[0]) || accept(words[1]));
+    return join(kind, std::move(kids));
   }
   Result<Node> factor() {
     if (accept("not") || accept("!")) {
@@ -233,25 +511,29 @@ class Parser {
   }
 
   // [OP]: = by default.
+  static constexpr std::pair<std::string_view, Op> kOps[] = {
+      {"==", Op::kEq}, {"=", Op::kEq},  {"eq", Op::kEq}, {"!=", Op::kNe}, {"ne", Op::kNe},
+      {"<=", Op::kLe}, {"le", Op::kLe}, {">=", Op::kGe}, {"ge", Op::kGe}, {"<", Op::kLt},
+      {"lt", Op::kLt}, {">", Op::kGt},  {"gt", Op::kGt}};
+  bool at_op() const {
+    return std::any_of(std::begin(kOps), std::end(kOps),
+                       [&](const auto& o) { return is(o.first); });
+  }
   Op op() {
-    static const std::pair<std::string_view, Op> kOps[] = {
-        {"=", Op::kEq},  {"==", Op::kEq}, {"eq", Op::kEq}, {"!=", Op::kNe}, {"ne", Op::kNe},
-        {"<", Op::kLt},  {"lt", Op::kLt}, {">", Op::kGt},  {"gt", Op::kGt}, {"<=", Op::kLe},
-        {"le", Op::kLe}, {">=", Op::kGe}, {"ge", Op::kGe}};
     for (auto [word, o] : kOps)
       if (accept(word)) return o;
     return Op::kEq;
   }
-  bool at_op() const {
-    for (std::string_view w :
-         {"=", "==", "eq", "!=", "ne", "<", "lt", ">", "gt", "<=", "le", ">=", "ge"})
-      if (is(w)) return true;
-    return false;
-  }
-  // N with an optional k/M/G (thousands, as nfdump).
+  // N with an optional k/M/G (thousands, as nfdump), or a MAC address (its 6 bytes as a number).
   Result<double> number() {
     const Token& t = peek();
     if (t.kind != Token::kWord) return error(t, "a number");
+    if (auto mac = MacAddress::parse(t.text)) {
+      ++pos_;
+      uint64_t x = 0;
+      for (uint8_t b : mac->b) x = x << 8 | b;
+      return double(x);
+    }
     std::string s = t.text;
     double scale = 1;
     if (!s.empty()) {
@@ -272,51 +554,34 @@ class Parser {
     ++pos_;
     return v * scale;
   }
-  Result<std::vector<double>> number_list() {
-    if (!accept("[")) return error(peek(), "'['");
-    std::vector<double> v;
-    while (!accept("]")) {
-      if (peek().kind == Token::kEnd) return error(peek(), "a number or ']'");
-      accept(",");
-      auto n = number();
-      if (!n) return n.status();
-      v.push_back(*n);
-      accept(",");
-    }
-    return v;
-  }
 
-  // A test on numbers: OP N, or `in [ ... ]`.
-  Result<Node> numbers(std::vector<NumberOf> of, Ends ends) {
+  // OP N, or `in [ N ... ]`, on each source; `ends` joins them.
+  Result<Node> numbers(std::vector<Source> sources, Ends ends) {
     std::vector<double> set;
     Op o = Op::kEq;
     if (accept("in")) {
-      auto l = number_list();
-      if (!l) return l.status();
-      set = std::move(*l);
+      if (!accept("[")) return error(peek(), "'['");
+      while (!accept("]")) {
+        if (peek().kind == Token::kEnd) return error(peek(), "a number or ']'");
+        accept(",");
+        auto n = number();
+        if (!n) return n.status();
+        set.push_back(*n);
+        accept(",");
+      }
     } else {
       o = op();
       auto n = number();
       if (!n) return n.status();
       set.push_back(*n);
     }
-    Node n;
-    n.kind = Node::kTest;
-    n.test = [of = std::move(of), set = std::move(set), o, ends](const FlowRecord& r) {
-      auto one = [&](const NumberOf& f) {
-        std::optional<double> v = f(r);
-        if (!v) return false;
-        for (double x : set)
-          if (compare(*v, o, x)) return true;
-        return false;
-      };
-      if (ends == Ends::kBoth) return std::all_of(of.begin(), of.end(), one);
-      return std::any_of(of.begin(), of.end(), one);
-    };
-    return n;
+    std::vector<Node> kids;
+    for (const Source& s : sources) kids.push_back(test(std::make_shared<NumberLeaf>(s, o, set)));
+    return join(ends == Ends::kBoth ? Node::kAnd : Node::kOr, std::move(kids));
   }
 
-  Result<Node> addresses(std::vector<IpOf> of, Ends ends, bool net) {
+  // ADDR, CIDR, or (net) ADDR MASK, on each column.
+  Result<Node> addresses(std::vector<Column> cols, Ends ends, bool net) {
     const Token& t = peek();
     if (t.kind != Token::kWord) return error(t, net ? "a network (10.0.0.0/8)" : "an address");
     std::string text = t.text;
@@ -333,7 +598,6 @@ class Parser {
     if (!a) return error(t, net ? "a network (10.0.0.0/8)" : "an address");
     ++pos_;
     if (net && bits < 0) {
-      // net A.B.C.D M.M.M.M: a dotted mask.
       const Token& m = peek();
       auto mask = m.kind == Token::kWord ? IpAddress::parse(m.text) : std::nullopt;
       if (!mask || !mask->is_v4()) return error(m, "a prefix length (/24) or a mask");
@@ -343,261 +607,265 @@ class Parser {
     int total = a->is_v4() ? 32 : 128;
     if (bits < 0) bits = total;
     if (bits > total) return error(t, "a prefix length that fits the address");
-    // Compare as 16 bytes: IPv4 addresses are held mapped, so their prefix starts at bit 96.
     int prefix = a->is_v4() ? bits + 96 : bits;
-    IpAddress want = *a;
-    Node n;
-    n.kind = Node::kTest;
-    n.test = [of = std::move(of), want, prefix, ends](const FlowRecord& r) {
-      auto one = [&](const IpOf& f) {
-        std::optional<IpAddress> v = f(r);
-        if (!v) return false;
-        const uint8_t *x = v->bytes(), *y = want.bytes();
-        int full = prefix / 8, rest = prefix % 8;
-        if (std::memcmp(x, y, size_t(full)) != 0) return false;
-        if (!rest) return true;
-        uint8_t m = uint8_t(0xff << (8 - rest));
-        return (x[full] & m) == (y[full] & m);
-      };
-      if (ends == Ends::kBoth) return std::all_of(of.begin(), of.end(), one);
-      return std::any_of(of.begin(), of.end(), one);
-    };
-    return n;
+    std::vector<Node> kids;
+    for (const Column& c : cols) kids.push_back(test(std::make_shared<AddressLeaf>(c, *a, prefix)));
+    return join(ends == Ends::kBoth ? Node::kAnd : Node::kOr, std::move(kids));
   }
 
-  // `src`, `dst`, `src or dst`, `src and dst`, or nothing (either).
-  Ends ends() {
-    auto two_words = [&](std::string_view joint) {
-      return is("src") && is(joint, 1) && is("dst", 2);
-    };
-    if (two_words("or")) {
+  // `src`, `dst`, `src or dst`, `src and dst`, `in`, `out`, `router`, `next`, `bgpnext`.
+  struct Qualified {
+    NfdumpQualifier q = NfdumpQualifier::kNone;
+    Ends ends = Ends::kEither;
+  };
+  Qualified qualifier() {
+    auto three = [&](std::string_view joint) { return is("src") && is(joint, 1) && is("dst", 2); };
+    // Both ends: the bare keyword's pair of fields.
+    if (three("or")) {
       pos_ += 3;
-      return Ends::kEither;
+      return {NfdumpQualifier::kNone, Ends::kEither};
     }
-    if (two_words("and")) {
+    if (three("and")) {
       pos_ += 3;
-      return Ends::kBoth;
+      return {NfdumpQualifier::kNone, Ends::kBoth};
     }
-    if (accept("src")) return Ends::kSrc;
-    if (accept("dst")) return Ends::kDst;
-    return Ends::kEither;
+    static const std::pair<std::string_view, NfdumpQualifier> kWords[] = {
+        {"src", NfdumpQualifier::kSrc},        {"dst", NfdumpQualifier::kDst},
+        {"in", NfdumpQualifier::kIn},          {"out", NfdumpQualifier::kOut},
+        {"router", NfdumpQualifier::kRouter},  {"next", NfdumpQualifier::kNext},
+        {"bgpnext", NfdumpQualifier::kBgpNext}};
+    // `in [` is a list, not a qualifier.
+    if (is("in") && is("[", 1)) return {};
+    for (auto [word, q] : kWords)
+      if (accept(word)) return {q, q == NfdumpQualifier::kDst ? Ends::kDst : Ends::kSrc};
+    return {};
   }
-  template <class F>
-  static std::vector<F> pick(Ends e, F src, F dst) {
-    if (e == Ends::kSrc) return {src};
-    if (e == Ends::kDst) return {dst};
-    return {src, dst};
+  // The aliases whose keyword (one or more words) comes next, the longest; their count of words.
+  size_t keyword_words(std::string_view keyword) const {
+    size_t words = 0, at = 0;
+    while (at < keyword.size()) {
+      size_t end = keyword.find(' ', at);
+      if (end == std::string_view::npos) end = keyword.size();
+      if (!is(keyword.substr(at, end - at), words)) return 0;
+      ++words;
+      at = end + 1;
+    }
+    return words;
+  }
+  std::vector<const NfdumpAlias*> aliases(NfdumpQualifier q, size_t* words) const {
+    std::vector<const NfdumpAlias*> found;
+    *words = 0;
+    for (const NfdumpAlias& a : nfdump_aliases()) {
+      size_t w = keyword_words(a.keyword);
+      if (!w || w < *words) continue;
+      bool fits = a.qualifier == q;
+      if (w > *words) found.clear();
+      if (fits) {
+        found.push_back(&a);
+        *words = w;
+      }
+    }
+    return found;
   }
 
   Result<Node> primitive() {
-    const Token& first = peek();
     if (accept("any")) return Node{};
-    if (accept("proto")) {
-      static const std::pair<std::string_view, int> kNames[] = {
-          {"icmp", 1}, {"igmp", 2}, {"tcp", 6},    {"udp", 17},       {"gre", 47},
-          {"esp", 50}, {"ah", 51},  {"icmp6", 58}, {"ipv6-icmp", 58}, {"sctp", 132}};
-      for (auto [name, num] : kNames) {
-        if (accept(name)) return test([num](const FlowRecord& r) { return r.protocol == num; });
-      }
-      auto n = number();
-      if (!n)
-        return error(first.kind == Token::kEnd ? first : peek(),
-                     "a protocol (tcp, udp, icmp or a number)");
-      int num = int(*n);
-      return test([num](const FlowRecord& r) { return r.protocol == num; });
-    }
-    if (accept("inet") || accept("ipv4"))
-      return test([](const FlowRecord& r) { return r.ip_version == 4; });
-    if (accept("inet6") || accept("ipv6"))
-      return test([](const FlowRecord& r) { return r.ip_version == 6; });
-    if (accept("flags")) {
-      const Token& t = peek();
-      if (t.kind != Token::kWord) return error(t, "TCP flags (e.g. SA)");
-      uint8_t want = 0;
-      for (char c : t.text) {
-        size_t bit =
-            std::string_view("FSRPAUEC").find(char(std::toupper(static_cast<unsigned char>(c))));
-        if (c == 'X' || c == 'x') {
-          want = 0x3f;
-          continue;
-        }
-        if (bit == std::string_view::npos) return error(t, "TCP flags from FSRPAUEC");
-        want |= uint8_t(1u << bit);
-      }
-      ++pos_;
-      return test([want](const FlowRecord& r) {
-        return r.protocol == 6 && ((r.fwd.tcp_flags | r.rev.tcp_flags) & want) == want;
-      });
-    }
-    if (accept("router")) {
-      if (!accept("ip")) return error(peek(), "'ip'");
-      return addresses({[](const FlowRecord& r) { return std::optional(r.exporter_ip); }},
-                       Ends::kEither, false);
-    }
-    if (accept("next")) {
-      if (!accept("ip")) return error(peek(), "'ip'");
-      return addresses({[](const FlowRecord& r) { return std::optional(r.next_hop); }},
-                       Ends::kEither, false);
-    }
-    // Counters and rates: both directions of a biflow.
-    static const std::pair<std::string_view, std::optional<double> (*)(const FlowRecord&)>
-        kCounters[] = {
-            {"packets",
-             [](const FlowRecord& r) {
-               return std::optional(double(r.fwd.packets + r.rev.packets));
-             }},
-            {"bytes",
-             [](const FlowRecord& r) { return std::optional(double(r.fwd.bytes + r.rev.bytes)); }},
-            {"duration", [](const FlowRecord& r) { return std::optional(seconds(r) * 1000); }},
-            {"pps",
-             [](const FlowRecord& r) {
-               double s = seconds(r);
-               return std::optional(s > 0 ? double(r.fwd.packets + r.rev.packets) / s : 0.0);
-             }},
-            {"bps",
-             [](const FlowRecord& r) {
-               double s = seconds(r);
-               return std::optional(s > 0 ? double(r.fwd.bytes + r.rev.bytes) * 8 / s : 0.0);
-             }},
-            {"bpp",
-             [](const FlowRecord& r) {
-               uint64_t p = r.fwd.packets + r.rev.packets;
-               return std::optional(p ? double(r.fwd.bytes + r.rev.bytes) / double(p) : 0.0);
-             }},
-            {"tos", [](const FlowRecord& r) { return std::optional(double(r.fwd.tos)); }},
-            {"icmp-type",
-             [](const FlowRecord& r) {
-               return icmp(r) ? std::optional(double(r.fwd.icmp_type)) : std::nullopt;
-             }},
-            {"icmp-code",
-             [](const FlowRecord& r) {
-               return icmp(r) ? std::optional(double(r.fwd.icmp_code)) : std::nullopt;
-             }},
-            {"vlan",
-             [](const FlowRecord& r) {
-               return r.fwd.vlan_depth ? std::optional(double(r.fwd.vlan_id)) : std::nullopt;
-             }},
-        };
-    for (auto [name, f] : kCounters)
-      if (accept(name)) return numbers({f}, Ends::kEither);
-    // in|out if N
-    if ((is("in") || is("out")) && is("if", 1)) {
-      bool in = is("in");
-      pos_ += 2;
-      NumberOf f =
-          in ? NumberOf([](const FlowRecord& r) { return std::optional(double(r.fwd.in_if)); })
-             : NumberOf([](const FlowRecord& r) { return std::optional(double(r.fwd.out_if)); });
-      return numbers({f}, Ends::kEither);
-    }
-    if (accept("if")) {
-      return numbers({[](const FlowRecord& r) { return std::optional(double(r.fwd.in_if)); },
-                      [](const FlowRecord& r) { return std::optional(double(r.fwd.out_if)); }},
-                     Ends::kEither);
-    }
-    // [src|dst] ip|host|net|port|as
+    const Token& start = peek();
     size_t mark = pos_;
-    Ends e = ends();
-    bool qualified = pos_ != mark;
-    if (accept("ip") || accept("host")) {
-      return addresses(pick<IpOf>(
-                           e, [](const FlowRecord& r) { return std::optional(r.src_ip); },
-                           [](const FlowRecord& r) { return std::optional(r.dst_ip); }),
-                       e, false);
+    Qualified qual = qualifier();
+    const size_t after = pos_;
+    size_t words = 0;
+    std::vector<const NfdumpAlias*> found = aliases(qual.q, &words);
+    if (found.empty() && qual.q != NfdumpQualifier::kNone) {
+      // `src mac`: a keyword that itself starts with a qualifier's word.
+      pos_ = mark;
+      qual = {};
+      found = aliases(NfdumpQualifier::kNone, &words);
     }
-    if (accept("net")) {
-      return addresses(pick<IpOf>(
-                           e, [](const FlowRecord& r) { return std::optional(r.src_ip); },
-                           [](const FlowRecord& r) { return std::optional(r.dst_ip); }),
-                       e, true);
+    if (found.empty() && qual.q == NfdumpQualifier::kNone) {
+      // A bare keyword means either end: the fields with a src/dst (in/out) qualifier.
+      for (NfdumpQualifier pair : {NfdumpQualifier::kSrc, NfdumpQualifier::kIn}) {
+        found = aliases(pair, &words);
+        if (found.empty()) continue;
+        size_t w2 = 0;
+        NfdumpQualifier other =
+            pair == NfdumpQualifier::kSrc ? NfdumpQualifier::kDst : NfdumpQualifier::kOut;
+        for (const NfdumpAlias* a : aliases(other, &w2))
+          if (w2 == words) found.push_back(a);
+        break;
+      }
     }
-    if (accept("port")) {
-      NumberOf src = [](const FlowRecord& r) {
-        return std::optional(double(icmp(r) ? 0 : r.src_port));
-      };
-      NumberOf dst = [](const FlowRecord& r) {
-        return std::optional(
-            double(icmp(r) ? r.fwd.icmp_type * 256 + r.fwd.icmp_code : r.dst_port));
-      };
-      return numbers(pick(e, src, dst), e);
+    if (found.empty()) {
+      if (after != mark) {
+        pos_ = after;
+        return error(peek(), "ip, host, net, port or as after src/dst");
+      }
+      if (auto rate = rates()) return *rate;
+      return field_test(start);
     }
-    if (accept("as")) {
-      return numbers(pick<NumberOf>(
-                         e, [](const FlowRecord& r) { return std::optional(double(r.src_as)); },
-                         [](const FlowRecord& r) { return std::optional(double(r.dst_as)); }),
-                     e);
+    std::string keyword(found[0]->keyword);
+    pos_ += words;
+    return alias_test(found, keyword, qual.ends);
+  }
+
+  // pps, bps, bpp: nfdump's rates, which name no field.
+  std::optional<Result<Node>> rates() {
+    static const std::pair<std::string_view, Derived> kRates[] = {
+        {"pps", Derived::kPps}, {"bps", Derived::kBps}, {"bpp", Derived::kBpp}};
+    for (auto [word, kind] : kRates)
+      if (accept(word)) return numbers({Source{kind, {}}}, Ends::kEither);
+    return std::nullopt;
+  }
+
+  Result<Node> alias_test(const std::vector<const NfdumpAlias*>& found, const std::string& keyword,
+                          Ends ends) {
+    const NfdumpAlias& a = *found[0];
+    const FieldInfo& f = field_info(a.field);
+    if (a.value) {
+      return test(std::make_shared<NumberLeaf>(Source{Derived::kNone, {&f, a.dir}}, Op::kEq,
+                                               std::vector<double>{double(*a.value)}));
     }
-    if (qualified) return error(peek(), "ip, host, net, port or as after src/dst");
-    return field_test();
+    if (f.type == FieldType::kIp) {
+      std::vector<Column> cols;
+      for (const NfdumpAlias* x : found) cols.push_back({&field_info(x->field), x->dir});
+      return addresses(cols, ends, keyword == "net");
+    }
+    switch (a.field) {
+      case FieldId::kProtocol:
+        return protocol();
+      case FieldId::kTcpFlags:
+        return flags();
+      case FieldId::kDuration:
+        return numbers({Source{Derived::kDurationMs, {}}}, Ends::kEither);
+      default:
+        break;
+    }
+    std::vector<Source> sources;
+    bool zero = f.presence == Presence::kSet;
+    for (const NfdumpAlias* x : found) {
+      Column col{&field_info(x->field), x->dir};
+      Derived kind = Derived::kNone;
+      if (x->field == FieldId::kSrcPort) kind = Derived::kNfSrcPort;
+      if (x->field == FieldId::kDstPort) kind = Derived::kNfDstPort;
+      // `packets` and `bytes` unqualified: both directions of a biflow.
+      if ((x->field == FieldId::kPackets || x->field == FieldId::kBytes) &&
+          x->qualifier == NfdumpQualifier::kNone)
+        kind = Derived::kTotal;
+      sources.push_back({kind, col});
+    }
+    auto n = numbers(std::move(sources), ends);
+    if (n && zero) mark_absent_is_zero(*n);
+    return n;
+  }
+
+  Result<Node> protocol() {
+    static const std::pair<std::string_view, int> kNames[] = {
+        {"icmp", 1}, {"igmp", 2}, {"tcp", 6},    {"udp", 17},       {"gre", 47},
+        {"esp", 50}, {"ah", 51},  {"icmp6", 58}, {"ipv6-icmp", 58}, {"sctp", 132}};
+    double num = -1;
+    for (auto [name, n] : kNames)
+      if (accept(name)) num = n;
+    if (num < 0) {
+      const Token& at = peek();
+      auto n = number();
+      if (!n) return error(at, "a protocol (tcp, udp, icmp or a number)");
+      num = *n;
+    }
+    return test(std::make_shared<NumberLeaf>(Source{Derived::kNone, fwd(FieldId::kProtocol)},
+                                             Op::kEq, std::vector<double>{num}));
+  }
+
+  Result<Node> flags() {
+    const Token& t = peek();
+    if (t.kind != Token::kWord) return error(t, "TCP flags (e.g. SA)");
+    uint8_t want = 0;
+    for (char c : t.text) {
+      if (c == 'X' || c == 'x') {
+        want = 0x3f;
+        continue;
+      }
+      size_t bit =
+          std::string_view("FSRPAUEC").find(char(std::toupper(static_cast<unsigned char>(c))));
+      if (bit == std::string_view::npos) return error(t, "TCP flags from FSRPAUEC");
+      want |= uint8_t(1u << bit);
+    }
+    ++pos_;
+    return test(std::make_shared<NumberLeaf>(Source{Derived::kTcpFlags, {}}, Op::kAllBits,
+                                             std::vector<double>{double(want)}));
   }
 
   // FIELD OP VALUE, FIELD in [...], FIELD ~ "re", FIELD contains "text".
-  Result<Node> field_test() {
-    const Token& t = peek();
+  Result<Node> field_test(const Token& t) {
     Direction dir = Direction::kForward;
     const FieldInfo* f = t.kind == Token::kWord ? find_field(lower(t.text), &dir) : nullptr;
-    if (!f)
+    if (!f || f->type == FieldType::kList)
       return error(t,
                    "a filter keyword (proto, ip, net, port, packets, bytes...) or a field "
                    "name (flowkit fields lists them)");
     ++pos_;
-    // A field the record does not have matches nothing (not even `!= x`).
-    auto get = [f, dir](const FlowRecord& r) {
-      return field_present(*f, r, dir) ? f->get(r, dir) : FieldValue{};
-    };
+    Column col{f, dir};
     if (f->type == FieldType::kUtf8 || f->type == FieldType::kBytes) {
-      bool regex = accept("~");
-      bool contains = !regex && accept("contains");
-      bool ne = !regex && !contains && (accept("!=") || accept("ne"));
-      if (!regex && !contains && !ne && !(accept("=") || accept("==") || accept("eq")))
+      StringLeaf::Mode mode;
+      if (accept("~")) {
+        mode = StringLeaf::kRegex;
+      } else if (accept("contains")) {
+        mode = StringLeaf::kContains;
+      } else if (accept("!=") || accept("ne")) {
+        mode = StringLeaf::kNe;
+      } else if (accept("=") || accept("==") || accept("eq")) {
+        mode = StringLeaf::kEq;
+      } else {
         return error(peek(), "=, !=, ~ or contains");
+      }
       const Token& v = peek();
       if (v.kind != Token::kString && v.kind != Token::kWord) return error(v, "a quoted string");
-      std::string want = v.text;
-      ++pos_;
-      if (regex) {
-        std::shared_ptr<std::regex> re;
+      auto leaf = std::make_shared<StringLeaf>(col, mode, v.text);
+      if (mode == StringLeaf::kRegex) {
         try {
-          re = std::make_shared<std::regex>(want, std::regex::extended);
+          leaf->re = std::make_shared<std::regex>(v.text, std::regex::extended);
         } catch (const std::regex_error&) {
           return error(v, "a valid regular expression");
         }
-        return test([get, re](const FlowRecord& r) {
-          FieldValue v = get(r);
-          auto* s = std::get_if<std::string_view>(&v);
-          return s && std::regex_search(s->begin(), s->end(), *re);
-        });
       }
-      return test([get, want, contains, ne](const FlowRecord& r) {
-        FieldValue v = get(r);
-        auto* s = std::get_if<std::string_view>(&v);
-        if (!s) return false;
-        if (contains) return s->find(want) != std::string_view::npos;
-        return (*s == want) != ne;
-      });
+      ++pos_;
+      return test(std::move(leaf));
     }
     if (f->type == FieldType::kIp) {
       Op o = at_op() ? op() : Op::kEq;
-      auto n = addresses({[get](const FlowRecord& r) -> std::optional<IpAddress> {
-                           FieldValue v = get(r);
-                           auto* a = std::get_if<IpAddress>(&v);
-                           return a ? std::optional(*a) : std::nullopt;
-                         }},
-                         Ends::kEither, true);
+      auto n = addresses({col}, Ends::kEither, true);
       if (!n || o == Op::kEq) return n;
       Node neg;
       neg.kind = Node::kNot;
       neg.kids.push_back(std::move(*n));
-      return neg;
+      // A record without the address fails `!=` too.
+      return join(Node::kAnd, {std::move(neg), present(col)});
     }
-    // Numbers, times, enums, MAC addresses (as numbers of their 6 bytes).
-    return numbers({[get](const FlowRecord& r) { return number_value(get(r)); }}, Ends::kEither);
+    if (f->id == FieldId::kDuration)
+      return numbers({Source{Derived::kDurationS, {}}}, Ends::kEither);
+    if (f->derived) {
+      auto leaf = std::make_shared<RecordLeaf>();
+      leaf->field = f;
+      leaf->dir = dir;
+      auto set = numbers({Source{Derived::kNone, col}}, Ends::kEither);
+      if (!set) return set;
+      const auto& n = static_cast<const NumberLeaf&>(*set->leaf);
+      leaf->op = n.op;
+      leaf->values = n.values;
+      return test(std::move(leaf));
+    }
+    return numbers({Source{Derived::kNone, col}}, Ends::kEither);
   }
 
-  static Node test(std::function<bool(const FlowRecord&)> f) {
-    Node n;
-    n.kind = Node::kTest;
-    n.test = std::move(f);
-    return n;
+  static void mark_absent_is_zero(Node& n) {
+    // The leaves were made just now, for this node alone.
+    if (n.leaf)
+      const_cast<NumberLeaf&>(static_cast<const NumberLeaf&>(*n.leaf)).absent_is_zero = true;
+    for (Node& k : n.kids) mark_absent_is_zero(k);
+  }
+
+  // The rows where an address column has a value: in ::/0.
+  static Node present(const Column& col) {
+    return test(std::make_shared<AddressLeaf>(col, IpAddress{}, 0));
   }
 
   std::string_view text_;
@@ -609,6 +877,8 @@ class Parser {
 
 struct Filter::Impl {
   Node root;
+  std::vector<Column> columns;
+  bool all = false;
 };
 
 Filter::Filter() : impl_(std::make_unique<Impl>()) {}
@@ -624,11 +894,42 @@ Result<Filter> Filter::parse(std::string_view text) {
   if (!root) return root.status();
   Filter f;
   f.impl_->root = std::move(*root);
+  std::vector<Column>& cols = f.impl_->columns;
+  collect_inputs(f.impl_->root, cols, &f.impl_->all);
+  std::sort(cols.begin(), cols.end(), [](const Column& a, const Column& b) {
+    return std::pair(a.field->id, a.dir) < std::pair(b.field->id, b.dir);
+  });
+  cols.erase(std::unique(cols.begin(), cols.end(),
+                         [](const Column& a, const Column& b) {
+                           return a.field == b.field && a.dir == b.dir;
+                         }),
+             cols.end());
   return f;
 }
 
+const std::vector<Column>& Filter::columns() const {
+  return impl_->columns;
+}
+
+bool Filter::all_columns() const {
+  return impl_->all;
+}
+
+bool Filter::may_match(const store::BlockHeader& h) const {
+  return may_match_node(impl_->root, h);
+}
+
+void Filter::eval(const store::Block& b, std::vector<uint8_t>& mask) const {
+  mask.resize(b.rows);
+  eval_node(impl_->root, b, mask.data(), 0);
+}
+
 bool Filter::matches(const FlowRecord& r) const {
-  return eval(impl_->root, r);
+  static thread_local store::Block block;
+  static thread_local std::vector<uint8_t> mask;
+  store::records_to_block({&r, 1}, impl_->all ? std::span<const Column>{} : impl_->columns, block);
+  eval(block, mask);
+  return mask[0] != 0;
 }
 
 bool Filter::any() const {

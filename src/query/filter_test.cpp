@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/field_registry.h"
+
 namespace flowkit::query {
 namespace {
 
@@ -26,7 +28,7 @@ FlowRecord tcp_biflow() {
   r.rev.first = Timestamp::from_seconds(1000);
   r.rev.last = Timestamp::from_seconds(1002);
   r.fwd.tos = 8;
-  r.src_as = 65001;
+  field_info(FieldId::kSrcAs).set(r, Direction::kForward, uint64_t(65001));
   r.fwd.ttl = 64;
   return r;
 }

@@ -243,4 +243,52 @@ void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const {
     for (uint32_t row = 0; row < rows; ++row) out[at + row].biflow = rev_packets->has(row);
 }
 
+void records_to_block(std::span<const FlowRecord> records, std::span<const Column> want,
+                      Block& out) {
+  for (ColumnData& c : out.columns) out.spare.push_back(std::move(c));
+  out.columns.clear();
+  out.arena.reset();
+  out.rows = uint32_t(records.size());
+  out.time_min = Timestamp{INT64_MAX};
+  out.time_max = Timestamp{INT64_MIN};
+  for (const FlowRecord& r : records) {
+    out.time_min = std::min(out.time_min, r.fwd.first);
+    out.time_max = std::max(out.time_max, r.fwd.first);
+  }
+  for (const Column& col : want.empty() ? all_columns() : want) {
+    if (!stored_column(col) || out.find(col.field->id, col.dir)) continue;
+    ColumnData c;
+    if (!out.spare.empty()) {
+      c = std::move(out.spare.back());
+      out.spare.pop_back();
+    }
+    c.field = col.field;
+    c.dir = col.dir;
+    c.rows = out.rows;
+    c.present.assign(out.rows, 0);
+    c.ints.assign(out.rows, 0);
+    c.doubles.assign(out.rows, 0);
+    c.ips.assign(out.rows, IpAddress{});
+    c.macs.assign(out.rows, MacAddress{});
+    c.strings.assign(out.rows, {});
+    c.lists.assign(out.rows, {});
+    c.from_prediction.clear();
+    bool any = false;
+    for (uint32_t row = 0; row < out.rows; ++row) {
+      const FlowRecord& r = records[row];
+      if (!field_present(*col.field, r, col.dir)) continue;
+      any = c.present[row] = 1;
+      FieldValue v = col.field->get(r, col.dir);
+      if (auto* u = std::get_if<uint64_t>(&v)) c.ints[row] = *u;
+      if (auto* t = std::get_if<Timestamp>(&v)) c.ints[row] = uint64_t(t->ns);
+      if (auto* d = std::get_if<double>(&v)) c.doubles[row] = *d;
+      if (auto* a = std::get_if<IpAddress>(&v)) c.ips[row] = *a;
+      if (auto* m = std::get_if<MacAddress>(&v)) c.macs[row] = *m;
+      if (auto* s = std::get_if<std::string_view>(&v)) c.strings[row] = *s;
+      if (auto* l = std::get_if<ListRef>(&v)) c.lists[row] = *l;
+    }
+    if (any) out.columns.push_back(std::move(c));
+  }
+}
+
 }  // namespace flowkit::store

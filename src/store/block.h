@@ -105,6 +105,12 @@ struct Block {
   void to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const;
 };
 
+// The columns of records as a block holds them after a read (strings and lists stay in the
+// records): those in `want` that are stored, every stored column when `want` is empty. A column
+// no record has a value for is left out, as files leave it out.
+void records_to_block(std::span<const FlowRecord> records, std::span<const Column> want,
+                      Block& out);
+
 // Whether a column is stored: registry fields that are not derived.
 bool stored_column(const Column& c);
 // What a reader must decode to resolve the predicted columns among `want`: the columns their

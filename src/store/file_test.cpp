@@ -66,6 +66,11 @@ TEST(Store, ReadsTheFirstVersionsFixture) {
   EXPECT_EQ(r->header().version, 1);
   EXPECT_EQ(r->header().interval_seconds, 300u);
   std::vector<FlowRecord> want = fixture_records();
+  // Fields added after the fixture was written (ids above 70) are absent from it.
+  for (FlowRecord& w : want) {
+    w.flows = 0;
+    w.present &= ~presence_bit(FieldId::kFlows);
+  }
   std::vector<FlowRecord> back = read_file(path);
   ASSERT_EQ(back.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) expect_same_record(want[i], back[i], i);
