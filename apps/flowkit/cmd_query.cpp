@@ -20,6 +20,10 @@ struct QueryArgs {
   uint64_t limit = 0;
   std::vector<std::string> stats;
   size_t top = 10;
+  std::string aggregate, order;
+  bool aggregate_all = false;
+  unsigned threads = 0;
+  uint64_t max_memory_mib = 0;
   std::string output = "line";
   std::string write = "-";
   bool quiet = false;
@@ -53,6 +57,14 @@ int run_query(QueryArgs& a) {
       return run::kExitUsage;
     }
   }
+  if (a.aggregate_all && !a.aggregate.empty()) {
+    std::fprintf(stderr, "flowkit query: give -a or -A, not both\n");
+    return run::kExitUsage;
+  }
+  c.aggregate = a.aggregate_all ? "srcip,dstip,srcport,dstport,proto" : a.aggregate;
+  c.order = a.order;
+  c.threads = a.threads;
+  c.max_memory = a.max_memory_mib << 20;
   c.limit = a.limit;
   c.stats = a.stats;
   c.top = a.top;
@@ -76,6 +88,7 @@ void add_query_command(CLI::App& app, int* exit_code) {
       "Examples:\n"
       "  flowkit query -R flows/ 'dst port 443' -c 20\n"
       "  flowkit query -R flows/ -s srcip/bytes -n 20 'proto tcp'\n"
+      "  flowkit query -R flows/ -A srcip,dstport -O bytes -c 10\n"
       "  flowkit query -R flows/ -t 2026/11/26.10:00-2026/11/26.12:00 'proto udp' -o json\n"
       "  flowkit query -r flows/2026/11/26/flows-202611261000.fk 'src host 10.0.0.1'");
   cmd->add_option("-r,--read", args->files, "A store file; repeatable")->allow_extra_args(false);
@@ -94,6 +107,18 @@ void add_query_command(CLI::App& app, int* exit_code) {
                   "bytes, pps, bps or bpp: -s srcip/bytes -s tls_sni")
       ->allow_extra_args(false);
   cmd->add_option("-n,--top", args->top, "Rows of each -s statistic")->capture_default_str();
+  cmd->add_option("-A,--aggregate", args->aggregate,
+                  "Sum the flows that share these fields, printed as one record each:\n"
+                  "srcip, dstip, srcport, dstport, proto, srcas, dstas, inif, outif, router,\n"
+                  "tos, vlan, srcip4/N (srcnet/N), dstip4/N, srcip6/N... or any field name");
+  cmd->add_flag("-a", args->aggregate_all, "Aggregate by the 5-tuple (as -A srcip,dstip,...)");
+  cmd->add_option("-O,--order", args->order,
+                  "Print the flows sorted: tstart, tend (earliest first), flows, packets,\n"
+                  "bytes, pps, bps, bpp (largest first)");
+  cmd->add_option("--threads", args->threads, "Threads reading blocks (default: every core)");
+  cmd->add_option("--max-memory", args->max_memory_mib,
+                  "MiB the groups of -s and -A may take before the query stops with a message\n"
+                  "(default: half the RAM)");
   cmd->add_option("-o,--output", args->output, "line (nfdump's layout), json, csv")
       ->check(CLI::IsMember({"line", "json", "csv"}))
       ->capture_default_str();

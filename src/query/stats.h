@@ -1,40 +1,49 @@
-// Top-N statistics (nfdump -s): flows, packets and bytes per value of a field, ordered by one of
+// Top-N statistics (nfdump -s): flows, packets and bytes per value of a key, ordered by one of
 // them or a rate, the first N printed in nfdump's layout or as JSON.
-//   srcip dstip ip srcport dstport port proto srcas dstas as inif outif router tos vlan, or any
-//   registry field by name; `ip`, `port`, `as` count a flow for each of its two ends (once when
-//   both are the same). ORDER: flows (the default), packets, bytes, pps, bps, bpp.
+//   srcip dstip ip srcport dstport port proto srcas dstas as inif outif router tos vlan
+//   srcnet/N dstnet/N, or any registry field by name; `ip`, `port`, `as` count a flow for each
+//   of its two ends (once when both are the same). ORDER: flows (the default), packets, bytes,
+//   pps, bps, bpp.
 #pragma once
 
 #include <cstdint>
-#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "core/flow_record.h"
 #include "core/result.h"
+#include "query/group.h"
 
 namespace flowkit::query {
 
+// What -O and the orders of -s sort by.
+enum class Order { kFlows, kPackets, kBytes, kPps, kBps, kBpp, kTstart, kTend };
+// "flows", "tstart"... nullopt for a word that is not an order.
+std::optional<Order> parse_order(std::string_view word);
+// The value a group (or a record: flows 1) ranks by, larger first (tstart, tend: earlier first,
+// as the negated time).
+double rank(const Counters& c, Order order);
+
 class TopN {
  public:
-  // "srcip", "dstport/bytes", "tls_sni/packets"... kInvalidArgument saying what is known.
+  // "srcip", "dstport/bytes", "srcnet/24/bytes", "tls_sni/packets"... kInvalidArgument saying
+  // what is known.
   static Result<TopN> parse(std::string_view spec);
-  TopN(TopN&&) noexcept;
-  TopN& operator=(TopN&&) noexcept;
-  ~TopN();
 
-  void add(const FlowRecord& r);
-  // The first n rows in nfdump's layout: a title, a header and a line each; percentages of the
-  // totals of the records added.
-  std::string format(size_t n) const;
+  const GroupSpec& spec() const { return spec_; }
+  // The first n rows of a table grouped by spec(), in nfdump's layout: a title, a header and a
+  // line each, with percentages of `total` (every flow that passed).
+  std::string format(const GroupTable& t, size_t n, const Counters& total) const;
   // The same as JSON lines, one object per value.
-  std::string json(size_t n) const;
+  std::string json(const GroupTable& t, size_t n) const;
 
  private:
-  TopN();
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+  std::vector<const GroupTable::Entry*> top(const GroupTable& t, size_t n) const;
+
+  std::string title_;
+  Order order_ = Order::kFlows;
+  GroupSpec spec_;
 };
 
 }  // namespace flowkit::query

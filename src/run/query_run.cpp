@@ -1,14 +1,21 @@
 #include "run/query_run.h"
 
 #include <fmt/core.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 
+#include "core/arena.h"
+#include "core/field_registry.h"
 #include "query/filter.h"
+#include "query/group.h"
+#include "query/scan.h"
 #include "query/stats.h"
 #include "run/exit_code.h"
-#include "store/file_reader.h"
 #include "store/store_dir.h"
 
 namespace flowkit::run {
@@ -89,132 +96,219 @@ Status parse_time_window(std::string_view text, int64_t now_ns, int64_t* from, i
   return {};
 }
 
+namespace {
+
+// Records that passed, as printed: nfdump's summary counts them.
+struct Printed {
+  uint64_t flows = 0, packets = 0, bytes = 0;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  void add(const FlowRecord& r) {
+    bool aggregated = r.present & presence_bit(FieldId::kFlows);
+    flows += aggregated ? r.flows : 1;
+    packets += r.packets();
+    bytes += r.bytes();
+    first = std::min(first, r.first().ns);
+    last = std::max(last, r.last().ns);
+  }
+};
+
+query::Counters counters_of(const FlowRecord& r) {
+  query::Counters c;
+  c.flows = r.present & presence_bit(FieldId::kFlows) ? r.flows : 1;
+  c.packets = r.packets();
+  c.bytes = r.bytes();
+  c.first = r.first().ns;
+  c.last = r.last().ns;
+  return c;
+}
+
+// Sorts by -O: larger first for counters and rates, earlier first for times; ties keep their
+// order.
+void sort_records(std::vector<FlowRecord>& records, query::Order order) {
+  std::stable_sort(records.begin(), records.end(),
+                   [order](const FlowRecord& a, const FlowRecord& b) {
+                     return query::rank(counters_of(a), order) > query::rank(counters_of(b), order);
+                   });
+}
+
+uint64_t default_memory() {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  return pages > 0 && size > 0 ? uint64_t(pages) * uint64_t(size) / 2 : uint64_t(4) << 30;
+}
+
+int fail(const Status& st) {
+  std::fprintf(stderr, "flowkit query: %s\n", st.message().c_str());
+  return st.code() == StatusCode::kInvalidArgument ? kExitUsage : exit_code(st);
+}
+
+}  // namespace
+
 int run_query(const QueryConfig& c) {
   auto filter = query::Filter::parse(c.filter);
-  if (!filter) {
-    std::fprintf(stderr, "flowkit query: %s\n", filter.status().message().c_str());
-    return kExitUsage;
-  }
+  if (!filter) return fail(filter.status());
   std::vector<query::TopN> stats;
   for (const std::string& spec : c.stats) {
     auto t = query::TopN::parse(spec);
-    if (!t) {
-      std::fprintf(stderr, "flowkit query: %s\n", t.status().message().c_str());
-      return kExitUsage;
-    }
+    if (!t) return fail(t.status());
     stats.push_back(std::move(*t));
   }
-  std::vector<std::string> files = c.files;
+  // -A: one key of the parts named.
+  query::GroupSpec aggregation;
+  if (!c.aggregate.empty()) {
+    std::vector<query::KeyPart> tuple;
+    std::string_view rest = c.aggregate;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view name = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? "" : rest.substr(comma + 1);
+      auto parts = query::parse_key_name(name);
+      if (!parts) return fail(Status::invalid_argument("-A " + parts.status().message()));
+      if (parts->size() != 1)
+        return fail(Status::invalid_argument("-A " + std::string(name) +
+                                             ": name one end (srcip, dstport...)"));
+      tuple.push_back((*parts)[0]);
+    }
+    aggregation.tuples.push_back(std::move(tuple));
+  }
+  std::optional<query::Order> order;
+  if (!c.order.empty()) {
+    order = query::parse_order(c.order);
+    if (!order)
+      return fail(Status::invalid_argument(
+          "-O " + c.order + ": give tstart, tend, flows, packets, bytes, pps, bps or bpp"));
+  }
+  query::ScanPlan plan;
+  plan.files = c.files;
   for (const std::string& d : c.dirs) {
     auto list = store::list_files(d);
-    if (!list) {
-      std::fprintf(stderr, "flowkit query: %s\n", list.status().message().c_str());
-      return exit_code(list.status());
-    }
-    files.insert(files.end(), list->begin(), list->end());
+    if (!list) return fail(list.status());
+    plan.files.insert(plan.files.end(), list->begin(), list->end());
   }
-  if (files.empty()) {
-    std::fprintf(stderr, "flowkit query: no store files: give -r FILE or -R DIR\n");
-    return kExitUsage;
-  }
+  if (plan.files.empty())
+    return fail(Status::invalid_argument("no store files: give -r FILE or -R DIR"));
+  plan.filter = &*filter;
+  plan.from_ns = c.from_ns;
+  plan.to_ns = c.to_ns;
+  plan.threads = c.threads;
+
   // With -s the statistics are the output, not the records.
   OutputOptions output = c.output;
   if (!stats.empty()) output.format = "none";
   auto out = Outputs::open(output, {}, nullptr);
-  if (!out) {
-    std::fprintf(stderr, "flowkit query: %s\n", out.status().message().c_str());
-    return exit_code(out.status());
-  }
-  bool windowed = c.from_ns != INT64_MIN || c.to_ns != INT64_MAX;
-  store::Block block;
-  std::vector<FlowRecord> records, passed;
-  uint64_t processed = 0, matched = 0, packets = 0, bytes = 0, dropped = 0, damaged = 0;
-  uint64_t blocks_read = 0, blocks_skipped = 0, bytes_read = 0;
-  int64_t first = INT64_MAX, last = INT64_MIN;
-  bool done = false;
-  for (const std::string& path : files) {
-    if (done) break;
-    auto r = store::FileReader::open(path);
-    if (!r) {
-      std::fprintf(stderr, "flowkit query: %s; file skipped\n", r.status().message().c_str());
-      ++damaged;
-      continue;
+  if (!out) return fail(out.status());
+  query::ScanCounts counts;
+  Printed printed;
+  bool grouped = !stats.empty() || !aggregation.tuples.empty();
+  auto write = [&](std::span<const FlowRecord> records) {
+    if (c.limit) records = records.first(std::min<size_t>(records.size(), c.limit - printed.flows));
+    for (const FlowRecord& r : records) printed.add(r);
+    (*out)->sink().write(records);
+    return !(*out)->reader_gone() && !(c.limit && printed.flows >= c.limit);
+  };
+  if (grouped) {
+    // A table per statistic (and the aggregation) per thread, merged when the scan ends.
+    std::vector<const query::GroupSpec*> specs;
+    for (const query::TopN& t : stats) specs.push_back(&t.spec());
+    if (!aggregation.tuples.empty()) specs.push_back(&aggregation);
+    for (const query::GroupSpec* s : specs) query::group_inputs(*s, plan.columns);
+    const unsigned threads = query::scan_threads(plan);
+    const uint64_t memory = c.max_memory ? c.max_memory : default_memory();
+    const size_t budget = size_t(memory / threads / specs.size());
+    std::vector<std::vector<query::GroupTable>> tables(threads);
+    for (auto& row : tables)
+      for (const query::GroupSpec* s : specs) row.emplace_back(*s, budget);
+    std::atomic<bool> full{false};
+    query::scan_blocks(
+        plan,
+        [&](unsigned w, const store::Block& b, std::span<const uint8_t> mask) {
+          for (query::GroupTable& t : tables[w])
+            if (!t.add(b, mask)) full = true;
+          return !full;
+        },
+        &counts);
+    for (unsigned w = 1; w < threads && !full; ++w)
+      for (size_t k = 0; k < specs.size(); ++k)
+        if (!tables[0][k].merge(tables[w][k])) full = true;
+    if (full) {
+      std::fprintf(stderr,
+                   "flowkit query: the groups of -s/-A outgrew %llu MiB of memory; narrow the "
+                   "query (a filter, -t) or raise --max-memory\n",
+                   (unsigned long long)(memory >> 20));
+      return kExitFailed;
     }
-    damaged += r->bad_blocks();
-    for (size_t i = 0; i < r->blocks().size() && !done; ++i) {
-      const store::BlockHeader& h = r->blocks()[i].header;
-      // A block none of whose flows starts in the window is not read.
-      if (windowed && (h.time_max.ns < c.from_ns || h.time_min.ns > c.to_ns)) {
-        ++blocks_skipped;
-        continue;
-      }
-      if (Status st = r->read_block(i, {}, block); !st.ok()) {
-        std::fprintf(stderr, "flowkit query: %s; block skipped\n", st.message().c_str());
-        ++damaged;
-        continue;
-      }
-      ++blocks_read;
-      bytes_read += h.data_size;
-      records.clear();
-      block.to_records(records, &dropped);
-      passed.clear();
-      for (const FlowRecord& rec : records) {
-        ++processed;
-        int64_t start = rec.first().ns;
-        if (windowed && (start < c.from_ns || start > c.to_ns)) continue;
-        if (!filter->matches(rec)) continue;
-        if (stats.empty()) passed.push_back(rec);
-        for (query::TopN& t : stats) t.add(rec);
-        ++matched;
-        packets += rec.fwd.packets + rec.rev.packets;
-        bytes += rec.fwd.bytes + rec.rev.bytes;
-        first = std::min(first, start);
-        last = std::max(last, rec.last().ns);
-        if (c.limit && matched >= c.limit) {
-          done = true;
-          break;
-        }
-      }
-      (*out)->sink().write(passed);
-      if ((*out)->reader_gone()) done = true;
+    query::Counters total;
+    total.flows = counts.passed;
+    total.packets = counts.packets;
+    total.bytes = counts.bytes;
+    for (size_t k = 0; k < stats.size(); ++k) {
+      std::string text = c.output.format == "json"
+                             ? stats[k].json(tables[0][k], c.top)
+                             : stats[k].format(tables[0][k], c.top, total) + "\n";
+      std::fputs(text.c_str(), stdout);
     }
+    if (!aggregation.tuples.empty()) {
+      const query::GroupTable& t = tables[0].back();
+      std::vector<FlowRecord> records;
+      records.reserve(t.entries().size());
+      for (const query::GroupTable::Entry& e : t.entries()) records.push_back(t.record(e));
+      sort_records(records, order.value_or(query::Order::kTstart));
+      write(records);
+    }
+  } else if (order) {
+    // Every record is held to be sorted, its strings and lists copied.
+    Arena arena;
+    std::vector<FlowRecord> records;
+    query::scan_records(
+        plan,
+        [&](std::span<const FlowRecord> block) {
+          for (const FlowRecord& r : block) records.push_back(copy_record(r, arena));
+          return true;
+        },
+        &counts);
+    sort_records(records, *order);
+    write(records);
+  } else {
+    plan.all_columns = true;
+    query::scan_records(plan, write, &counts);
   }
   Status st = (*out)->finish();
-  for (const query::TopN& t : stats) {
-    std::string text = c.output.format == "json" ? t.json(c.top) : t.format(c.top) + "\n";
-    std::fputs(text.c_str(), stdout);
+  if (grouped) {
+    printed.flows = counts.passed;
+    printed.packets = counts.packets;
+    printed.bytes = counts.bytes;
+    printed.first = counts.first;
+    printed.last = counts.last;
   }
   // The line writer closes with nfdump's summary line (with -s, printed here); the window and
   // what was read follow.
   if (!c.quiet && !stats.empty() && c.output.format == "line") {
-    double secs = matched ? double(last - first) / 1e9 : 0;
+    double secs = printed.flows ? double(printed.last - printed.first) / 1e9 : 0;
     std::printf(
         "Summary: total flows: %llu, total bytes: %llu, total packets: %llu, avg bps: "
         "%.0f, avg pps: %.0f, avg bpp: %llu\n",
-        (unsigned long long)matched, (unsigned long long)bytes, (unsigned long long)packets,
-        secs > 0 ? double(bytes) * 8 / secs : 0, secs > 0 ? double(packets) / secs : 0,
-        (unsigned long long)(packets ? bytes / packets : 0));
+        (unsigned long long)printed.flows, (unsigned long long)printed.bytes,
+        (unsigned long long)printed.packets, secs > 0 ? double(printed.bytes) * 8 / secs : 0,
+        secs > 0 ? double(printed.packets) / secs : 0,
+        (unsigned long long)(printed.packets ? printed.bytes / printed.packets : 0));
   }
   if (!c.quiet && c.output.format == "line") {
-    if (matched)
-      std::printf("Time window: %s - %s\n", human_time(first).c_str(), human_time(last).c_str());
+    if (printed.flows)
+      std::printf("Time window: %s - %s\n", human_time(printed.first).c_str(),
+                  human_time(printed.last).c_str());
     std::printf(
         "Total flows processed: %llu, passed: %llu, Blocks skipped: %llu, Blocks read: "
-        "%llu, Bytes read: %llu, Files: %zu\n",
-        (unsigned long long)processed, (unsigned long long)matched,
-        (unsigned long long)blocks_skipped, (unsigned long long)blocks_read,
-        (unsigned long long)bytes_read, files.size());
+        "%llu, Bytes read: %llu, Files: %llu\n",
+        (unsigned long long)counts.rows, (unsigned long long)counts.passed,
+        (unsigned long long)counts.blocks_skipped, (unsigned long long)counts.blocks_read,
+        (unsigned long long)counts.bytes_read, (unsigned long long)counts.files);
   }
-  if (!st.ok()) {
-    std::fprintf(stderr, "flowkit query: %s\n", st.message().c_str());
-    return exit_code(st);
-  }
-  if (damaged) {
+  if (!st.ok()) return fail(st);
+  if (counts.damaged) {
     std::fprintf(stderr, "flowkit query: %llu damaged blocks or files skipped\n",
-                 (unsigned long long)damaged);
-    return 1;
+                 (unsigned long long)counts.damaged);
+    return kExitFailed;
   }
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace flowkit::run

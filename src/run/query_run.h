@@ -1,6 +1,6 @@
 // `flowkit query` after its options are parsed: the records of store files that pass a filter
-// and a time window, through the shared writers, with nfdump's closing summary. (Statistics,
-// aggregation and column-wise execution come next; see issue notes.)
+// and a time window (query/scan.h), as they are, aggregated (-A) or as top-N statistics (-s),
+// through the shared writers, with nfdump's closing summary.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +20,10 @@ struct QueryConfig {
   bool quiet = false;                              // -q: no summary
   std::vector<std::string> stats;                  // -s STAT[/ORDER]: top-N instead of records
   size_t top = 10;                                 // -n
+  std::string aggregate;                           // -A srcip,dstport...; -a is the 5-tuple
+  std::string order;                               // -O tstart|tend|flows|packets|bytes|...
+  unsigned threads = 0;                            // 0: every core
+  uint64_t max_memory = 0;                         // bytes for -s/-A tables; 0: half the RAM
   OutputOptions output;
 };
 

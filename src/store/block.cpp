@@ -229,18 +229,23 @@ ColumnData* Block::find(FieldId id, Direction dir) {
   return const_cast<ColumnData*>(std::as_const(*this).find(id, dir));
 }
 
-void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const {
-  size_t at = out.size();
-  out.resize(at + rows);
-  const ColumnData* rev_packets = find(FieldId::kPackets, Direction::kReverse);
+void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped,
+                       std::span<const uint8_t> mask) const {
+  static thread_local std::vector<uint32_t> kept;
+  kept.clear();
+  for (uint32_t row = 0; row < rows; ++row)
+    if (mask.empty() || mask[row]) kept.push_back(row);
+  const size_t at = out.size();
+  out.resize(at + kept.size());
   for (const ColumnData& c : columns) {
-    for (uint32_t row = 0; row < rows; ++row) {
+    for (size_t k = 0; k < kept.size(); ++k) {
+      uint32_t row = kept[k];
       if (!c.has(row)) continue;
-      if (!c.field->set(out[at + row], c.dir, c.value(row))) ++*dropped;
+      if (!c.field->set(out[at + k], c.dir, c.value(row))) ++*dropped;
     }
   }
-  if (rev_packets)
-    for (uint32_t row = 0; row < rows; ++row) out[at + row].biflow = rev_packets->has(row);
+  if (const ColumnData* rev_packets = find(FieldId::kPackets, Direction::kReverse))
+    for (size_t k = 0; k < kept.size(); ++k) out[at + k].biflow = rev_packets->has(kept[k]);
 }
 
 void records_to_block(std::span<const FlowRecord> records, std::span<const Column> want,

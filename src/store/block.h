@@ -100,9 +100,11 @@ struct Block {
   // Fills in the values of predicted columns (encodings 8 and 10). Needs the columns the
   // predictions read (prediction_inputs()).
   void resolve_predictions();
-  // Rebuilds the rows as records (their strings and lists in the block's arena). Values that a
-  // FlowRecord cannot hold are counted in *dropped.
-  void to_records(std::vector<FlowRecord>& out, uint64_t* dropped) const;
+  // Rebuilds the rows as records (their strings and lists in the block's arena), appended to
+  // out: every row, or those with mask[row] != 0. Values that a FlowRecord cannot hold are
+  // counted in *dropped.
+  void to_records(std::vector<FlowRecord>& out, uint64_t* dropped,
+                  std::span<const uint8_t> mask = {}) const;
 };
 
 // The columns of records as a block holds them after a read (strings and lists stay in the

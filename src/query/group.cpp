@@ -1,0 +1,387 @@
+#include "query/group.h"
+
+#include <fmt/core.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstring>
+
+#include "export/line_writer.h"
+
+namespace flowkit::query {
+namespace {
+
+Column fwd(FieldId id) {
+  return {&field_info(id), Direction::kForward};
+}
+
+KeyPart number(Source src, std::string title, bool zero = false) {
+  KeyPart p;
+  p.kind = KeyPart::kNumber;
+  p.src = src;
+  p.title = std::move(title);
+  p.absent_is_zero = zero;
+  return p;
+}
+KeyPart address(Column col, std::string title) {
+  KeyPart p;
+  p.kind = KeyPart::kAddress;
+  p.col = col;
+  p.title = std::move(title);
+  return p;
+}
+KeyPart column_part(FieldId id, std::string title, bool zero = false) {
+  return number({Derived::kNone, fwd(id)}, std::move(title), zero);
+}
+
+size_t part_size(const KeyPart& p) {
+  return p.kind == KeyPart::kAddress ? 16 : 8;  // strings: 4 + their bytes
+}
+
+void accumulate(Counters& into, const Counters& c) {
+  if (into.flows == 0) {
+    into.protocol = c.protocol;
+    into.mixed = c.mixed;
+  } else if (c.mixed || c.protocol != into.protocol) {
+    into.mixed = true;
+  }
+  into.flows += c.flows;
+  into.packets += c.packets;
+  into.bytes += c.bytes;
+  into.first = std::min(into.first, c.first);
+  into.last = std::max(into.last, c.last);
+}
+
+// What a block offers for one part of a key.
+struct PartData {
+  Numbers numbers;
+  const store::ColumnData* column = nullptr;
+};
+
+}  // namespace
+
+Result<std::vector<KeyPart>> parse_key_name(std::string_view spec) {
+  std::string_view name = spec;
+  int bits = -1;
+  if (size_t slash = spec.find('/'); slash != std::string_view::npos) {
+    name = spec.substr(0, slash);
+    std::string_view n = spec.substr(slash + 1);
+    bits = 0;
+    for (char c : n) {
+      if (c < '0' || c > '9' || bits > 128) {
+        bits = -2;
+        break;
+      }
+      bits = bits * 10 + (c - '0');
+    }
+    if (n.empty() || bits < 0 || bits > 128)
+      return Status::invalid_argument(std::string(spec) + ": give a prefix length after '/'");
+  }
+  // srcip4/N and srcip6/N are nfdump's aggregation masks; srcnet/N the same.
+  auto net = [&](FieldId id, std::string title) -> Result<std::vector<KeyPart>> {
+    KeyPart p = address(fwd(id), std::move(title));
+    if (bits >= 0) {
+      bool v6 = name.ends_with("6");
+      if (bits > (v6 ? 128 : 32))
+        return Status::invalid_argument(std::string(spec) + ": prefix longer than the address");
+      p.prefix = v6 ? bits : bits + 96;
+    }
+    return std::vector<KeyPart>{p};
+  };
+  if (name == "srcip" || name == "srcip4" || name == "srcip6" || name == "srcnet")
+    return net(FieldId::kSrcIp, bits >= 0 ? "Src Net" : "Src IP Addr");
+  if (name == "dstip" || name == "dstip4" || name == "dstip6" || name == "dstnet")
+    return net(FieldId::kDstIp, bits >= 0 ? "Dst Net" : "Dst IP Addr");
+  if (bits >= 0) return Status::invalid_argument(std::string(spec) + ": only addresses take '/N'");
+  if (name == "ip")
+    return std::vector<KeyPart>{address(fwd(FieldId::kSrcIp), "IP Addr"),
+                                address(fwd(FieldId::kDstIp), "IP Addr")};
+  if (name == "srcport") return std::vector<KeyPart>{number({Derived::kNfSrcPort, {}}, "Src Port")};
+  if (name == "dstport") return std::vector<KeyPart>{number({Derived::kNfDstPort, {}}, "Dst Port")};
+  if (name == "port")
+    return std::vector<KeyPart>{number({Derived::kNfSrcPort, {}}, "Port"),
+                                number({Derived::kNfDstPort, {}}, "Port")};
+  if (name == "proto") return std::vector<KeyPart>{column_part(FieldId::kProtocol, "Protocol")};
+  if (name == "srcas") return std::vector<KeyPart>{column_part(FieldId::kSrcAs, "Src AS", true)};
+  if (name == "dstas") return std::vector<KeyPart>{column_part(FieldId::kDstAs, "Dst AS", true)};
+  if (name == "as")
+    return std::vector<KeyPart>{column_part(FieldId::kSrcAs, "AS", true),
+                                column_part(FieldId::kDstAs, "AS", true)};
+  if (name == "inif") return std::vector<KeyPart>{column_part(FieldId::kInIf, "Input If", true)};
+  if (name == "outif") return std::vector<KeyPart>{column_part(FieldId::kOutIf, "Output If", true)};
+  if (name == "router") return std::vector<KeyPart>{address(fwd(FieldId::kExporterIp), "Router")};
+  if (name == "tos") return std::vector<KeyPart>{column_part(FieldId::kTos, "Tos")};
+  if (name == "vlan") return std::vector<KeyPart>{column_part(FieldId::kVlanId, "Vlan")};
+  Direction dir = Direction::kForward;
+  const FieldInfo* f = find_field(name, &dir);
+  if (!f || f->type == FieldType::kList || (f->derived && f->id != FieldId::kDuration))
+    return Status::invalid_argument(
+        std::string(spec) +
+        ": give srcip, dstip, ip, srcport, dstport, port, proto, srcas, dstas, as, inif, "
+        "outif, router, tos, vlan, srcnet/N, dstnet/N or a field name (flowkit fields lists "
+        "them)");
+  KeyPart p;
+  p.title = std::string(name);
+  if (f->id == FieldId::kDuration) {
+    p.src = {Derived::kDurationS, {}};
+  } else if (f->type == FieldType::kIp) {
+    p.kind = KeyPart::kAddress;
+  } else if (f->type == FieldType::kUtf8 || f->type == FieldType::kBytes) {
+    p.kind = KeyPart::kString;
+  } else {
+    p.src = {Derived::kNone, {f, dir}};
+  }
+  p.col = {f, dir};
+  return std::vector<KeyPart>{p};
+}
+
+void group_inputs(const GroupSpec& spec, std::vector<Column>& out) {
+  for (const auto& tuple : spec.tuples)
+    for (const KeyPart& p : tuple) {
+      if (p.kind == KeyPart::kNumber)
+        source_inputs(p.src, out);
+      else
+        out.push_back(p.col);
+    }
+  out.push_back(fwd(FieldId::kProtocol));
+  source_inputs({Derived::kPps, {}}, out);  // packets, bytes, first, last
+}
+
+GroupTable::GroupTable(const GroupSpec& spec, size_t max_bytes)
+    : spec_(spec), max_bytes_(max_bytes), slots_(1024) {}
+
+size_t GroupTable::memory() const {
+  return slots_.capacity() * sizeof(uint64_t) + entries_.capacity() * sizeof(Entry) +
+         keys_.capacity();
+}
+
+void GroupTable::grow() {
+  std::vector<uint64_t> slots(slots_.size() * 2);
+  const size_t mask = slots.size() - 1;
+  for (uint64_t s : slots_) {
+    if (!s) continue;
+    const Entry& e = entries_[uint32_t(s) - 1];
+    uint64_t h = XXH3_64bits(keys_.data() + e.key_at, e.key_size);
+    size_t i = h & mask;
+    while (slots[i]) i = (i + 1) & mask;
+    slots[i] = s;
+  }
+  slots_ = std::move(slots);
+}
+
+bool GroupTable::add_key(std::span<const uint8_t> key, const Counters& c) {
+  const uint64_t h = XXH3_64bits(key.data(), key.size());
+  const uint64_t tag = h & ~uint64_t(0xffffffff);
+  size_t mask = slots_.size() - 1, i = h & mask;
+  while (uint64_t s = slots_[i]) {
+    if ((s & ~uint64_t(0xffffffff)) == tag) {
+      Entry& e = entries_[uint32_t(s) - 1];
+      if (e.key_size == key.size() &&
+          std::memcmp(keys_.data() + e.key_at, key.data(), key.size()) == 0) {
+        accumulate(e.c, c);
+        return true;
+      }
+    }
+    i = (i + 1) & mask;
+  }
+  // A new group: room for it first.
+  size_t need = sizeof(Entry) + key.size() + 2 * sizeof(uint64_t);
+  if (memory() + need > max_bytes_ || entries_.size() >= UINT32_MAX - 1) return false;
+  Entry e;
+  e.key_at = keys_.size();
+  e.key_size = uint32_t(key.size());
+  accumulate(e.c, c);
+  keys_.insert(keys_.end(), key.begin(), key.end());
+  entries_.push_back(e);
+  slots_[i] = tag | uint64_t(entries_.size());
+  if (entries_.size() * 2 > slots_.size()) grow();
+  return true;
+}
+
+bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
+  static thread_local std::vector<std::vector<PartData>> parts;
+  static thread_local Numbers packets, bytes, first, last;
+  static thread_local std::vector<uint8_t> key, other;
+  parts.resize(spec_.tuples.size());
+  for (size_t t = 0; t < spec_.tuples.size(); ++t) {
+    parts[t].resize(spec_.tuples[t].size());
+    for (size_t k = 0; k < spec_.tuples[t].size(); ++k) {
+      const KeyPart& p = spec_.tuples[t][k];
+      PartData& d = parts[t][k];
+      if (p.kind == KeyPart::kNumber) {
+        read_numbers(p.src, b, d.numbers);
+      } else {
+        d.column = b.find(p.col.field->id, p.col.dir);
+      }
+    }
+  }
+  read_numbers({Derived::kTotal, fwd(FieldId::kPackets)}, b, packets);
+  read_numbers({Derived::kTotal, fwd(FieldId::kBytes)}, b, bytes);
+  read_numbers({Derived::kFirst, {}}, b, first);
+  read_numbers({Derived::kLast, {}}, b, last);
+  const store::ColumnData* proto = b.find(FieldId::kProtocol);
+
+  // The key of tuple t for a row, in `out`; false when a part has no value.
+  auto make_key = [&](size_t t, uint32_t row, std::vector<uint8_t>& out) {
+    out.clear();
+    for (size_t k = 0; k < spec_.tuples[t].size(); ++k) {
+      const KeyPart& p = spec_.tuples[t][k];
+      const PartData& d = parts[t][k];
+      if (p.kind == KeyPart::kNumber) {
+        uint64_t v = 0;
+        if (number_has(d.numbers, row)) {
+          v = number_bits(d.numbers, row);
+        } else if (!p.absent_is_zero) {
+          return false;
+        }
+        uint8_t bytes8[8];
+        std::memcpy(bytes8, &v, 8);
+        out.insert(out.end(), bytes8, bytes8 + 8);
+      } else if (!d.column || !d.column->has(row)) {
+        return false;
+      } else if (p.kind == KeyPart::kAddress) {
+        const uint8_t* a = d.column->ips[row].bytes();
+        for (int i = 0; i < 16; ++i) {
+          int keep = std::clamp(p.prefix - i * 8, 0, 8);
+          out.push_back(uint8_t(a[i] & (0xff00 >> keep)));
+        }
+      } else {
+        std::string_view s = d.column->strings[row];
+        uint32_t n = uint32_t(s.size());
+        uint8_t len[4];
+        std::memcpy(len, &n, 4);
+        out.insert(out.end(), len, len + 4);
+        out.insert(out.end(), s.begin(), s.end());
+      }
+    }
+    return true;
+  };
+
+  for (uint32_t row = 0; row < b.rows; ++row) {
+    if (!mask.empty() && !mask[row]) continue;
+    Counters c;
+    c.flows = 1;
+    c.packets = uint64_t(packets.ints[row]);
+    c.bytes = uint64_t(bytes.ints[row]);
+    c.first = first.ints[row];
+    c.last = last.ints[row];
+    c.protocol = proto ? uint8_t(proto->ints[row]) : 0;
+    bool have = make_key(0, row, key);
+    if (have && !add_key(key, c)) return false;
+    for (size_t t = 1; t < spec_.tuples.size(); ++t) {
+      // Counted once when both ends give the same key.
+      if (!make_key(t, row, other) || (have && other == key)) continue;
+      if (!add_key(other, c)) return false;
+    }
+  }
+  return true;
+}
+
+bool GroupTable::merge(const GroupTable& from) {
+  for (const Entry& e : from.entries_)
+    if (!add_key(from.key(e), e.c)) return false;
+  return true;
+}
+
+std::vector<std::string> GroupTable::key_text(std::span<const uint8_t> key) const {
+  std::vector<std::string> out;
+  size_t at = 0;
+  for (const KeyPart& p : spec_.tuples[0]) {
+    if (p.kind == KeyPart::kString) {
+      uint32_t n = 0;
+      std::memcpy(&n, key.data() + at, 4);
+      out.emplace_back(reinterpret_cast<const char*>(key.data() + at + 4), n);
+      at += 4 + n;
+      continue;
+    }
+    if (p.kind == KeyPart::kAddress) {
+      IpAddress a = IpAddress::v6(key.data() + at);
+      std::string text = a.to_string();
+      if (p.prefix < 128) text += "/" + std::to_string(a.is_v4() ? p.prefix - 96 : p.prefix);
+      out.push_back(std::move(text));
+      at += 16;
+      continue;
+    }
+    uint64_t v = 0;
+    std::memcpy(&v, key.data() + at, 8);
+    at += 8;
+    if (source_is_double(p.src)) {
+      out.push_back(fmt::format("{}", std::bit_cast<double>(v)));
+    } else if (p.src.kind == Derived::kNone && p.src.col.field->id == FieldId::kProtocol) {
+      std::string_view name = exporter::protocol_name(uint8_t(v));
+      out.push_back(name.empty() ? std::to_string(v) : std::string(name));
+    } else if (p.src.kind == Derived::kNone && p.src.col.field->type == FieldType::kMac) {
+      MacAddress m;
+      for (int i = 5; i >= 0; --i, v >>= 8) m.b[size_t(i)] = uint8_t(v);
+      out.push_back(m.to_string());
+    } else if (p.src.kind == Derived::kNone && p.src.col.field->type == FieldType::kTime) {
+      out.push_back(std::to_string(int64_t(v)));
+    } else {
+      out.push_back(std::to_string(v));
+    }
+  }
+  return out;
+}
+
+FlowRecord GroupTable::record(const Entry& e) const {
+  FlowRecord r;
+  r.ip_version = 4;
+  std::span<const uint8_t> key = this->key(e);
+  size_t at = 0;
+  for (const KeyPart& p : spec_.tuples[0]) {
+    if (p.kind == KeyPart::kString) {
+      uint32_t n = 0;
+      std::memcpy(&n, key.data() + at, 4);
+      p.col.field->set(r, p.col.dir,
+                       std::string_view(reinterpret_cast<const char*>(key.data() + at + 4), n));
+      at += 4 + n;
+      continue;
+    }
+    if (p.kind == KeyPart::kAddress) {
+      IpAddress a = IpAddress::v6(key.data() + at);
+      p.col.field->set(r, p.col.dir, a);
+      if (!a.is_v4() && (p.col.field->id == FieldId::kSrcIp || p.col.field->id == FieldId::kDstIp))
+        r.ip_version = 6;
+      at += 16;
+      continue;
+    }
+    uint64_t v = 0;
+    std::memcpy(&v, key.data() + at, 8);
+    at += 8;
+    switch (p.src.kind) {
+      case Derived::kNfSrcPort:
+        r.src_port = uint16_t(v);
+        break;
+      case Derived::kNfDstPort:
+        r.dst_port = uint16_t(v);
+        r.fwd.icmp_type = uint8_t(v >> 8);
+        r.fwd.icmp_code = uint8_t(v);
+        break;
+      case Derived::kNone: {
+        const FieldInfo& f = *p.src.col.field;
+        FieldValue value = v;
+        if (f.type == FieldType::kF64) value = std::bit_cast<double>(v);
+        if (f.type == FieldType::kTime) value = Timestamp{int64_t(v)};
+        if (f.type == FieldType::kMac) {
+          MacAddress m;
+          for (int i = 5; i >= 0; --i, v >>= 8) m.b[size_t(i)] = uint8_t(v);
+          value = m;
+        }
+        f.set(r, p.src.col.dir, value);
+        break;
+      }
+      default:
+        break;  // the duration is shown by first and last
+    }
+  }
+  if (!r.protocol && !e.c.mixed) r.protocol = e.c.protocol;
+  r.fwd.packets = e.c.packets;
+  r.fwd.bytes = e.c.bytes;
+  r.fwd.first = Timestamp{e.c.first};
+  r.fwd.last = Timestamp{e.c.last};
+  field_info(FieldId::kFlows).set(r, Direction::kForward, e.c.flows);
+  return r;
+}
+
+}  // namespace flowkit::query

@@ -1,0 +1,88 @@
+// Grouping for statistics (-s) and aggregation (-A): the rows of blocks summed per key in an
+// open-addressing hash table, one per worker thread, merged at the end. A table that would
+// outgrow its memory says so instead of growing (the query stops with a message, never the OOM
+// killer).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/field_registry.h"
+#include "core/result.h"
+#include "query/values.h"
+#include "store/block.h"
+
+namespace flowkit::query {
+
+// One part of a key: a number (a column or a derived value), an address (kept to `prefix` bits
+// of its 16 bytes; IPv4 counts from bit 96) or a string.
+struct KeyPart {
+  enum Kind : uint8_t { kNumber, kAddress, kString } kind = kNumber;
+  Source src;    // kNumber
+  Column col{};  // kAddress, kString
+  int prefix = 128;
+  bool absent_is_zero = false;  // nfdump's view of AS numbers and interfaces
+  std::string title;            // nfdump's column title ("Src IP Addr")
+};
+
+// nfdump's names (srcip dstip srcport dstport proto srcas dstas inif outif router tos vlan
+// srcnet/N dstnet/N, srcip4/N...) or a registry field name, as -s and -A take them; `ip`,
+// `port` and `as` give two keys (src and dst) that `keys` of a spec add a row to both of.
+// kInvalidArgument naming what is known.
+Result<std::vector<KeyPart>> parse_key_name(std::string_view name);
+
+struct GroupSpec {
+  // Each row adds to the key of each tuple (once when two tuples give the same key); the tuples
+  // have parts of the same kinds.
+  std::vector<std::vector<KeyPart>> tuples;
+};
+// The columns grouping reads.
+void group_inputs(const GroupSpec& spec, std::vector<Column>& out);
+
+struct Counters {
+  uint64_t flows = 0, packets = 0, bytes = 0;
+  int64_t first = INT64_MAX, last = INT64_MIN;
+  uint8_t protocol = 0;  // of the group's flows, when they share one
+  bool mixed = false;
+};
+
+class GroupTable {
+ public:
+  struct Entry {
+    uint64_t key_at = 0;
+    uint32_t key_size = 0;
+    Counters c;
+  };
+  GroupTable(const GroupSpec& spec, size_t max_bytes);
+
+  // Adds the block's rows with mask[row] != 0. False (and nothing more added) once the table
+  // would hold more than max_bytes.
+  bool add(const store::Block& b, std::span<const uint8_t> mask);
+  bool merge(const GroupTable& other);
+
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::span<const uint8_t> key(const Entry& e) const {
+    return {keys_.data() + e.key_at, e.key_size};
+  }
+  size_t memory() const;
+  // The value of each part of a key, as text ("10.0.0.0/24", "TCP", "443").
+  std::vector<std::string> key_text(std::span<const uint8_t> key) const;
+  // A record holding the key's values and the counters (flows in `flows`); its strings point
+  // into this table.
+  FlowRecord record(const Entry& e) const;
+
+ private:
+  bool add_key(std::span<const uint8_t> key, const Counters& c);
+  void grow();
+
+  const GroupSpec& spec_;
+  size_t max_bytes_;
+  std::vector<uint64_t> slots_;  // entry index + 1 (0: empty) in the low 32 bits, hash above
+  std::vector<Entry> entries_;
+  std::vector<uint8_t> keys_;
+};
+
+}  // namespace flowkit::query

@@ -1,0 +1,252 @@
+#include "query/scan.h"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "query/values.h"
+#include "store/file_reader.h"
+
+namespace flowkit::query {
+namespace {
+
+struct Task {
+  std::shared_ptr<const store::FileReader> file;
+  size_t block = 0;
+  uint64_t seq = 0;  // order among the blocks read
+};
+
+// Hands out the blocks to read in file order, opening files as it goes (one at a time, so a
+// store of many files holds few descriptors), and counts those it skips.
+class Scheduler {
+ public:
+  Scheduler(const ScanPlan& plan, ScanCounts& counts) : plan_(plan), counts_(counts) {}
+
+  std::optional<Task> next() {
+    std::lock_guard lock(mu_);
+    bool windowed = plan_.from_ns != INT64_MIN || plan_.to_ns != INT64_MAX;
+    while (true) {
+      if (file_ && block_ < file_->blocks().size()) {
+        size_t i = block_++;
+        const store::BlockHeader& h = file_->blocks()[i].header;
+        if ((windowed && (h.time_max.ns < plan_.from_ns || h.time_min.ns > plan_.to_ns)) ||
+            !plan_.filter->may_match(h)) {
+          ++counts_.blocks_skipped;
+          continue;
+        }
+        return Task{file_, i, seq_++};
+      }
+      if (next_file_ >= plan_.files.size()) return std::nullopt;
+      const std::string& path = plan_.files[next_file_++];
+      file_.reset();
+      block_ = 0;
+      ++counts_.files;
+      auto r = store::FileReader::open(path);
+      if (!r) {
+        std::fprintf(stderr, "flowkit query: %s; file skipped\n", r.status().message().c_str());
+        ++counts_.damaged;
+        continue;
+      }
+      counts_.damaged += r->bad_blocks();
+      file_ = std::make_shared<const store::FileReader>(std::move(*r));
+    }
+  }
+  void damaged() {
+    std::lock_guard lock(mu_);
+    ++counts_.damaged;
+  }
+
+ private:
+  const ScanPlan& plan_;
+  ScanCounts& counts_;
+  std::mutex mu_;
+  size_t next_file_ = 0;
+  std::shared_ptr<const store::FileReader> file_;
+  size_t block_ = 0;
+  uint64_t seq_ = 0;
+};
+
+// The columns to read: the consumer's, the filter's, and what the window and the summary need.
+std::vector<Column> wanted(const ScanPlan& plan) {
+  if (plan.all_columns || plan.filter->all_columns()) return {};
+  std::vector<Column> cols = plan.columns;
+  cols.insert(cols.end(), plan.filter->columns().begin(), plan.filter->columns().end());
+  source_inputs({Derived::kPps, {}}, cols);  // packets, bytes, first and last of both directions
+  return cols;
+}
+
+struct Local {
+  ScanCounts counts;
+  Numbers first, last, packets, bytes;
+};
+
+// The window narrows the filter's mask; the counters of the rows that pass are summed.
+void finish_mask(const ScanPlan& plan, const store::Block& b, std::vector<uint8_t>& mask,
+                 Local& l) {
+  read_numbers({Derived::kFirst, {}}, b, l.first);
+  if (plan.from_ns != INT64_MIN || plan.to_ns != INT64_MAX)
+    for (uint32_t i = 0; i < b.rows; ++i)
+      mask[i] &= l.first.ints[i] >= plan.from_ns && l.first.ints[i] <= plan.to_ns;
+  read_numbers({Derived::kLast, {}}, b, l.last);
+  read_numbers({Derived::kTotal, {&field_info(FieldId::kPackets), Direction::kForward}}, b,
+               l.packets);
+  read_numbers({Derived::kTotal, {&field_info(FieldId::kBytes), Direction::kForward}}, b, l.bytes);
+  ScanCounts& c = l.counts;
+  c.rows += b.rows;
+  for (uint32_t i = 0; i < b.rows; ++i) {
+    if (!mask[i]) continue;
+    ++c.passed;
+    c.packets += uint64_t(l.packets.ints[i]);
+    c.bytes += uint64_t(l.bytes.ints[i]);
+    c.first = std::min(c.first, l.first.ints[i]);
+    c.last = std::max(c.last, l.last.ints[i]);
+  }
+}
+
+void merge(ScanCounts& into, const ScanCounts& c) {
+  into.rows += c.rows;
+  into.passed += c.passed;
+  into.blocks_read += c.blocks_read;
+  into.bytes_read += c.bytes_read;
+  into.packets += c.packets;
+  into.bytes += c.bytes;
+  into.first = std::min(into.first, c.first);
+  into.last = std::max(into.last, c.last);
+}
+
+// Each worker reads the blocks it is handed and passes each, with its mask, to `each` (which
+// may take the block, leaving a fresh one). Returns when the blocks run out or `each` says stop.
+using WorkerFn = std::function<bool(unsigned worker, const Task& t,
+                                    std::unique_ptr<store::Block>& b, std::span<const uint8_t>)>;
+
+void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, ScanCounts* counts,
+                 const std::function<void()>& on_stop) {
+  Scheduler sched(plan, *counts);
+  const std::vector<Column> want = wanted(plan);
+  std::atomic<bool> stop{false};
+  std::vector<Local> locals(threads);
+  auto work = [&](unsigned w) {
+    auto block = std::make_unique<store::Block>();
+    std::vector<uint8_t> mask;
+    Local& l = locals[w];
+    while (!stop.load(std::memory_order_relaxed)) {
+      std::optional<Task> t = sched.next();
+      if (!t) break;
+      if (!block) block = std::make_unique<store::Block>();
+      const store::BlockEntry& e = t->file->blocks()[t->block];
+      if (Status st = t->file->read_block(t->block, want, *block); !st.ok()) {
+        std::fprintf(stderr, "flowkit query: %s; block skipped\n", st.message().c_str());
+        sched.damaged();
+        block->rows = 0;  // an empty block keeps the order of those that follow
+        mask.clear();
+      } else {
+        ++l.counts.blocks_read;
+        l.counts.bytes_read += e.header.data_size;
+        plan.filter->eval(*block, mask);
+        finish_mask(plan, *block, mask, l);
+      }
+      if (!each(w, *t, block, mask)) {
+        stop = true;
+        on_stop();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (unsigned w = 1; w < threads; ++w) pool.emplace_back(work, w);
+  work(0);
+  for (std::thread& t : pool) t.join();
+  for (const Local& l : locals) merge(*counts, l.counts);
+}
+
+}  // namespace
+
+unsigned scan_threads(const ScanPlan& plan) {
+  if (plan.threads) return plan.threads;
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
+void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts) {
+  run_workers(
+      plan, scan_threads(plan),
+      [&](unsigned w, const Task&, std::unique_ptr<store::Block>& b,
+          std::span<const uint8_t> mask) { return b->rows == 0 || each(w, *b, mask); },
+      counts, [] {});
+}
+
+void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts) {
+  // Workers turn the rows that pass into records; this thread hands them on in order. A worker
+  // keeps at most `window` blocks ahead of the one handed on next.
+  struct Done {
+    std::unique_ptr<store::Block> block;
+    std::vector<FlowRecord> records;
+  };
+  const unsigned threads = scan_threads(plan);
+  const uint64_t window = 2 * uint64_t(threads);
+  std::mutex mu;
+  std::condition_variable ready, room;
+  std::map<uint64_t, Done> done;
+  std::vector<std::unique_ptr<store::Block>> spare;
+  uint64_t next = 0;
+  bool stopped = false, finished = false;
+  std::atomic<uint64_t> dropped{0};
+
+  std::thread producer([&] {
+    run_workers(
+        plan, threads,
+        [&](unsigned, const Task& t, std::unique_ptr<store::Block>& b,
+            std::span<const uint8_t> mask) {
+          Done d;
+          uint64_t lost = 0;
+          if (b->rows) b->to_records(d.records, &lost, mask);
+          dropped += lost;
+          std::unique_lock lock(mu);
+          room.wait(lock, [&] { return stopped || t.seq < next + window; });
+          if (stopped) return false;
+          d.block = std::move(b);
+          if (!spare.empty()) {
+            b = std::move(spare.back());
+            spare.pop_back();
+          }
+          done.emplace(t.seq, std::move(d));
+          ready.notify_one();
+          return true;
+        },
+        counts,
+        [&] {
+          std::lock_guard lock(mu);
+          stopped = true;
+          room.notify_all();
+        });
+    std::lock_guard lock(mu);
+    finished = true;
+    ready.notify_one();
+  });
+  std::unique_lock lock(mu);
+  while (!stopped) {
+    ready.wait(lock, [&] { return finished || done.count(next); });
+    auto it = done.find(next);
+    if (it == done.end()) break;  // finished
+    Done d = std::move(it->second);
+    done.erase(it);
+    ++next;
+    room.notify_all();
+    lock.unlock();
+    bool more = d.records.empty() || each(d.records);
+    lock.lock();
+    spare.push_back(std::move(d.block));
+    if (!more) {
+      stopped = true;
+      room.notify_all();
+    }
+  }
+  lock.unlock();
+  producer.join();
+}
+
+}  // namespace flowkit::query

@@ -1,0 +1,51 @@
+// Runs a filter and a time window over store files, a block at a time on several threads: blocks
+// whose time range or column ranges cannot match are skipped unread, and of the others only the
+// columns the query needs are decompressed. Statistics and aggregation take the blocks in any
+// order on the worker threads; records come back in file and block order.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/field_registry.h"
+#include "core/result.h"
+#include "query/filter.h"
+#include "store/block.h"
+
+namespace flowkit::query {
+
+struct ScanPlan {
+  std::vector<std::string> files;
+  const Filter* filter = nullptr;                  // required
+  int64_t from_ns = INT64_MIN, to_ns = INT64_MAX;  // flows that start in [from, to]
+  std::vector<Column> columns;                     // what the consumer reads, beyond the filter's
+  bool all_columns = false;                        // every stored column (records printed whole)
+  unsigned threads = 0;                            // 0: one per core
+};
+
+struct ScanCounts {
+  uint64_t rows = 0, passed = 0;
+  uint64_t blocks_read = 0, blocks_skipped = 0, bytes_read = 0;
+  uint64_t files = 0, damaged = 0;              // damaged: files and blocks that could not be read
+  int64_t first = INT64_MAX, last = INT64_MIN;  // of the flows that passed
+  uint64_t packets = 0, bytes = 0;              // ... both directions
+};
+
+// Called on worker `worker` (0..threads-1) for each block read, with mask[row] = 1 for the rows
+// that pass; returns false to stop the scan (a limit reached, an error).
+using BlockFn =
+    std::function<bool(unsigned worker, const store::Block& b, std::span<const uint8_t> mask)>;
+// The threads a plan runs on.
+unsigned scan_threads(const ScanPlan& plan);
+// Damage is counted and reported on stderr, never fatal.
+void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts);
+
+// The records that pass, in file and block order, a block's worth at a time (their strings
+// and lists live until the call returns); returns false to stop.
+using RecordsFn = std::function<bool(std::span<const FlowRecord>)>;
+void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts);
+
+}  // namespace flowkit::query
