@@ -1,11 +1,16 @@
 #include "query/group.h"
 
 #include <fmt/core.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
+#include <new>
+#include <type_traits>
+#include <utility>
 
 #include "export/line_writer.h"
 
@@ -149,53 +154,93 @@ void group_inputs(const GroupSpec& spec, std::vector<Column>& out) {
 }
 
 GroupTable::GroupTable(const GroupSpec& spec, size_t max_bytes)
-    : spec_(spec), max_bytes_(max_bytes), slots_(1024) {}
+    : spec_(spec), max_bytes_(max_bytes), slots_(1024) {
+  // Each table places keys by its own mix of the hash: merging a table in its slot order into
+  // one placing them alike would fill runs of neighbouring slots (quadratic probing times).
+  static std::atomic<uint64_t> tables{0};
+  seed_ = (++tables) * 0x9E3779B97F4A7C15ull;
+}
+
+size_t GroupTable::slot_of(uint64_t hash, size_t slots) const {
+  return size_t(((hash ^ seed_) * 0xD6E8FEB86659FD93ull) >> 32) & (slots - 1);
+}
+
+GroupTable::Slots::Slots(size_t n) : count(n) {
+  static_assert(std::is_trivially_copyable_v<Entry>);
+  constexpr size_t kHuge = 2 << 20;
+  bytes = (n * sizeof(Entry) + kHuge - 1) / kHuge * kHuge;
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  madvise(p, bytes, MADV_HUGEPAGE);
+  data = static_cast<Entry*>(p);  // zeroed: every slot empty
+}
+GroupTable::Slots::Slots(Slots&& o) noexcept
+    : data(std::exchange(o.data, nullptr)), count(o.count), bytes(o.bytes) {}
+GroupTable::Slots& GroupTable::Slots::operator=(Slots&& o) noexcept {
+  if (this != &o) {
+    if (data) munmap(data, bytes);
+    data = std::exchange(o.data, nullptr);
+    count = o.count;
+    bytes = o.bytes;
+  }
+  return *this;
+}
+GroupTable::Slots::~Slots() {
+  if (data) munmap(data, bytes);
+}
 
 size_t GroupTable::memory() const {
-  return slots_.capacity() * sizeof(uint64_t) + entries_.capacity() * sizeof(Entry) +
-         keys_.capacity();
+  return slots_.bytes + keys_.capacity();
+}
+
+std::vector<const GroupTable::Entry*> GroupTable::entries() const {
+  std::vector<const Entry*> out;
+  out.reserve(size_);
+  for (const Entry& e : slots_.all())
+    if (e.c.flows) out.push_back(&e);
+  return out;
 }
 
 void GroupTable::grow() {
-  std::vector<uint64_t> slots(slots_.size() * 2);
+  Slots slots(slots_.size() * 2);
   const size_t mask = slots.size() - 1;
-  for (uint64_t s : slots_) {
-    if (!s) continue;
-    const Entry& e = entries_[uint32_t(s) - 1];
-    uint64_t h = XXH3_64bits(keys_.data() + e.key_at, e.key_size);
-    size_t i = h & mask;
-    while (slots[i]) i = (i + 1) & mask;
-    slots[i] = s;
+  for (const Entry& e : slots_.all()) {
+    if (!e.c.flows) continue;
+    size_t i = slot_of(e.hash, slots.size());
+    while (slots[i].c.flows) i = (i + 1) & mask;
+    slots[i] = e;
   }
   slots_ = std::move(slots);
 }
 
-bool GroupTable::add_key(std::span<const uint8_t> key, const Counters& c) {
-  const uint64_t h = XXH3_64bits(key.data(), key.size());
-  const uint64_t tag = h & ~uint64_t(0xffffffff);
-  size_t mask = slots_.size() - 1, i = h & mask;
-  while (uint64_t s = slots_[i]) {
-    if ((s & ~uint64_t(0xffffffff)) == tag) {
-      Entry& e = entries_[uint32_t(s) - 1];
-      if (e.key_size == key.size() &&
-          std::memcmp(keys_.data() + e.key_at, key.data(), key.size()) == 0) {
-        accumulate(e.c, c);
-        return true;
-      }
+bool GroupTable::add_key(std::span<const uint8_t> key, uint64_t hash, const Counters& c) {
+  size_t mask = slots_.size() - 1, i = slot_of(hash, slots_.size());
+  while (slots_[i].c.flows) {
+    Entry& e = slots_[i];
+    if (e.hash == hash && e.key_size == key.size() &&
+        std::memcmp(this->key(e).data(), key.data(), key.size()) == 0) {
+      accumulate(e.c, c);
+      return true;
     }
     i = (i + 1) & mask;
   }
-  // A new group: room for it first.
-  size_t need = sizeof(Entry) + key.size() + 2 * sizeof(uint64_t);
-  if (memory() + need > max_bytes_ || entries_.size() >= UINT32_MAX - 1) return false;
-  Entry e;
-  e.key_at = keys_.size();
+  // A new group: room for it first (the table doubles at 70% full).
+  bool grows = (size_ + 1) * 10 > slots_.size() * 7;
+  size_t need =
+      (grows ? slots_.bytes * 2 : 0) + (key.size() > sizeof(Entry::inline_key) ? key.size() : 0);
+  if (memory() + need > max_bytes_) return false;
+  Entry& e = slots_[i];
+  e.hash = hash;
   e.key_size = uint32_t(key.size());
-  accumulate(e.c, c);
-  keys_.insert(keys_.end(), key.begin(), key.end());
-  entries_.push_back(e);
-  slots_[i] = tag | uint64_t(entries_.size());
-  if (entries_.size() * 2 > slots_.size()) grow();
+  if (key.size() <= sizeof e.inline_key) {
+    std::memcpy(e.inline_key, key.data(), key.size());
+  } else {
+    e.key_at = keys_.size();
+    keys_.insert(keys_.end(), key.begin(), key.end());
+  }
+  e.c = c;  // the slot's memory is zeroed, not a fresh Counters
+  ++size_;
+  if (grows) grow();
   return true;
 }
 
@@ -258,29 +303,59 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
     return true;
   };
 
+  // Rows go in batches: their keys are made and hashed and their slots prefetched first, so
+  // that the table's cache misses overlap.
+  constexpr size_t kBatch = 16;
+  struct Pending {
+    uint32_t row;
+    uint32_t at, size;  // of the key in `batch`
+    uint64_t hash;
+  };
+  static thread_local std::vector<uint8_t> batch;
+  Pending pending[kBatch * 2];
+  size_t n = 0;
+  auto flush = [&]() {
+    for (size_t k = 0; k < n; ++k) {
+      const Pending& p = pending[k];
+      Counters c;
+      c.flows = 1;
+      c.packets = uint64_t(packets.ints[p.row]);
+      c.bytes = uint64_t(bytes.ints[p.row]);
+      c.first = first.ints[p.row];
+      c.last = last.ints[p.row];
+      c.protocol = proto ? uint8_t(proto->ints[p.row]) : 0;
+      if (!add_key({batch.data() + p.at, p.size}, p.hash, c)) return false;
+    }
+    n = 0;
+    batch.clear();
+    return true;
+  };
+  auto queue = [&](uint32_t row, const std::vector<uint8_t>& k) {
+    Pending& p = pending[n++];
+    p.row = row;
+    p.at = uint32_t(batch.size());
+    p.size = uint32_t(k.size());
+    p.hash = XXH3_64bits(k.data(), k.size());
+    batch.insert(batch.end(), k.begin(), k.end());
+    __builtin_prefetch(&slots_[slot_of(p.hash, slots_.size())]);
+  };
+  batch.clear();
   for (uint32_t row = 0; row < b.rows; ++row) {
     if (!mask.empty() && !mask[row]) continue;
-    Counters c;
-    c.flows = 1;
-    c.packets = uint64_t(packets.ints[row]);
-    c.bytes = uint64_t(bytes.ints[row]);
-    c.first = first.ints[row];
-    c.last = last.ints[row];
-    c.protocol = proto ? uint8_t(proto->ints[row]) : 0;
     bool have = make_key(0, row, key);
-    if (have && !add_key(key, c)) return false;
+    if (have) queue(row, key);
     for (size_t t = 1; t < spec_.tuples.size(); ++t) {
       // Counted once when both ends give the same key.
-      if (!make_key(t, row, other) || (have && other == key)) continue;
-      if (!add_key(other, c)) return false;
+      if (make_key(t, row, other) && !(have && other == key)) queue(row, other);
     }
+    if (n >= kBatch && !flush()) return false;
   }
-  return true;
+  return flush();
 }
 
 bool GroupTable::merge(const GroupTable& from) {
-  for (const Entry& e : from.entries_)
-    if (!add_key(from.key(e), e.c)) return false;
+  for (const Entry& e : from.slots_.all())
+    if (e.c.flows && !add_key(from.key(e), e.hash, e.c)) return false;
   return true;
 }
 

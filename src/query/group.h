@@ -51,10 +51,16 @@ struct Counters {
 
 class GroupTable {
  public:
+  // A group, held in its slot of the table: keys of up to 32 bytes inline, longer ones in an
+  // arena (one cache miss per row for the common keys).
   struct Entry {
-    uint64_t key_at = 0;
+    uint64_t hash = 0;
     uint32_t key_size = 0;
-    Counters c;
+    union {
+      uint8_t inline_key[32];
+      uint64_t key_at;
+    };
+    Counters c;  // c.flows == 0: the slot is empty
   };
   GroupTable(const GroupSpec& spec, size_t max_bytes);
 
@@ -63,9 +69,10 @@ class GroupTable {
   bool add(const store::Block& b, std::span<const uint8_t> mask);
   bool merge(const GroupTable& other);
 
-  const std::vector<Entry>& entries() const { return entries_; }
+  size_t size() const { return size_; }
+  std::vector<const Entry*> entries() const;
   std::span<const uint8_t> key(const Entry& e) const {
-    return {keys_.data() + e.key_at, e.key_size};
+    return {e.key_size <= sizeof e.inline_key ? e.inline_key : keys_.data() + e.key_at, e.key_size};
   }
   size_t memory() const;
   // The value of each part of a key, as text ("10.0.0.0/24", "TCP", "443").
@@ -75,14 +82,31 @@ class GroupTable {
   FlowRecord record(const Entry& e) const;
 
  private:
-  bool add_key(std::span<const uint8_t> key, const Counters& c);
+  bool add_key(std::span<const uint8_t> key, uint64_t hash, const Counters& c);
   void grow();
+  size_t slot_of(uint64_t hash, size_t slots) const;
+
+  // Zeroed memory for the slots (all empty), in huge pages when the table is large: a table of
+  // millions of groups otherwise spends much of its time in page faults.
+  struct Slots {
+    Entry* data = nullptr;
+    size_t count = 0, bytes = 0;
+    explicit Slots(size_t n);
+    Slots(Slots&& o) noexcept;
+    Slots& operator=(Slots&& o) noexcept;
+    ~Slots();
+    size_t size() const { return count; }
+    Entry& operator[](size_t i) { return data[i]; }
+    const Entry& operator[](size_t i) const { return data[i]; }
+    std::span<const Entry> all() const { return {data, count}; }
+  };
 
   const GroupSpec& spec_;
   size_t max_bytes_;
-  std::vector<uint64_t> slots_;  // entry index + 1 (0: empty) in the low 32 bits, hash above
-  std::vector<Entry> entries_;
-  std::vector<uint8_t> keys_;
+  Slots slots_;
+  size_t size_ = 0;
+  uint64_t seed_ = 0;
+  std::vector<uint8_t> keys_;  // keys longer than an entry holds
 };
 
 }  // namespace flowkit::query

@@ -101,6 +101,10 @@ void finish_mask(const ScanPlan& plan, const store::Block& b, std::vector<uint8_
   c.rows += b.rows;
   for (uint32_t i = 0; i < b.rows; ++i) {
     if (!mask[i]) continue;
+    if (plan.limit && c.passed >= plan.limit) {
+      mask[i] = 0;
+      continue;
+    }
     ++c.passed;
     c.packets += uint64_t(l.packets.ints[i]);
     c.bytes += uint64_t(l.bytes.ints[i]);
@@ -151,7 +155,8 @@ void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, S
         plan.filter->eval(*block, mask);
         finish_mask(plan, *block, mask, l);
       }
-      if (!each(w, *t, block, mask)) {
+      bool limited = plan.limit && l.counts.passed >= plan.limit;
+      if (!each(w, *t, block, mask) || limited) {
         stop = true;
         on_stop();
       }
@@ -167,6 +172,7 @@ void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, S
 }  // namespace
 
 unsigned scan_threads(const ScanPlan& plan) {
+  if (plan.limit) return 1;
   if (plan.threads) return plan.threads;
   return std::max(1u, std::thread::hardware_concurrency());
 }
@@ -247,6 +253,7 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
   }
   lock.unlock();
   producer.join();
+  counts->dropped = dropped;
 }
 
 }  // namespace flowkit::query

@@ -24,6 +24,9 @@ struct ScanPlan {
   std::vector<Column> columns;                     // what the consumer reads, beyond the filter's
   bool all_columns = false;                        // every stored column (records printed whole)
   unsigned threads = 0;                            // 0: one per core
+  // Stop after this many rows passed (0: no limit), as nfdump's -c: the first ones in file and
+  // block order, so a limit reads on one thread.
+  uint64_t limit = 0;
 };
 
 struct ScanCounts {
@@ -32,6 +35,7 @@ struct ScanCounts {
   uint64_t files = 0, damaged = 0;              // damaged: files and blocks that could not be read
   int64_t first = INT64_MAX, last = INT64_MIN;  // of the flows that passed
   uint64_t packets = 0, bytes = 0;              // ... both directions
+  uint64_t dropped = 0;                         // values a FlowRecord could not hold (records only)
 };
 
 // Called on worker `worker` (0..threads-1) for each block read, with mask[row] = 1 for the rows

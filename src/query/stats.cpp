@@ -104,9 +104,7 @@ Result<TopN> TopN::parse(std::string_view spec) {
 }
 
 std::vector<const GroupTable::Entry*> TopN::top(const GroupTable& t, size_t n) const {
-  std::vector<const GroupTable::Entry*> rows;
-  rows.reserve(t.entries().size());
-  for (const GroupTable::Entry& e : t.entries()) rows.push_back(&e);
+  std::vector<const GroupTable::Entry*> rows = t.entries();
   n = std::min(n, rows.size());
   // Ties in the order by the key's bytes, so that the answer does not depend on hashing or on
   // the threads.

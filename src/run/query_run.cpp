@@ -190,6 +190,7 @@ int run_query(const QueryConfig& c) {
   plan.from_ns = c.from_ns;
   plan.to_ns = c.to_ns;
   plan.threads = c.threads;
+  plan.limit = c.limit;  // nfdump's -c: the first N flows that pass, whatever is done with them
 
   // With -s the statistics are the output, not the records.
   OutputOptions output = c.output;
@@ -247,12 +248,25 @@ int run_query(const QueryConfig& c) {
       std::fputs(text.c_str(), stdout);
     }
     if (!aggregation.tuples.empty()) {
+      // In the table's order unless -O sorts them (as nfdump), turned into records a batch at
+      // a time.
       const query::GroupTable& t = tables[0].back();
+      std::vector<const query::GroupTable::Entry*> groups = t.entries();
+      if (order) {
+        std::vector<std::pair<double, const query::GroupTable::Entry*>> ranked;
+        ranked.reserve(groups.size());
+        for (const auto* e : groups) ranked.emplace_back(query::rank(e->c, *order), e);
+        std::stable_sort(ranked.begin(), ranked.end(),
+                         [](const auto& a, const auto& b) { return a.first > b.first; });
+        for (size_t i = 0; i < ranked.size(); ++i) groups[i] = ranked[i].second;
+      }
       std::vector<FlowRecord> records;
-      records.reserve(t.entries().size());
-      for (const query::GroupTable::Entry& e : t.entries()) records.push_back(t.record(e));
-      sort_records(records, order.value_or(query::Order::kTstart));
-      write(records);
+      for (size_t i = 0; i < groups.size(); i += 4096) {
+        records.clear();
+        for (size_t j = i; j < std::min(groups.size(), i + 4096); ++j)
+          records.push_back(t.record(*groups[j]));
+        if (!write(records)) break;
+      }
     }
   } else if (order) {
     // Every record is held to be sorted, its strings and lists copied.
@@ -268,7 +282,15 @@ int run_query(const QueryConfig& c) {
     sort_records(records, *order);
     write(records);
   } else {
-    plan.all_columns = true;
+    // nfdump's line layout reads a few columns; the other formats print every field.
+    if (c.output.format == "line") {
+      for (FieldId id :
+           {FieldId::kSrcIp, FieldId::kDstIp, FieldId::kSrcPort, FieldId::kDstPort,
+            FieldId::kProtocol, FieldId::kIcmpType, FieldId::kIcmpCode, FieldId::kFlows})
+        plan.columns.push_back({&field_info(id), Direction::kForward});
+    } else {
+      plan.all_columns = true;
+    }
     query::scan_records(plan, write, &counts);
   }
   Status st = (*out)->finish();

@@ -180,7 +180,32 @@ std::vector<Column> prediction_inputs(std::span<const Column> want) {
   return v;
 }
 
+namespace {
+// Predictions that are another field of the same direction (FK_PREDICT(kLast, d.first)...):
+// resolved a column at a time, before the others, which may read them. file_test.cpp checks
+// this table against predict().
+constexpr std::pair<FieldId, FieldId> kSameDirection[] = {{FieldId::kLast, FieldId::kFirst},
+                                                          {FieldId::kTtlMin, FieldId::kTtl},
+                                                          {FieldId::kTtlMax, FieldId::kTtl}};
+}  // namespace
+
+std::span<const std::pair<FieldId, FieldId>> same_direction_predictions() {
+  return kSameDirection;
+}
+
 void Block::resolve_predictions() {
+  for (auto [id, from] : kSameDirection) {
+    for (Direction dir : {Direction::kForward, Direction::kReverse}) {
+      ColumnData* c = find(id, dir);
+      if (!c || c->from_prediction.empty()) continue;
+      // The writer's record held 0 where the row lacked the value predicted from.
+      const ColumnData* src = find(from, dir);
+      for (uint32_t row = 0; row < rows; ++row)
+        if (c->from_prediction[row])
+          c->ints[row] = (src ? src->ints[row] : 0) + uint64_t(unzigzag(c->ints[row]));
+      c->from_prediction.clear();
+    }
+  }
   bool any = false;
   for (const ColumnData& c : columns) any = any || !c.from_prediction.empty();
   if (!any) return;

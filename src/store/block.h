@@ -113,6 +113,10 @@ struct Block {
 void records_to_block(std::span<const FlowRecord> records, std::span<const Column> want,
                       Block& out);
 
+// The predictions that are another field of the same direction, resolved a column at a time:
+// (predicted field, the field it copies).
+std::span<const std::pair<FieldId, FieldId>> same_direction_predictions();
+
 // Whether a column is stored: registry fields that are not derived.
 bool stored_column(const Column& c);
 // What a reader must decode to resolve the predicted columns among `want`: the columns their
