@@ -124,8 +124,8 @@ def main():
         hour = mid.strftime("%Y/%m/%d.%H")
         lo = mid.replace(minute=0, second=0, microsecond=0).timestamp() * 1e6
         want = sum(1 for s in starts if lo <= s < lo + 3600e6)
-        q = subprocess.run([fk, "query", "-R", store, "-t", hour, "any"], capture_output=True,
-                           text=True)
+        q = subprocess.run([fk, "query", "-R", store, "-t", f"{hour}-{hour}", "any"],
+                           capture_output=True, text=True)
         line = next((l for l in q.stdout.splitlines() if l.startswith("Total flows processed")),
                     "")
         got = int(line.split("passed: ")[1].split(",")[0]) if line else -1

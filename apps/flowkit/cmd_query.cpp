@@ -97,8 +97,8 @@ void add_query_command(CLI::App& app, int* exit_code) {
   cmd->add_option("filter", args->filter_words, "The filter (nfdump syntax), after the options");
   cmd->add_option("-F,--filter-file", args->filter_file, "Read the filter from this file");
   cmd->add_option("-t,--time", args->window,
-                  "Flows that start in YYYY/MM/DD.hh:mm:ss[-YYYY/MM/DD.hh:mm:ss], or in the\n"
-                  "last N seconds with -N (e.g. -t -3600)");
+                  "Flows that start in YYYY/MM/DD.hh:mm:ss[-YYYY/MM/DD.hh:mm:ss] (a start\n"
+                  "alone: from then on, as nfdump), or in the last N seconds: -t -3600");
   cmd->add_option("-c,--count", args->limit, "Print at most N flows");
   cmd->add_option("-s,--stat", args->stats,
                   "Top-N statistic instead of the flows, repeatable: STAT[/ORDER] with STAT\n"

@@ -159,8 +159,6 @@ struct NumberLeaf : Leaf {
   std::vector<double> values;
   bool exact = false;  // integers compared as integers (the values are all whole)
   std::vector<int64_t> ints;
-  // nfdump's keywords read an absent value as 0, as nfdump stores it (AS numbers, interfaces).
-  bool absent_is_zero = false;
 
   NumberLeaf(Source s, Op o, std::vector<double> v) : src(s), op(o), values(std::move(v)) {
     exact = !source_is_double(src);
@@ -178,13 +176,11 @@ struct NumberLeaf : Leaf {
       return true;
     }
     const store::ColumnDescriptor* d = descriptor(h, col);
-    if (!d && !absent_is_zero) return false;  // no row has a value
-    if ((d && !d->has_minmax) || !exact) return true;
+    if (!d) return false;  // no row has a value
+    if (!d->has_minmax || !exact) return true;
     bool is_signed = col.field->type == FieldType::kTime;
-    if (d && !is_signed && d->max > uint64_t(INT64_MAX)) return true;
-    int64_t lo = d ? int64_t(d->min) : 0, hi = d ? int64_t(d->max) : 0;
-    // Rows without a value read 0 when absent_is_zero.
-    if (absent_is_zero) lo = std::min<int64_t>(lo, 0), hi = std::max<int64_t>(hi, 0);
+    if (!is_signed && d->max > uint64_t(INT64_MAX)) return true;
+    int64_t lo = int64_t(d->min), hi = int64_t(d->max);
     for (int64_t x : ints) {
       bool can = false;
       switch (op) {
@@ -218,13 +214,6 @@ struct NumberLeaf : Leaf {
     static thread_local Numbers v;
     read_numbers(src, b, v);
     std::fill(out, out + b.rows, 0);
-    if (v.none && absent_is_zero) {
-      v.int_buf.assign(b.rows, 0);
-      v.ints = v.int_buf;
-      v.reals = {};
-      v.doubles = false;
-      v.none = false;
-    }
     if (v.none) return;
     if (exact) {
       for (int64_t x : ints) compare_into<int64_t>(v.ints, op, x, out);
@@ -237,7 +226,7 @@ struct NumberLeaf : Leaf {
       }
       for (double x : values) compare_into<double>(reals, op, x, out);
     }
-    if (!absent_is_zero) and_presence(v.has, out, b.rows);
+    and_presence(v.has, out, b.rows);
   }
 };
 
@@ -741,7 +730,6 @@ class Parser {
         break;
     }
     std::vector<Source> sources;
-    bool zero = f.presence == Presence::kSet;
     for (const NfdumpAlias* x : found) {
       Column col{&field_info(x->field), x->dir};
       Derived kind = Derived::kNone;
@@ -753,9 +741,7 @@ class Parser {
         kind = Derived::kTotal;
       sources.push_back({kind, col});
     }
-    auto n = numbers(std::move(sources), ends);
-    if (n && zero) mark_absent_is_zero(*n);
-    return n;
+    return numbers(std::move(sources), ends);
   }
 
   Result<Node> protocol() {
@@ -854,13 +840,6 @@ class Parser {
       return test(std::move(leaf));
     }
     return numbers({Source{Derived::kNone, col}}, Ends::kEither);
-  }
-
-  static void mark_absent_is_zero(Node& n) {
-    // The leaves were made just now, for this node alone.
-    if (n.leaf)
-      const_cast<NumberLeaf&>(static_cast<const NumberLeaf&>(*n.leaf)).absent_is_zero = true;
-    for (Node& k : n.kids) mark_absent_is_zero(k);
   }
 
   // The rows where an address column has a value: in ::/0.

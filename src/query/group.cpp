@@ -344,10 +344,9 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
     if (!mask.empty() && !mask[row]) continue;
     bool have = make_key(0, row, key);
     if (have) queue(row, key);
-    for (size_t t = 1; t < spec_.tuples.size(); ++t) {
-      // Counted once when both ends give the same key.
-      if (make_key(t, row, other) && !(have && other == key)) queue(row, other);
-    }
+    // Both ends count, even when they give the same key (as nfdump counts them).
+    for (size_t t = 1; t < spec_.tuples.size(); ++t)
+      if (make_key(t, row, other)) queue(row, other);
     if (n >= kBatch && !flush()) return false;
   }
   return flush();

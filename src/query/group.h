@@ -35,8 +35,8 @@ struct KeyPart {
 Result<std::vector<KeyPart>> parse_key_name(std::string_view name);
 
 struct GroupSpec {
-  // Each row adds to the key of each tuple (once when two tuples give the same key); the tuples
-  // have parts of the same kinds.
+  // Each row adds to the key of each tuple (twice to one key that two tuples give, as nfdump
+  // counts both ends); the tuples have parts of the same kinds.
   std::vector<std::vector<KeyPart>> tuples;
 };
 // The columns grouping reads.

@@ -2,8 +2,8 @@
 // them or a rate, the first N printed in nfdump's layout or as JSON.
 //   srcip dstip ip srcport dstport port proto srcas dstas as inif outif router tos vlan
 //   srcnet/N dstnet/N, or any registry field by name; `ip`, `port`, `as` count a flow for each
-//   of its two ends (once when both are the same). ORDER: flows (the default), packets, bytes,
-//   pps, bps, bpp.
+//   of its two ends (twice when both are the same, as nfdump). ORDER: flows (the default), packets,
+//   bytes, pps, bps, bpp.
 #pragma once
 
 #include <cstdint>

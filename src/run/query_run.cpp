@@ -89,10 +89,15 @@ Status parse_time_window(std::string_view text, int64_t now_ns, int64_t* from, i
     *to = now_ns;
     return {};
   }
+  // One time alone is where the window starts, as in nfdump: it runs to the end of the data.
   size_t dash = text.find('-');
-  std::string_view a = text.substr(0, dash);
-  std::string_view b = dash == std::string_view::npos ? a : text.substr(dash + 1);
-  if (!parse_time(a, false, from) || !parse_time(b, true, to) || *from > *to) return bad();
+  if (dash == std::string_view::npos) {
+    *to = INT64_MAX;
+    return parse_time(text, false, from) ? Status{} : bad();
+  }
+  if (!parse_time(text.substr(0, dash), false, from) ||
+      !parse_time(text.substr(dash + 1), true, to) || *from > *to)
+    return bad();
   return {};
 }
 

@@ -28,7 +28,8 @@ struct QueryConfig {
 };
 
 // nfdump's -t forms: YYYY/MM/DD.hh:mm:ss[-YYYY/MM/DD.hh:mm:ss] (trailing parts may be left out:
-// 2026/11/26.10 is the hour), and -N for the last N seconds. kInvalidArgument otherwise.
+// ...-2026/11/26.10 ends with that hour), a start alone (the window runs to the end of the data,
+// as nfdump's), and -N for the last N seconds. kInvalidArgument otherwise.
 Status parse_time_window(std::string_view text, int64_t now_ns, int64_t* from, int64_t* to);
 
 int run_query(const QueryConfig& config);
