@@ -119,8 +119,10 @@ void add_query_command(CLI::App& app, int* exit_code) {
   cmd->add_option("--max-memory", args->max_memory_mib,
                   "MiB the groups of -s and -A may take before the query stops with a message\n"
                   "(default: half the RAM)");
-  cmd->add_option("-o,--output", args->output, "line (nfdump's layout), json, csv")
-      ->check(CLI::IsMember({"line", "json", "csv"}))
+  cmd->add_option("-o,--output", args->output,
+                  "line, long, extended (nfdump's layouts), fmt:FORMAT with nfdump's tokens\n"
+                  "(%ts %td %pr %sap %dap %pkt %byt %fl %bps %pps %bpp %flg ...) and %{FIELD}\n"
+                  "for any field, json, csv")
       ->capture_default_str();
   cmd->add_option("-w,--write", args->write, "Write the flows to this file ('-' = stdout)")
       ->capture_default_str();

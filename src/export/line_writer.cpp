@@ -6,8 +6,6 @@
 
 namespace flowkit::exporter {
 
-namespace {
-
 void put_scaled(TextOutput& out, uint64_t v, size_t width) {
   size_t m = out.mark();
   if (v >= 1'000'000'000) {
@@ -52,7 +50,35 @@ void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, b
   out.align_left(m, 5);
 }
 
-}  // namespace
+void put_duration(TextOutput& out, Timestamp first, Timestamp last) {
+  // HH:MM:SS.mmm, right-aligned, more hours when it has them.
+  uint64_t ms = uint64_t(last.ns - first.ns) / 1'000'000;
+  size_t m = out.mark();
+  uint64_t hours = ms / 3600000;
+  if (hours < 10) out.put('0');
+  out.put_u64(hours);
+  char* p = out.room(10);
+  const uint64_t parts[] = {ms / 60000 % 60, ms / 1000 % 60};
+  for (uint64_t part : parts) {
+    *p++ = ':';
+    *p++ = char('0' + part / 10);
+    *p++ = char('0' + part % 10);
+  }
+  *p++ = '.';
+  *p++ = char('0' + ms % 1000 / 100);
+  *p++ = char('0' + ms % 100 / 10);
+  *p++ = char('0' + ms % 10);
+  out.commit(p);
+  out.align_right(m, 16);
+}
+
+void put_protocol(TextOutput& out, uint8_t protocol) {
+  std::string_view name = protocol_name(protocol);
+  if (name.empty())
+    out.put_u64(protocol);
+  else
+    out.put(name);
+}
 
 std::string_view protocol_name(uint8_t p) {
   switch (p) {
@@ -100,33 +126,11 @@ void LineWriter::write(std::span<const FlowRecord> records) {
   for (const FlowRecord& r : records) {
     Timestamp first = r.first(), last = r.last();
     out_.put_nfdump_time(first);
-    // The duration as nfdump prints it: HH:MM:SS.mmm, right-aligned, more hours when it has them.
-    uint64_t ms = uint64_t(last.ns - first.ns) / 1'000'000;
+    out_.put(' ');
+    put_duration(out_, first, last);
+    out_.put(' ');
     size_t m = out_.mark();
-    out_.put(' ');
-    uint64_t hours = ms / 3600000;
-    if (hours < 10) out_.put('0');
-    out_.put_u64(hours);
-    char* p = out_.room(10);
-    const uint64_t parts[] = {ms / 60000 % 60, ms / 1000 % 60};
-    for (uint64_t part : parts) {
-      *p++ = ':';
-      *p++ = char('0' + part / 10);
-      *p++ = char('0' + part % 10);
-    }
-    *p++ = '.';
-    *p++ = char('0' + ms % 1000 / 100);
-    *p++ = char('0' + ms % 100 / 10);
-    *p++ = char('0' + ms % 10);
-    out_.commit(p);
-    out_.align_right(m, 17);
-    out_.put(' ');
-    m = out_.mark();
-    std::string_view name = protocol_name(r.protocol);
-    if (name.empty())
-      out_.put_u64(r.protocol);
-    else
-      out_.put(name);
+    put_protocol(out_, r.protocol);
     out_.align_left(m, 5);
     out_.put(' ');
     bool icmp = r.protocol == 1 || r.protocol == 58;
@@ -153,18 +157,21 @@ void LineWriter::write(std::span<const FlowRecord> records) {
 
 Status LineWriter::flush() {
   if (bare_) return out_.flush();
-  double secs = flows_ ? double(last_.ns - first_.ns) / 1e9 : 0;
+  out_.put(nfdump_summary(flows_, bytes_, packets_, flows_ ? last_.ns - first_.ns : 0));
+  return out_.flush();
+}
+
+std::string nfdump_summary(uint64_t flows, uint64_t bytes, uint64_t packets, int64_t span_ns) {
+  double secs = double(span_ns) / 1e9;
   char tmp[256];
   std::snprintf(tmp, sizeof tmp,
                 "Summary: total flows: %llu, total bytes: %llu, total packets: %llu, avg bps: "
                 "%llu, avg pps: %llu, avg bpp: %llu\n",
-                (unsigned long long)flows_, (unsigned long long)bytes_,
-                (unsigned long long)packets_,
-                (unsigned long long)(secs > 0 ? double(bytes_) * 8 / secs : 0),
-                (unsigned long long)(secs > 0 ? double(packets_) / secs : 0),
-                (unsigned long long)(packets_ ? bytes_ / packets_ : 0));
-  out_.put(tmp);
-  return out_.flush();
+                (unsigned long long)flows, (unsigned long long)bytes, (unsigned long long)packets,
+                (unsigned long long)(secs > 0 ? double(bytes) * 8 / secs : 0),
+                (unsigned long long)(secs > 0 ? double(packets) / secs : 0),
+                (unsigned long long)(packets ? bytes / packets : 0));
+  return tmp;
 }
 
 }  // namespace flowkit::exporter

@@ -4,6 +4,8 @@
 // prints them. Ends with nfdump's summary line.
 #pragma once
 
+#include <string>
+
 #include "core/flow_sink.h"
 #include "export/text_output.h"
 
@@ -26,5 +28,16 @@ class LineWriter : public FlowSink {
 
 // nfdump's protocol column: "TCP", "UDP", "ICMP6", ... or the number.
 std::string_view protocol_name(uint8_t protocol);
+
+// nfdump's columns, shared with the fmt: writer.
+// A count as nfdump scales it ("1.5 M"), right-aligned to width.
+void put_scaled(TextOutput& out, uint64_t v, size_t width);
+// ADDR:PORT (ADDR.PORT for IPv6, condensed to 16 characters; ICMP's type.code as the port).
+void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, bool icmp);
+// HH:MM:SS.mmm right-aligned in 16 characters.
+void put_duration(TextOutput& out, Timestamp first, Timestamp last);
+void put_protocol(TextOutput& out, uint8_t protocol);
+// nfdump's closing line: "Summary: total flows: ..., avg bps: ..." (span: last - first).
+std::string nfdump_summary(uint64_t flows, uint64_t bytes, uint64_t packets, int64_t span_ns);
 
 }  // namespace flowkit::exporter

@@ -153,95 +153,142 @@ void group_inputs(const GroupSpec& spec, std::vector<Column>& out) {
   source_inputs({Derived::kPps, {}}, out);  // packets, bytes, first, last
 }
 
-GroupTable::GroupTable(const GroupSpec& spec, size_t max_bytes)
-    : spec_(spec), max_bytes_(max_bytes), slots_(1024) {
-  // Each table places keys by its own mix of the hash: merging a table in its slot order into
-  // one placing them alike would fill runs of neighbouring slots (quadratic probing times).
-  static std::atomic<uint64_t> tables{0};
-  seed_ = (++tables) * 0x9E3779B97F4A7C15ull;
-}
+namespace {
 
-size_t GroupTable::slot_of(uint64_t hash, size_t slots) const {
-  return size_t(((hash ^ seed_) * 0xD6E8FEB86659FD93ull) >> 32) & (slots - 1);
-}
-
-GroupTable::Slots::Slots(size_t n) : count(n) {
-  static_assert(std::is_trivially_copyable_v<Entry>);
-  constexpr size_t kHuge = 2 << 20;
-  bytes = (n * sizeof(Entry) + kHuge - 1) / kHuge * kHuge;
-  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) throw std::bad_alloc();
-  madvise(p, bytes, MADV_HUGEPAGE);
-  data = static_cast<Entry*>(p);  // zeroed: every slot empty
-}
-GroupTable::Slots::Slots(Slots&& o) noexcept
-    : data(std::exchange(o.data, nullptr)), count(o.count), bytes(o.bytes) {}
-GroupTable::Slots& GroupTable::Slots::operator=(Slots&& o) noexcept {
-  if (this != &o) {
-    if (data) munmap(data, bytes);
-    data = std::exchange(o.data, nullptr);
-    count = o.count;
-    bytes = o.bytes;
+// Zeroed memory for a partition's slots (all empty), in huge pages: a table of millions of
+// groups otherwise spends much of its time in page faults.
+class Slots {
+ public:
+  using Entry = GroupTable::Entry;
+  explicit Slots(size_t n) : count_(n) {
+    static_assert(std::is_trivially_copyable_v<Entry>);
+    constexpr size_t kHuge = 2 << 20;
+    bytes_ = (n * sizeof(Entry) + kHuge - 1) / kHuge * kHuge;
+    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) throw std::bad_alloc();
+    madvise(p, bytes_, MADV_HUGEPAGE);
+    data_ = static_cast<Entry*>(p);
   }
-  return *this;
-}
-GroupTable::Slots::~Slots() {
-  if (data) munmap(data, bytes);
-}
+  Slots(Slots&& o) noexcept
+      : data_(std::exchange(o.data_, nullptr)), count_(o.count_), bytes_(o.bytes_) {}
+  Slots& operator=(Slots&& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(count_, o.count_);
+    std::swap(bytes_, o.bytes_);
+    return *this;
+  }
+  ~Slots() {
+    if (data_) munmap(data_, bytes_);
+  }
+  size_t size() const { return count_; }
+  size_t bytes() const { return bytes_; }
+  Entry& operator[](size_t i) { return data_[i]; }
+  std::span<const Entry> all() const { return {data_, count_}; }
 
-size_t GroupTable::memory() const {
-  return slots_.bytes + keys_.capacity();
+ private:
+  Entry* data_ = nullptr;
+  size_t count_ = 0, bytes_ = 0;
+};
+
+}  // namespace
+
+struct GroupTable::Part {
+  Part(uint32_t index, size_t max) : index(index), max_bytes(max), slots(1024) {
+    // Each partition places keys by its own mix of the hash: merging one in its slot order into
+    // another placing them alike would fill runs of neighbouring slots (quadratic probing).
+    static std::atomic<uint64_t> parts{0};
+    seed = (++parts) * 0x9E3779B97F4A7C15ull;
+  }
+  size_t slot_of(uint64_t hash, size_t n) const {
+    return size_t(((hash ^ seed) * 0xD6E8FEB86659FD93ull) >> 32) & (n - 1);
+  }
+  size_t memory() const { return slots.bytes() + keys.capacity(); }
+  void grow() {
+    Slots bigger(slots.size() * 2);
+    const size_t mask = bigger.size() - 1;
+    for (const Entry& e : slots.all()) {
+      if (!e.c.flows) continue;
+      size_t i = slot_of(e.hash, bigger.size());
+      while (bigger[i].c.flows) i = (i + 1) & mask;
+      bigger[i] = e;
+    }
+    slots = std::move(bigger);
+  }
+  std::span<const uint8_t> key(const Entry& e) const {
+    return {e.key_size <= sizeof e.inline_key ? e.inline_key : keys.data() + e.key_at, e.key_size};
+  }
+  bool add(std::span<const uint8_t> key, uint64_t hash, const Counters& c) {
+    size_t mask = slots.size() - 1, i = slot_of(hash, slots.size());
+    while (slots[i].c.flows) {
+      Entry& e = slots[i];
+      if (e.hash == hash && e.key_size == key.size() &&
+          std::memcmp(this->key(e).data(), key.data(), key.size()) == 0) {
+        accumulate(e.c, c);
+        return true;
+      }
+      i = (i + 1) & mask;
+    }
+    // A new group: room for it first (the table doubles at 70% full).
+    bool grows = (size + 1) * 10 > slots.size() * 7;
+    size_t need =
+        (grows ? slots.bytes() * 2 : 0) + (key.size() > sizeof(Entry::inline_key) ? key.size() : 0);
+    if (memory() + need > max_bytes) return false;
+    Entry& e = slots[i];
+    e.hash = hash;
+    e.key_size = uint32_t(key.size());
+    e.part = index;
+    if (key.size() <= sizeof e.inline_key) {
+      std::memcpy(e.inline_key, key.data(), key.size());
+    } else {
+      e.key_at = keys.size();
+      keys.insert(keys.end(), key.begin(), key.end());
+    }
+    e.c = c;  // the slot's memory is zeroed, not a fresh Counters
+    ++size;
+    if (grows) grow();
+    return true;
+  }
+  void prefetch(uint64_t hash) const {
+    __builtin_prefetch(&const_cast<Slots&>(slots)[slot_of(hash, slots.size())]);
+  }
+
+  uint32_t index;
+  size_t max_bytes;
+  Slots slots;
+  size_t size = 0;
+  uint64_t seed = 0;
+  std::vector<uint8_t> keys;  // keys longer than an entry holds
+};
+
+GroupTable::GroupTable(const GroupSpec& spec, size_t max_bytes, unsigned partitions) : spec_(spec) {
+  partitions = std::max(1u, partitions);
+  for (unsigned p = 0; p < partitions; ++p)
+    parts_.push_back(std::make_unique<Part>(p, max_bytes / partitions));
+}
+GroupTable::GroupTable(GroupTable&&) noexcept = default;
+GroupTable::~GroupTable() = default;
+
+size_t GroupTable::size() const {
+  size_t n = 0;
+  for (const auto& p : parts_) n += p->size;
+  return n;
 }
 
 std::vector<const GroupTable::Entry*> GroupTable::entries() const {
   std::vector<const Entry*> out;
-  out.reserve(size_);
-  for (const Entry& e : slots_.all())
-    if (e.c.flows) out.push_back(&e);
+  out.reserve(size());
+  for (const auto& p : parts_)
+    for (const Entry& e : p->slots.all())
+      if (e.c.flows) out.push_back(&e);
   return out;
 }
 
-void GroupTable::grow() {
-  Slots slots(slots_.size() * 2);
-  const size_t mask = slots.size() - 1;
-  for (const Entry& e : slots_.all()) {
-    if (!e.c.flows) continue;
-    size_t i = slot_of(e.hash, slots.size());
-    while (slots[i].c.flows) i = (i + 1) & mask;
-    slots[i] = e;
-  }
-  slots_ = std::move(slots);
+std::span<const uint8_t> GroupTable::key(const Entry& e) const {
+  return parts_[e.part]->key(e);
 }
 
 bool GroupTable::add_key(std::span<const uint8_t> key, uint64_t hash, const Counters& c) {
-  size_t mask = slots_.size() - 1, i = slot_of(hash, slots_.size());
-  while (slots_[i].c.flows) {
-    Entry& e = slots_[i];
-    if (e.hash == hash && e.key_size == key.size() &&
-        std::memcmp(this->key(e).data(), key.data(), key.size()) == 0) {
-      accumulate(e.c, c);
-      return true;
-    }
-    i = (i + 1) & mask;
-  }
-  // A new group: room for it first (the table doubles at 70% full).
-  bool grows = (size_ + 1) * 10 > slots_.size() * 7;
-  size_t need =
-      (grows ? slots_.bytes * 2 : 0) + (key.size() > sizeof(Entry::inline_key) ? key.size() : 0);
-  if (memory() + need > max_bytes_) return false;
-  Entry& e = slots_[i];
-  e.hash = hash;
-  e.key_size = uint32_t(key.size());
-  if (key.size() <= sizeof e.inline_key) {
-    std::memcpy(e.inline_key, key.data(), key.size());
-  } else {
-    e.key_at = keys_.size();
-    keys_.insert(keys_.end(), key.begin(), key.end());
-  }
-  e.c = c;  // the slot's memory is zeroed, not a fresh Counters
-  ++size_;
-  if (grows) grow();
-  return true;
+  return parts_[(hash >> 40) % parts_.size()]->add(key, hash, c);
 }
 
 bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
@@ -337,7 +384,7 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
     p.size = uint32_t(k.size());
     p.hash = XXH3_64bits(k.data(), k.size());
     batch.insert(batch.end(), k.begin(), k.end());
-    __builtin_prefetch(&slots_[slot_of(p.hash, slots_.size())]);
+    parts_[(p.hash >> 40) % parts_.size()]->prefetch(p.hash);
   };
   batch.clear();
   for (uint32_t row = 0; row < b.rows; ++row) {
@@ -352,9 +399,10 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
   return flush();
 }
 
-bool GroupTable::merge(const GroupTable& from) {
-  for (const Entry& e : from.slots_.all())
-    if (e.c.flows && !add_key(from.key(e), e.hash, e.c)) return false;
+bool GroupTable::merge_part(const GroupTable& from, unsigned p) {
+  const Part& src = *from.parts_[p];
+  for (const Entry& e : src.slots.all())
+    if (e.c.flows && !parts_[p]->add(src.key(e), e.hash, e.c)) return false;
   return true;
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -49,32 +50,38 @@ struct Counters {
   bool mixed = false;
 };
 
+// Groups in partitions by hash: tables of several threads merge partition by partition, each
+// partition on a thread of its own.
 class GroupTable {
  public:
-  // A group, held in its slot of the table: keys of up to 32 bytes inline, longer ones in an
-  // arena (one cache miss per row for the common keys).
+  // A group, held in its slot of the table: keys of up to 32 bytes inline, longer ones in its
+  // partition's arena (one cache miss per row for the common keys).
   struct Entry {
     uint64_t hash = 0;
     uint32_t key_size = 0;
+    uint32_t part = 0;
     union {
       uint8_t inline_key[32];
       uint64_t key_at;
     };
     Counters c;  // c.flows == 0: the slot is empty
   };
-  GroupTable(const GroupSpec& spec, size_t max_bytes);
+  // max_bytes: for the whole table, shared evenly by its partitions.
+  GroupTable(const GroupSpec& spec, size_t max_bytes, unsigned partitions = 1);
+  GroupTable(GroupTable&&) noexcept;
+  ~GroupTable();
 
-  // Adds the block's rows with mask[row] != 0. False (and nothing more added) once the table
-  // would hold more than max_bytes.
+  // Adds the block's rows with mask[row] != 0. False (and nothing more added) once a partition
+  // would outgrow its share of max_bytes.
   bool add(const store::Block& b, std::span<const uint8_t> mask);
-  bool merge(const GroupTable& other);
+  // Adds partition p of `other` (which has as many) to partition p of this one; different
+  // partitions may merge at the same time on different threads.
+  bool merge_part(const GroupTable& other, unsigned p);
 
-  size_t size() const { return size_; }
+  unsigned partitions() const { return unsigned(parts_.size()); }
+  size_t size() const;
   std::vector<const Entry*> entries() const;
-  std::span<const uint8_t> key(const Entry& e) const {
-    return {e.key_size <= sizeof e.inline_key ? e.inline_key : keys_.data() + e.key_at, e.key_size};
-  }
-  size_t memory() const;
+  std::span<const uint8_t> key(const Entry& e) const;
   // The value of each part of a key, as text ("10.0.0.0/24", "TCP", "443").
   std::vector<std::string> key_text(std::span<const uint8_t> key) const;
   // A record holding the key's values and the counters (flows in `flows`); its strings point
@@ -82,31 +89,11 @@ class GroupTable {
   FlowRecord record(const Entry& e) const;
 
  private:
+  struct Part;
   bool add_key(std::span<const uint8_t> key, uint64_t hash, const Counters& c);
-  void grow();
-  size_t slot_of(uint64_t hash, size_t slots) const;
-
-  // Zeroed memory for the slots (all empty), in huge pages when the table is large: a table of
-  // millions of groups otherwise spends much of its time in page faults.
-  struct Slots {
-    Entry* data = nullptr;
-    size_t count = 0, bytes = 0;
-    explicit Slots(size_t n);
-    Slots(Slots&& o) noexcept;
-    Slots& operator=(Slots&& o) noexcept;
-    ~Slots();
-    size_t size() const { return count; }
-    Entry& operator[](size_t i) { return data[i]; }
-    const Entry& operator[](size_t i) const { return data[i]; }
-    std::span<const Entry> all() const { return {data, count}; }
-  };
 
   const GroupSpec& spec_;
-  size_t max_bytes_;
-  Slots slots_;
-  size_t size_ = 0;
-  uint64_t seed_ = 0;
-  std::vector<uint8_t> keys_;  // keys longer than an entry holds
+  std::vector<std::unique_ptr<Part>> parts_;
 };
 
 }  // namespace flowkit::query

@@ -7,6 +7,7 @@
 
 #include "export/csv_writer.h"
 #include "export/flowrecorder_writer.h"
+#include "export/fmt_writer.h"
 #include "export/json_writer.h"
 #include "export/line_writer.h"
 
@@ -28,9 +29,11 @@ Result<std::unique_ptr<Outputs>> Outputs::open(const OutputOptions& o,
   out->options_ = o;
   static constexpr const char* kFormats[] = {"line",         "json",  "csv",
                                              "flowrecorder", "store", "none"};
-  if (std::find(std::begin(kFormats), std::end(kFormats), o.format) == std::end(kFormats))
+  if (std::find(std::begin(kFormats), std::end(kFormats), o.format) == std::end(kFormats) &&
+      !exporter::is_fmt_format(o.format))
     return Status::invalid_argument("unknown output format '" + o.format +
-                                    "': use line, json, csv, flowrecorder, store or none");
+                                    "': use line, long, extended, fmt:..., json, csv, "
+                                    "flowrecorder, store or none");
   if (o.format == "store" && o.path == "-")
     return Status::invalid_argument("-o store needs -w DIR, the store's directory");
   // Refused before anything is created: opening truncates.
@@ -63,6 +66,11 @@ Result<std::unique_ptr<Outputs>> Outputs::open(const OutputOptions& o,
     if (o.format == "flowrecorder")
       out->writer_ = std::make_unique<exporter::FlowRecorderWriter>(t, o.biflow);
     if (o.format == "line") out->writer_ = std::make_unique<exporter::LineWriter>(t, o.bare);
+    if (exporter::is_fmt_format(o.format)) {
+      auto w = exporter::FmtWriter::open(t, o.format, o.bare);
+      if (!w) return w.status();
+      out->writer_ = std::move(*w);
+    }
     sinks.push_back(out->writer_.get());
   }
   for (const exporter::ExportTarget& t : o.exports) {

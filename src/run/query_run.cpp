@@ -8,9 +8,12 @@
 #include <cstdio>
 #include <ctime>
 #include <optional>
+#include <thread>
 
 #include "core/arena.h"
 #include "core/field_registry.h"
+#include "export/fmt_writer.h"
+#include "export/line_writer.h"
 #include "query/filter.h"
 #include "query/group.h"
 #include "query/scan.h"
@@ -222,7 +225,7 @@ int run_query(const QueryConfig& c) {
     const size_t budget = size_t(memory / threads / specs.size());
     std::vector<std::vector<query::GroupTable>> tables(threads);
     for (auto& row : tables)
-      for (const query::GroupSpec* s : specs) row.emplace_back(*s, budget);
+      for (const query::GroupSpec* s : specs) row.emplace_back(*s, budget, threads);
     std::atomic<bool> full{false};
     query::scan_blocks(
         plan,
@@ -232,9 +235,15 @@ int run_query(const QueryConfig& c) {
           return !full;
         },
         &counts);
-    for (unsigned w = 1; w < threads && !full; ++w)
-      for (size_t k = 0; k < specs.size(); ++k)
-        if (!tables[0][k].merge(tables[w][k])) full = true;
+    // The threads' tables merge into the first, a partition per thread.
+    std::vector<std::thread> mergers;
+    for (unsigned p = 0; p < threads && !full; ++p)
+      mergers.emplace_back([&, p] {
+        for (unsigned w = 1; w < threads; ++w)
+          for (size_t k = 0; k < specs.size(); ++k)
+            if (!tables[0][k].merge_part(tables[w][k], p)) full = true;
+      });
+    for (std::thread& t : mergers) t.join();
     if (full) {
       std::fprintf(stderr,
                    "flowkit query: the groups of -s/-A outgrew %llu MiB of memory; narrow the "
@@ -308,17 +317,12 @@ int run_query(const QueryConfig& c) {
   }
   // The line writer closes with nfdump's summary line (with -s, printed here); the window and
   // what was read follow.
-  if (!c.quiet && !stats.empty() && c.output.format == "line") {
-    double secs = printed.flows ? double(printed.last - printed.first) / 1e9 : 0;
-    std::printf(
-        "Summary: total flows: %llu, total bytes: %llu, total packets: %llu, avg bps: "
-        "%.0f, avg pps: %.0f, avg bpp: %llu\n",
-        (unsigned long long)printed.flows, (unsigned long long)printed.bytes,
-        (unsigned long long)printed.packets, secs > 0 ? double(printed.bytes) * 8 / secs : 0,
-        secs > 0 ? double(printed.packets) / secs : 0,
-        (unsigned long long)(printed.packets ? printed.bytes / printed.packets : 0));
-  }
-  if (!c.quiet && c.output.format == "line") {
+  if (!c.quiet && !stats.empty() && c.output.format == "line")
+    std::fputs(exporter::nfdump_summary(printed.flows, printed.bytes, printed.packets,
+                                        printed.flows ? printed.last - printed.first : 0)
+                   .c_str(),
+               stdout);
+  if (!c.quiet && (c.output.format == "line" || exporter::is_fmt_format(c.output.format))) {
     if (printed.flows)
       std::printf("Time window: %s - %s\n", human_time(printed.first).c_str(),
                   human_time(printed.last).c_str());
