@@ -2,8 +2,9 @@
 """flowkit query on a store of real captures (every ndpi-4.2 capture metered into one store):
 for each filter, the records `query -o json` prints are exactly the records of
 `meter -o json` that the filter's meaning selects, computed here in Python from the JSON; the
-top 5 of `-s` statistics equal Python's sums. Also -c, -t windows (absolute, with block
-skipping), -q, and a syntax error (exit 2, caret).
+top 5 of `-s` statistics and the groups of -A equal Python's sums. Also -c, -t windows
+(absolute, with block skipping), -q, -s record, -o long/extended/fmt:, file ranges, the memory
+bound of grouping, and a syntax error (exit 2, caret).
 
 usage: cli_query.py FLOWKIT SHARED_DIR
 Exit 0 on success, 1 on failure, 77 when the shared data is missing.
@@ -132,6 +133,45 @@ def main():
         skipped = int(line.split("Blocks skipped: ")[1].split(",")[0]) if line else 0
         check(got == want and skipped > 0,
               f"-t {hour}: {got} flows (want {want}), {skipped} blocks skipped unread")
+        # Biflows aggregated: -A and -s record sum what Python sums per key.
+        by_pair = collections.Counter()
+        for r in records:
+            by_pair[(r["src_ip"], r["dst_ip"])] += total(r, "bytes")
+        q = subprocess.run([fk, "query", "-R", store, "-A", "srcip,dstip", "-o", "json"],
+                           capture_output=True, text=True)
+        got = {(r["src_ip"], r["dst_ip"]): r["bytes"] + r.get("bytes_rev", 0)
+               for r in map(json.loads, q.stdout.splitlines())}
+        check(got == dict(by_pair), f"-A srcip,dstip: {len(got)} groups with Python's bytes")
+        q = subprocess.run([fk, "query", "-R", store, "-s", "record/bytes", "-n", "3", "-q"],
+                           capture_output=True, text=True)
+        check(q.returncode == 0 and len(q.stdout.splitlines()) == 3,
+              "-s record/bytes -n 3 -q prints the 3 top flows")
+        # Layouts: nfdump's long and extended, fmt: with a registry field.
+        for fmt, title in (("long", "Flags"), ("extended", "Bpp"),
+                           ("fmt:%ts %sa %da %pkt %byt %{ttl}", "ttl")):
+            q = subprocess.run([fk, "query", "-R", store, "-o", fmt, "-c", "5", "proto tcp"],
+                               capture_output=True, text=True)
+            lines = q.stdout.splitlines()
+            check(q.returncode == 0 and title in lines[0] and len(lines) >= 6,
+                  f"-o {fmt}: a header with {title}, then the rows")
+        q = subprocess.run([fk, "query", "-R", store, "-o", "fmt:%xyz"], capture_output=True,
+                           text=True)
+        check(q.returncode == 2 and "unknown token %xyz" in q.stderr,
+              "-o fmt: with an unknown token exits 2 naming it")
+        # A file range (nfdump's FIRST:LAST) reads the files between.
+        files = sorted(glob.glob(os.path.join(store, "**", "*.fk"), recursive=True))
+        rng = f"{files[1]}:{os.path.basename(files[3])}"
+        q = subprocess.run([fk, "query", "-R", rng, "-q", "-o", "json"], capture_output=True,
+                           text=True)
+        want = sum(1 for f in files[1:4] for _ in subprocess.run(
+            [fk, "query", "-r", f, "-q", "-o", "json"], capture_output=True,
+            text=True).stdout.splitlines())
+        check(len(q.stdout.splitlines()) == want, f"-R FIRST:LAST reads 3 files: {want} flows")
+        # Groups that outgrow --max-memory stop the query with a message.
+        q = subprocess.run([fk, "query", "-R", store, "-A", "srcip,srcport,dstip,dstport",
+                            "--max-memory", "1"], capture_output=True, text=True)
+        check(q.returncode == 1 and "--max-memory" in q.stderr,
+              "-A beyond --max-memory 1 stops with a message: " + q.stderr.strip())
         bad = subprocess.run([fk, "query", "-R", store, "proto tcp and dst prot 443"],
                              capture_output=True, text=True)
         check(bad.returncode == 2 and "column 19" in bad.stderr and "^" in bad.stderr,

@@ -103,8 +103,9 @@ void add_query_command(CLI::App& app, int* exit_code) {
   cmd->add_option("-s,--stat", args->stats,
                   "Top-N statistic instead of the flows, repeatable: STAT[/ORDER] with STAT\n"
                   "srcip, dstip, ip, srcport, dstport, port, proto, srcas, dstas, as, inif,\n"
-                  "outif, router, tos, vlan or any field name, ORDER flows (default), packets,\n"
-                  "bytes, pps, bps or bpp: -s srcip/bytes -s tls_sni")
+                  "outif, router, tos, vlan, srcnet/N, dstnet/N, record (the top flows by the\n"
+                  "5-tuple) or any field name; ORDER flows (default), packets, bytes, pps, bps\n"
+                  "or bpp: -s srcip/bytes -s tls_sni -s record/bytes")
       ->allow_extra_args(false);
   cmd->add_option("-n,--top", args->top, "Rows of each -s statistic")->capture_default_str();
   cmd->add_option("-A,--aggregate", args->aggregate,

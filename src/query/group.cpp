@@ -40,10 +40,6 @@ KeyPart column_part(FieldId id, std::string title, bool zero = false) {
   return number({Derived::kNone, fwd(id)}, std::move(title), zero);
 }
 
-size_t part_size(const KeyPart& p) {
-  return p.kind == KeyPart::kAddress ? 16 : 8;  // strings: 4 + their bytes
-}
-
 void accumulate(Counters& into, const Counters& c) {
   if (into.flows == 0) {
     into.protocol = c.protocol;
@@ -162,8 +158,9 @@ class Slots {
   using Entry = GroupTable::Entry;
   explicit Slots(size_t n) : count_(n) {
     static_assert(std::is_trivially_copyable_v<Entry>);
-    constexpr size_t kHuge = 2 << 20;
-    bytes_ = (n * sizeof(Entry) + kHuge - 1) / kHuge * kHuge;
+    // Huge pages once the table is worth one; small tables take whole small pages.
+    const size_t unit = n * sizeof(Entry) >= (2 << 20) ? 2 << 20 : 4096;
+    bytes_ = (n * sizeof(Entry) + unit - 1) / unit * unit;
     void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     madvise(p, bytes_, MADV_HUGEPAGE);

@@ -155,16 +155,27 @@ int run_query(const QueryConfig& c) {
   auto filter = query::Filter::parse(c.filter);
   if (!filter) return fail(filter.status());
   std::vector<query::TopN> stats;
+  // -s record[/ORDER]: the top flows, aggregated by the 5-tuple, printed as records.
+  std::string aggregate = c.aggregate, record_order;
+  size_t max_records = SIZE_MAX;
   for (const std::string& spec : c.stats) {
+    if (spec == "record" || spec.starts_with("record/")) {
+      if (!c.aggregate.empty() || max_records != SIZE_MAX)
+        return fail(Status::invalid_argument("-s record: give it once, and without -A or -a"));
+      aggregate = "srcip,srcport,dstip,dstport,proto";
+      record_order = spec.size() > 7 ? spec.substr(7) : "flows";
+      max_records = c.top;
+      continue;
+    }
     auto t = query::TopN::parse(spec);
     if (!t) return fail(t.status());
     stats.push_back(std::move(*t));
   }
   // -A: one key of the parts named.
   query::GroupSpec aggregation;
-  if (!c.aggregate.empty()) {
+  if (!aggregate.empty()) {
     std::vector<query::KeyPart> tuple;
-    std::string_view rest = c.aggregate;
+    std::string_view rest = aggregate;
     while (!rest.empty()) {
       size_t comma = rest.find(',');
       std::string_view name = rest.substr(0, comma);
@@ -179,11 +190,12 @@ int run_query(const QueryConfig& c) {
     aggregation.tuples.push_back(std::move(tuple));
   }
   std::optional<query::Order> order;
-  if (!c.order.empty()) {
-    order = query::parse_order(c.order);
+  for (const std::string& o : {c.order, record_order}) {
+    if (o.empty()) continue;
+    order = query::parse_order(o);
     if (!order)
       return fail(Status::invalid_argument(
-          "-O " + c.order + ": give tstart, tend, flows, packets, bytes, pps, bps or bpp"));
+          "-O/-s record: " + o + ": give tstart, tend, flows, packets, bytes, pps, bps or bpp"));
   }
   query::ScanPlan plan;
   plan.files = c.files;
@@ -202,7 +214,7 @@ int run_query(const QueryConfig& c) {
 
   // With -s the statistics are the output, not the records.
   OutputOptions output = c.output;
-  if (!stats.empty()) output.format = "none";
+  if (!stats.empty() && aggregation.tuples.empty()) output.format = "none";
   auto out = Outputs::open(output, {}, nullptr);
   if (!out) return fail(out.status());
   query::ScanCounts counts;
@@ -261,6 +273,7 @@ int run_query(const QueryConfig& c) {
                              : stats[k].format(tables[0][k], c.top, total) + "\n";
       std::fputs(text.c_str(), stdout);
     }
+    std::fflush(stdout);  // before the records, which go out through their own buffer
     if (!aggregation.tuples.empty()) {
       // In the table's order unless -O sorts them (as nfdump), turned into records a batch at
       // a time.
@@ -275,6 +288,7 @@ int run_query(const QueryConfig& c) {
         for (size_t i = 0; i < ranked.size(); ++i) groups[i] = ranked[i].second;
       }
       std::vector<FlowRecord> records;
+      groups.resize(std::min(groups.size(), max_records));
       for (size_t i = 0; i < groups.size(); i += 4096) {
         records.clear();
         for (size_t j = i; j < std::min(groups.size(), i + 4096); ++j)

@@ -307,7 +307,8 @@ void records_to_block(std::span<const FlowRecord> records, std::span<const Colum
     for (uint32_t row = 0; row < out.rows; ++row) {
       const FlowRecord& r = records[row];
       if (!field_present(*col.field, r, col.dir)) continue;
-      any = c.present[row] = 1;
+      c.present[row] = 1;
+      any = true;
       FieldValue v = col.field->get(r, col.dir);
       if (auto* u = std::get_if<uint64_t>(&v)) c.ints[row] = *u;
       if (auto* t = std::get_if<Timestamp>(&v)) c.ints[row] = uint64_t(t->ns);

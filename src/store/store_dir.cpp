@@ -6,13 +6,49 @@
 #include <cctype>
 #include <filesystem>
 #include <map>
+#include <optional>
 
 namespace fs = std::filesystem;
 
 namespace flowkit::store {
 
+namespace {
+
+// FIRST:LAST: the files whose names sort from FIRST's to LAST's, under the store FIRST is in
+// (three levels up when FIRST sits in YYYY/MM/DD, else its own directory).
+std::optional<Result<std::vector<std::string>>> file_range(const std::string& path) {
+  size_t colon = path.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::error_code ec;
+  fs::path first = path.substr(0, colon), last = path.substr(colon + 1);
+  if (!fs::is_regular_file(first, ec)) return std::nullopt;
+  if (last.empty() || last.has_parent_path()) last = last.filename();
+  fs::path root = first.parent_path();
+  auto digits = [](const fs::path& p, size_t n) {
+    std::string s = p.filename();
+    return s.size() == n && s.find_first_not_of("0123456789") == std::string::npos;
+  };
+  fs::path day = root, month = day.parent_path(), year = month.parent_path();
+  if (digits(day, 2) && digits(month, 2) && digits(year, 4)) root = year.parent_path();
+  if (root.empty()) root = ".";
+  auto all = list_files(root.string());
+  if (!all) return all;
+  std::string lo = first.filename(), hi = last.filename();
+  if (hi < lo)
+    return Status::invalid_argument(path + ": the range's last file sorts before its first");
+  std::vector<std::string> out;
+  for (const std::string& f : *all) {
+    std::string name = fs::path(f).filename();
+    if (name >= lo && name <= hi) out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<std::string>> list_files(const std::string& path) {
   std::error_code ec;
+  if (auto range = file_range(path)) return std::move(*range);
   if (!fs::exists(path, ec)) return Status::not_found(path + ": no such file or directory");
   if (!fs::is_directory(path, ec)) return std::vector<std::string>{path};
   std::vector<std::string> out;

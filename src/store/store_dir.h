@@ -11,7 +11,8 @@
 namespace flowkit::store {
 
 // The store files a path names: itself when it is a file, else every *.fk under it, in
-// order of name (which is the order of time).
+// order of name (which is the order of time). FIRST:LAST (nfdump's file range) names the files
+// from FIRST to LAST of the store FIRST is in (LAST: a file name or a path).
 Result<std::vector<std::string>> list_files(const std::string& path);
 
 struct ColumnTotals {
