@@ -5,6 +5,7 @@
 
 #include <bit>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace flowkit::store {
@@ -263,10 +264,35 @@ void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped,
   const size_t at = out.size();
   out.resize(at + kept.size());
   for (const ColumnData& c : columns) {
+    // Values held in the record as the column holds them, with a presence that follows from
+    // other fields, are copied in; the others go through the registry's setter.
+    const int offset = record_offset(c.field->id, c.dir);
+    const Presence p = c.field->presence;
+    const bool copy = offset >= 0 && (p == Presence::kAlways || p == Presence::kTcp ||
+                                      p == Presence::kIcmp || p == Presence::kIpv6);
+    if (!copy) {
+      for (size_t k = 0; k < kept.size(); ++k) {
+        uint32_t row = kept[k];
+        if (!c.has(row)) continue;
+        if (!c.field->set(out[at + k], c.dir, c.value(row))) ++*dropped;
+      }
+      continue;
+    }
+    const FieldType type = c.field->type;
+    const size_t width = plain_size(type);
     for (size_t k = 0; k < kept.size(); ++k) {
       uint32_t row = kept[k];
       if (!c.has(row)) continue;
-      if (!c.field->set(out[at + k], c.dir, c.value(row))) ++*dropped;
+      auto* to = reinterpret_cast<uint8_t*>(&out[at + k]) + offset;
+      if (type == FieldType::kIp) {
+        std::memcpy(to, c.ips[row].bytes(), 16);
+      } else if (type == FieldType::kMac) {
+        std::memcpy(to, c.macs[row].b.data(), 6);
+      } else if (type == FieldType::kF64) {
+        std::memcpy(to, &c.doubles[row], 8);
+      } else {
+        std::memcpy(to, &c.ints[row], width);  // little-endian: the low bytes
+      }
     }
   }
   if (const ColumnData* rev_packets = find(FieldId::kPackets, Direction::kReverse))

@@ -227,6 +227,43 @@ AddressOf address_of(FieldId id) {
   }
 }
 
+}  // namespace
+
+int record_offset(FieldId id, Direction dir) {
+  static const auto offsets = [] {
+    // Two entries per field (forward, reverse), found by probing the registry's expressions.
+    std::vector<int> v(2 * all_fields().size(), -1);
+    static const FlowRecord probe;
+    const auto* base = reinterpret_cast<const uint8_t*>(&probe);
+    for (const FieldInfo& f : all_fields()) {
+      for (Direction d : {Direction::kForward, Direction::kReverse}) {
+        const void* at = nullptr;
+        switch (f.id) {
+#define FK_FIELD(num, fid, name, scope, type, value, ...)      \
+  case FieldId::fid: {                                         \
+    [[maybe_unused]] const FlowRecord& r = probe;              \
+    [[maybe_unused]] const DirectionRecord& d_ = probe.dir(d); \
+    at = [&]([[maybe_unused]] const DirectionRecord& d) {      \
+      return copyable_address(value, FieldType::type);         \
+    }(d_);                                                     \
+    break;                                                     \
+  }
+#include "core/fields.def"
+          default:
+            break;
+        }
+        const auto* p = static_cast<const uint8_t*>(at);
+        if (p >= base && p < base + sizeof(FlowRecord))
+          v[2 * field_index(f.id) + (d == Direction::kReverse)] = int(p - base);
+      }
+    }
+    return v;
+  }();
+  return offsets[2 * field_index(id) + (dir == Direction::kReverse)];
+}
+
+namespace {
+
 // ---- Byte planes -----------------------------------------------------------------------------
 
 // n values of w bytes each (little-endian, `stride` apart at src) as w planes of n bytes.

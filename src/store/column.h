@@ -29,6 +29,11 @@ size_t plain_size(FieldType type);
 bool predicted(FieldId id);
 uint64_t predict(FieldId id, const FlowRecord& r, Direction dir);
 
+// Where a fixed-size field's value lives in a FlowRecord, held as a column holds it (the
+// type's width, little-endian; addresses as their 16 bytes): an offset into the record, or -1
+// for values computed on the fly or held otherwise. Readers copy such values straight in.
+int record_offset(FieldId id, Direction dir);
+
 // The least and greatest of some integers, both unsigned and signed (times compare as signed).
 struct ValueRange {
   uint64_t lo = ~uint64_t(0), hi = 0;
