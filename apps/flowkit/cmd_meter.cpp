@@ -107,6 +107,7 @@ int run_meter(MeterArgs& a) {
   mo.key.vlan = a.key_vlan;
   mo.key.flow_label = a.key_flow_label;
   if (a.output == "flowrecorder") {
+    mo.key.icmp_type_code = false;  // flowRecorder keys ICMP by its addresses
     // flowRecorder's own semantics unless the user says otherwise: 3600 s idle timeout, no
     // active timeout, no TCP end detection.
     if (!a.idle_opt->count()) a.idle = 3600;

@@ -33,6 +33,11 @@ struct KeyOptions {
   bool biflow = true;
   bool vlan = false;        // outer VLAN id joins the key
   bool flow_label = false;  // IPv6 flow label joins the key (0 = unset)
+  // ICMP and ICMPv6 keyed by type and code (with kFull), as NetFlow/IPFIX meters key them: a
+  // request and its reply (echo, timestamp, information, address mask; ICMPv6 echo and node
+  // information) share a biflow, other messages are flows of their own per type, code and
+  // direction. False: by addresses alone (flowRecorder's keying).
+  bool icmp_type_code = true;
   // Every thread that hashes keys for one meter must use the same secret: copies of the options do.
   HashSecret hash_secret = HashSecret::of_process();
 };
@@ -72,13 +77,59 @@ inline unsigned __int128 address_order(const uint8_t* a) {
   return (unsigned __int128)__builtin_bswap64(hi) << 64 | __builtin_bswap64(lo);
 }
 
+// For ICMP's request/reply pairs, the request's type (for a request or a reply); -1 for the
+// other messages.
+inline int icmp_request_type(uint8_t protocol, uint8_t type) {
+  if (protocol == 1) {
+    switch (type) {
+      case 8:
+      case 0:
+        return 8;  // echo
+      case 13:
+      case 14:
+        return 13;  // timestamp
+      case 15:
+      case 16:
+        return 15;  // information
+      case 17:
+      case 18:
+        return 17;  // address mask
+      default:
+        return -1;
+    }
+  }
+  switch (type) {
+    case 128:
+    case 129:
+      return 128;  // echo
+    case 139:
+    case 140:
+      return 139;  // node information
+    default:
+      return -1;
+  }
+}
+
 // Builds the key of a packet; returns true when the packet's source became endpoint 1.
 inline bool make_key(const packet::PacketView& v, const KeyOptions& o, FlowKey& k) {
   bool with_ports = o.mode == KeyMode::kFull;
   uint16_t sport = with_ports ? v.src_port : 0;
   uint16_t dport = with_ports ? v.dst_port : 0;
+  bool canonical = o.biflow;
+  if (with_ports && o.icmp_type_code && (v.protocol == 1 || v.protocol == 58)) {
+    int request = o.biflow ? icmp_request_type(v.protocol, v.icmp_type) : -1;
+    if (request >= 0) {
+      // Both directions name the pair the same way, whichever end sent the packet.
+      sport = dport = uint16_t(request << 8 | v.icmp_code);
+    } else {
+      // Its own flow per type, code and direction: the endpoints keep their order.
+      sport = 0;
+      dport = uint16_t(v.icmp_type << 8 | v.icmp_code);
+      canonical = false;
+    }
+  }
   bool swap = false;
-  if (o.biflow) {
+  if (canonical) {
     unsigned __int128 s = address_order(v.src), d = address_order(v.dst);
     swap = s > d || (s == d && sport > dport);
   }

@@ -6,8 +6,10 @@
 namespace flowkit::meter {
 
 namespace {
+// Protocols whose key reads the transport header: ports, or ICMP's type and code.
 bool carries_ports(uint8_t protocol) {
-  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136 || protocol == 33;
+  return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136 || protocol == 33 ||
+         protocol == 1 || protocol == 58;
 }
 }  // namespace
 
@@ -53,6 +55,7 @@ uint32_t FragmentTracker::find_or_add(const FlowKey& k, uint32_t hash, int64_t t
   d.created = ts;
   d.first_seen = d.has_ports = false;
   d.src_port = d.dst_port = 0;
+  d.icmp_type = d.icmp_code = 0;
   d.ranges_used = 0;
   index_[probe_empty(index_.data(), index_.size() - 1, hash)] = IndexEntry{hash, slot + 1};
   by_age_.push_back(slot);
@@ -90,6 +93,8 @@ bool FragmentTracker::on_fragment(packet::PacketView& v, int64_t ts, uint32_t in
       d.has_ports = v.has_ports;
       d.src_port = v.src_port;
       d.dst_port = v.dst_port;
+      d.icmp_type = v.icmp_type;
+      d.icmp_code = v.icmp_code;
       make_ready(d, false);
     }
     return true;
@@ -98,6 +103,8 @@ bool FragmentTracker::on_fragment(packet::PacketView& v, int64_t ts, uint32_t in
     v.has_ports = d.has_ports;
     v.src_port = d.src_port;
     v.dst_port = d.dst_port;
+    v.icmp_type = d.icmp_type;
+    v.icmp_code = d.icmp_code;
     return true;
   }
   if (!carries_ports(v.protocol)) return true;  // the key has no ports to wait for
@@ -120,6 +127,8 @@ void FragmentTracker::make_ready(Datagram& d, bool orphan) {
       h.view.has_ports = d.has_ports;
       h.view.src_port = d.src_port;
       h.view.dst_port = d.dst_port;
+      h.view.icmp_type = d.icmp_type;
+      h.view.icmp_code = d.icmp_code;
     }
     ready_.push_back(h);
   }

@@ -1,4 +1,5 @@
-// FragmentTracker: gives IP fragments the ports of their datagram so that every fragment is
+// FragmentTracker: gives IP fragments the ports (ICMP: the type and code) of their datagram so
+// that every fragment is
 // counted in the flow it belongs to. Only the first fragment carries the transport header; later
 // fragments are looked up by (addresses, protocol, IP id). A fragment that arrives before its
 // first fragment is held aside and handed back once the first arrives, or with no ports when it
@@ -78,6 +79,7 @@ class FragmentTracker {
     bool first_seen;
     bool has_ports;
     uint16_t src_port, dst_port;
+    uint8_t icmp_type, icmp_code;  // the flow key of ICMP reads them
     uint8_t ranges_used;
     Range ranges[8];
     std::vector<HeldFragment> held;  // rare: only fragments that overtook their first

@@ -1,6 +1,8 @@
 #include "meter/meter.h"
 
 #include <gtest/gtest.h>
+
+#include <map>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -63,6 +65,10 @@ std::vector<uint8_t> udp(const char* s, const char* d, uint16_t sp, uint16_t dp,
 }
 
 constexpr uint8_t F = 1, S = 2, R = 4, P = 8, A = 16;
+
+std::vector<uint8_t> icmp(const char* s, const char* d, uint8_t type, uint8_t code) {
+  return Frame().eth(0x0800).ipv4(1, s, d).bytes({type, code, 0, 0}).be32(1).done();
+}
 
 TEST(Meter, BiflowTakesDirectionFromFirstPacket) {
   Feed run;
@@ -233,6 +239,25 @@ TEST(Meter, FragmentsBeforeTheirFirstAreAttributed) {
   EXPECT_EQ(run.meter().stats().fragments.orphaned, 0u);
 }
 
+// A large ping's later fragments carry no ICMP header: they join the flow of its type and code.
+TEST(Meter, IcmpFragmentsJoinTheirTypesFlow) {
+  Feed run;
+  auto first = Frame()
+                   .eth(0x0800)
+                   .ipv4(1, "1.1.1.1", "2.2.2.2", 0x2000, 9)
+                   .bytes({3, 3, 0, 0})
+                   .be32(0)
+                   .payload(1472)
+                   .done();
+  auto last = Frame().eth(0x0800).ipv4(1, "1.1.1.1", "2.2.2.2", 185, 9).payload(100).done();
+  run.at(0, last).at(0.001, first).at(0.002, icmp("1.1.1.1", "2.2.2.2", 3, 1));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 2u);
+  for (const FlowRecord& f : flows)
+    EXPECT_EQ(f.fwd.packets, f.fwd.icmp_code == 3 ? 2u : 1u) << int(f.fwd.icmp_code);
+  EXPECT_EQ(run.meter().stats().fragments.held, 1u);
+}
+
 TEST(Meter, OrphanFragmentsAreCountedWithoutPorts) {
   Feed run;
   auto later = Frame().eth(0x0800).ipv4(17, "1.1.1.1", "2.2.2.2", 185, 6).payload(80).done();
@@ -281,6 +306,46 @@ TEST(Meter, IcmpTypePerDirectionInOneFlow) {
   EXPECT_EQ(flows[0].fwd.icmp_type, 8);
   EXPECT_EQ(flows[0].rev.icmp_type, 0);
   EXPECT_EQ(flows[0].rev.packets, 1u);
+}
+
+// ICMP keyed as NetFlow/IPFIX meters key it: request and reply share a biflow, other messages
+// are flows of their own per type, code and direction.
+TEST(Meter, IcmpKeyedByTypeAndCode) {
+  Feed run;
+  run.at(0, icmp("1.1.1.1", "2.2.2.2", 8, 0))        // echo request
+      .at(0.1, icmp("2.2.2.2", "1.1.1.1", 0, 0))     // its reply: the same flow
+      .at(0.2, icmp("1.1.1.1", "2.2.2.2", 13, 0))    // timestamp request
+      .at(0.3, icmp("2.2.2.2", "1.1.1.1", 14, 0))    // its reply
+      .at(0.4, icmp("1.1.1.1", "2.2.2.2", 3, 1))     // host unreachable, one way
+      .at(0.5, icmp("2.2.2.2", "1.1.1.1", 3, 1))     // ... the other way: another flow
+      .at(0.6, icmp("1.1.1.1", "2.2.2.2", 3, 3))     // port unreachable: another code
+      .at(0.7, icmp("1.1.1.1", "2.2.2.2", 3, 1));    // the first unreachable again
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 5u);
+  std::map<std::pair<int, int>, const FlowRecord*> by_type;
+  for (const FlowRecord& f : flows) by_type[{f.fwd.icmp_type, f.fwd.icmp_code}] = &f;
+  EXPECT_EQ(by_type.at({8, 0})->rev.icmp_type, 0);
+  EXPECT_EQ(by_type.at({8, 0})->rev.packets, 1u);
+  EXPECT_EQ(by_type.at({13, 0})->rev.icmp_type, 14);
+  EXPECT_EQ(by_type.at({3, 3})->fwd.packets, 1u);
+  size_t unreachable = 0;
+  for (const FlowRecord& f : flows) {
+    if (f.fwd.icmp_type != 3 || f.fwd.icmp_code != 1) continue;
+    ++unreachable;
+    EXPECT_FALSE(f.biflow && f.rev.packets) << "directions stay apart";
+    EXPECT_EQ(f.fwd.packets, f.src_ip == *IpAddress::parse("1.1.1.1") ? 2u : 1u);
+  }
+  EXPECT_EQ(unreachable, 2u);
+}
+
+TEST(Meter, IcmpByAddressesForFlowRecorder) {
+  MeterOptions o;
+  o.key.icmp_type_code = false;
+  Feed run(o);
+  run.at(0, icmp("1.1.1.1", "2.2.2.2", 8, 0))
+      .at(0.1, icmp("2.2.2.2", "1.1.1.1", 0, 0))
+      .at(0.2, icmp("1.1.1.1", "2.2.2.2", 3, 1));
+  EXPECT_EQ(run.done().size(), 1u);
 }
 
 TEST(Meter, StatisticsArePopulationMoments) {
