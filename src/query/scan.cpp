@@ -197,7 +197,9 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
   std::mutex mu;
   std::condition_variable ready, room;
   std::map<uint64_t, Done> done;
+  // Blocks and record vectors handed back, reused: fresh ones cost page faults.
   std::vector<std::unique_ptr<store::Block>> spare;
+  std::vector<std::vector<FlowRecord>> spare_records;
   uint64_t next = 0;
   bool stopped = false, finished = false;
   std::atomic<uint64_t> dropped{0};
@@ -208,6 +210,13 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
         [&](unsigned, const Task& t, std::unique_ptr<store::Block>& b,
             std::span<const uint8_t> mask) {
           Done d;
+          {
+            std::lock_guard lock(mu);
+            if (!spare_records.empty()) {
+              d.records = std::move(spare_records.back());
+              spare_records.pop_back();
+            }
+          }
           uint64_t lost = 0;
           if (b->rows) b->to_records(d.records, &lost, mask);
           dropped += lost;
@@ -246,6 +255,8 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
     bool more = d.records.empty() || each(d.records);
     lock.lock();
     spare.push_back(std::move(d.block));
+    d.records.clear();
+    spare_records.push_back(std::move(d.records));
     if (!more) {
       stopped = true;
       room.notify_all();

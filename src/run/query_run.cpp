@@ -106,20 +106,6 @@ Status parse_time_window(std::string_view text, int64_t now_ns, int64_t* from, i
 
 namespace {
 
-// Records that passed, as printed: nfdump's summary counts them.
-struct Printed {
-  uint64_t flows = 0, packets = 0, bytes = 0;
-  int64_t first = INT64_MAX, last = INT64_MIN;
-  void add(const FlowRecord& r) {
-    bool aggregated = r.present & presence_bit(FieldId::kFlows);
-    flows += aggregated ? r.flows : 1;
-    packets += r.packets();
-    bytes += r.bytes();
-    first = std::min(first, r.first().ns);
-    last = std::max(last, r.last().ns);
-  }
-};
-
 query::Counters counters_of(const FlowRecord& r) {
   query::Counters c;
   c.flows = r.present & presence_bit(FieldId::kFlows) ? r.flows : 1;
@@ -218,14 +204,12 @@ int run_query(const QueryConfig& c) {
   auto out = Outputs::open(output, {}, nullptr);
   if (!out) return fail(out.status());
   query::ScanCounts counts;
-  Printed printed;
-  bool grouped = !stats.empty() || !aggregation.tuples.empty();
+  // -c is the scan's limit (plan.limit), as nfdump's: the records handed on are the ones to print.
   auto write = [&](std::span<const FlowRecord> records) {
-    if (c.limit) records = records.first(std::min<size_t>(records.size(), c.limit - printed.flows));
-    for (const FlowRecord& r : records) printed.add(r);
     (*out)->sink().write(records);
-    return !(*out)->reader_gone() && !(c.limit && printed.flows >= c.limit);
+    return !(*out)->reader_gone();
   };
+  const bool grouped = !stats.empty() || !aggregation.tuples.empty();
   if (grouped) {
     // A table per statistic (and the aggregation) per thread, merged when the scan ends.
     std::vector<const query::GroupSpec*> specs;
@@ -322,24 +306,17 @@ int run_query(const QueryConfig& c) {
     query::scan_records(plan, write, &counts);
   }
   Status st = (*out)->finish();
-  if (grouped) {
-    printed.flows = counts.passed;
-    printed.packets = counts.packets;
-    printed.bytes = counts.bytes;
-    printed.first = counts.first;
-    printed.last = counts.last;
-  }
   // The line writer closes with nfdump's summary line (with -s, printed here); the window and
   // what was read follow.
   if (!c.quiet && !stats.empty() && c.output.format == "line")
-    std::fputs(exporter::nfdump_summary(printed.flows, printed.bytes, printed.packets,
-                                        printed.flows ? printed.last - printed.first : 0)
+    std::fputs(exporter::nfdump_summary(counts.passed, counts.bytes, counts.packets,
+                                        counts.passed ? counts.last - counts.first : 0)
                    .c_str(),
                stdout);
   if (!c.quiet && (c.output.format == "line" || exporter::is_fmt_format(c.output.format))) {
-    if (printed.flows)
-      std::printf("Time window: %s - %s\n", human_time(printed.first).c_str(),
-                  human_time(printed.last).c_str());
+    if (counts.passed)
+      std::printf("Time window: %s - %s\n", human_time(counts.first).c_str(),
+                  human_time(counts.last).c_str());
     std::printf(
         "Total flows processed: %llu, passed: %llu, Blocks skipped: %llu, Blocks read: "
         "%llu, Bytes read: %llu, Files: %llu\n",
