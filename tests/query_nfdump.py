@@ -218,7 +218,7 @@ def main():
             check(f"-c {n}", mine[0], nf[0], rc1 == 0 and rc2 == 0)
 
         # One thread and every core: the same answers.
-        for args in (["-s", "srcip/bytes", "-n", "1000"], ["-s", "port", "-n", "1000"],
+        for args in (["-s", "srcip/bytes", "-n", "1000"], ["-s", "port", "-n", "1000"], ["-s", "proto"],
                      ["-A", "srcip,dstip", "-O", "bytes"], ["proto tcp"]):
             outs = [sorted(query(args + ["-o", "json", "--threads", str(t)])[1]) for t in (1, 2, 4)]
             check(f"threads 1/2/4 {' '.join(args)}", len(outs[0]), len(outs[1]),

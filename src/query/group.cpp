@@ -284,11 +284,24 @@ std::span<const uint8_t> GroupTable::key(const Entry& e) const {
   return parts_[e.part]->key(e);
 }
 
+bool GroupSpec::high_cardinality() const {
+  for (const auto& tuple : tuples)
+    for (const KeyPart& p : tuple) {
+      if (p.kind != KeyPart::kNumber) return true;  // addresses, strings
+      if (p.src.kind == Derived::kNfSrcPort || p.src.kind == Derived::kNfDstPort) return true;
+      if (p.src.kind == Derived::kNone && p.src.col.field->type != FieldType::kU8 &&
+          p.src.col.field->type != FieldType::kEndReason &&
+          p.src.col.field->type != FieldType::kTunnelType)
+        return true;
+    }
+  return false;
+}
+
 bool GroupTable::add_key(std::span<const uint8_t> key, uint64_t hash, const Counters& c) {
   return parts_[(hash >> 40) % parts_.size()]->add(key, hash, c);
 }
 
-bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
+bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, int only_part) {
   static thread_local std::vector<std::vector<PartData>> parts;
   static thread_local Numbers packets, bytes, first, last;
   static thread_local std::vector<uint8_t> key, other;
@@ -375,13 +388,16 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask) {
     return true;
   };
   auto queue = [&](uint32_t row, const std::vector<uint8_t>& k) {
+    uint64_t hash = XXH3_64bits(k.data(), k.size());
+    size_t part = (hash >> 40) % parts_.size();
+    if (only_part >= 0 && part != size_t(only_part)) return;
     Pending& p = pending[n++];
     p.row = row;
     p.at = uint32_t(batch.size());
     p.size = uint32_t(k.size());
-    p.hash = XXH3_64bits(k.data(), k.size());
+    p.hash = hash;
     batch.insert(batch.end(), k.begin(), k.end());
-    parts_[(p.hash >> 40) % parts_.size()]->prefetch(p.hash);
+    parts_[part]->prefetch(hash);
   };
   batch.clear();
   for (uint32_t row = 0; row < b.rows; ++row) {

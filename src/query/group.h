@@ -39,6 +39,9 @@ struct GroupSpec {
   // Each row adds to the key of each tuple (twice to one key that two tuples give, as nfdump
   // counts both ends); the tuples have parts of the same kinds.
   std::vector<std::vector<KeyPart>> tuples;
+  // Whether the keys may take millions of values (addresses, ports, strings, wide numbers),
+  // rather than a few (protocols, ToS).
+  bool high_cardinality() const;
 };
 // The columns grouping reads.
 void group_inputs(const GroupSpec& spec, std::vector<Column>& out);
@@ -71,9 +74,10 @@ class GroupTable {
   GroupTable(GroupTable&&) noexcept;
   ~GroupTable();
 
-  // Adds the block's rows with mask[row] != 0. False (and nothing more added) once a partition
-  // would outgrow its share of max_bytes.
-  bool add(const store::Block& b, std::span<const uint8_t> mask);
+  // Adds the block's rows with mask[row] != 0 (only the keys of partition `only_part` when it
+  // is not -1: threads that each see every block fill a partition each, no merge needed).
+  // False (and nothing more added) once a partition would outgrow its share of max_bytes.
+  bool add(const store::Block& b, std::span<const uint8_t> mask, int only_part = -1);
   // Adds partition p of `other` (which has as many) to partition p of this one; different
   // partitions may merge at the same time on different threads.
   bool merge_part(const GroupTable& other, unsigned p);

@@ -49,7 +49,8 @@ class Scheduler {
       ++counts_.files;
       auto r = store::FileReader::open(path);
       if (!r) {
-        std::fprintf(stderr, "flowkit query: %s; file skipped\n", r.status().message().c_str());
+        if (!plan_.quiet)
+          std::fprintf(stderr, "flowkit query: %s; file skipped\n", r.status().message().c_str());
         ++counts_.damaged;
         continue;
       }
@@ -145,7 +146,8 @@ void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, S
       if (!block) block = std::make_unique<store::Block>();
       const store::BlockEntry& e = t->file->blocks()[t->block];
       if (Status st = t->file->read_block(t->block, want, *block); !st.ok()) {
-        std::fprintf(stderr, "flowkit query: %s; block skipped\n", st.message().c_str());
+        if (!plan.quiet)
+          std::fprintf(stderr, "flowkit query: %s; block skipped\n", st.message().c_str());
         sched.damaged();
         block->rows = 0;  // an empty block keeps the order of those that follow
         mask.clear();

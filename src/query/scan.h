@@ -27,6 +27,7 @@ struct ScanPlan {
   // Stop after this many rows passed (0: no limit), as nfdump's -c: the first ones in file and
   // block order, so a limit reads on one thread.
   uint64_t limit = 0;
+  bool quiet = false;  // damage counted, not reported (a second scan of the same files)
 };
 
 struct ScanCounts {
