@@ -62,7 +62,7 @@ if [[ $(chq -q "EXISTS TABLE flows" 2>/dev/null || echo 0) != 1 ]]; then
           ENGINE = MergeTree ORDER BY first"
   cols=first,last,src_ip,dst_ip,src_port,dst_port,protocol,packets,bytes
   for s in a b; do
-    "$fk" query -R "$q/fk/$s" -o csv -q |
+    "$fk" query -R "$q/fk/$s" -o csv |
       python3 -c '
 import calendar, csv, sys
 def ns(t):  # 2023-11-14T22:13:20.000300Z

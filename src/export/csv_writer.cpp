@@ -2,7 +2,9 @@
 
 namespace flowkit::exporter {
 
-CsvWriter::CsvWriter(TextOutput& out, bool biflow) : out_(out), layout_(TextStyle::kCsv, biflow) {
+CsvWriter::CsvWriter(TextOutput& out, bool biflow, bool header)
+    : out_(out), layout_(TextStyle::kCsv, biflow) {
+  if (!header) return;
   for (const std::string& name : layout_.names()) {
     if (&name != &layout_.names().front()) out_.put(',');
     out_.put(name);

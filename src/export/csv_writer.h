@@ -10,8 +10,9 @@ namespace flowkit::exporter {
 
 class CsvWriter : public FlowSink {
  public:
-  // Writes the header row at once, so even a run without flows gives a readable file.
-  CsvWriter(TextOutput& out, bool biflow);
+  // Writes the header row at once, so even a run without flows gives a readable file (unless
+  // `header` is false: rows that another writer's header heads).
+  CsvWriter(TextOutput& out, bool biflow, bool header = true);
   void write(std::span<const FlowRecord> records) override;
   Status flush() override { return out_.flush(); }
 

@@ -157,10 +157,11 @@ void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, S
         plan.filter->eval(*block, mask);
         finish_mask(plan, *block, mask, l);
       }
-      bool limited = plan.limit && l.counts.passed >= plan.limit;
-      if (!each(w, *t, block, mask) || limited) {
+      if (!each(w, *t, block, mask)) {
         stop = true;
         on_stop();
+      } else if (plan.limit && l.counts.passed >= plan.limit) {
+        stop = true;  // what was handed on is still consumed
       }
     }
   };
@@ -187,12 +188,17 @@ void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts) 
       counts, [] {});
 }
 
-void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts) {
-  // Workers turn the rows that pass into records; this thread hands them on in order. A worker
-  // keeps at most `window` blocks ahead of the one handed on next.
+namespace {
+
+// Workers turn the rows that pass into records (and, with `format`, the records into text);
+// this thread hands them on in order. A worker keeps at most `window` blocks ahead of the one
+// handed on next.
+void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn* each_records,
+                  const TextFn* each_text, ScanCounts* counts) {
   struct Done {
     std::unique_ptr<store::Block> block;
     std::vector<FlowRecord> records;
+    std::string text;
   };
   const unsigned threads = scan_threads(plan);
   const uint64_t window = 2 * uint64_t(threads);
@@ -202,6 +208,7 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
   // Blocks and record vectors handed back, reused: fresh ones cost page faults.
   std::vector<std::unique_ptr<store::Block>> spare;
   std::vector<std::vector<FlowRecord>> spare_records;
+  std::vector<std::string> spare_text;
   uint64_t next = 0;
   bool stopped = false, finished = false;
   std::atomic<uint64_t> dropped{0};
@@ -209,7 +216,7 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
   std::thread producer([&] {
     run_workers(
         plan, threads,
-        [&](unsigned, const Task& t, std::unique_ptr<store::Block>& b,
+        [&](unsigned w, const Task& t, std::unique_ptr<store::Block>& b,
             std::span<const uint8_t> mask) {
           Done d;
           {
@@ -218,10 +225,15 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
               d.records = std::move(spare_records.back());
               spare_records.pop_back();
             }
+            if (!spare_text.empty()) {
+              d.text = std::move(spare_text.back());
+              spare_text.pop_back();
+            }
           }
           uint64_t lost = 0;
           if (b->rows) b->to_records(d.records, &lost, mask);
           dropped += lost;
+          if (format && !d.records.empty()) (*format)(w, d.records, d.text);
           std::unique_lock lock(mu);
           room.wait(lock, [&] { return stopped || t.seq < next + window; });
           if (stopped) return false;
@@ -254,11 +266,13 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
     ++next;
     room.notify_all();
     lock.unlock();
-    bool more = d.records.empty() || each(d.records);
+    bool more = d.records.empty() || (format ? (*each_text)(d.text) : (*each_records)(d.records));
     lock.lock();
     spare.push_back(std::move(d.block));
     d.records.clear();
     spare_records.push_back(std::move(d.records));
+    d.text.clear();
+    spare_text.push_back(std::move(d.text));
     if (!more) {
       stopped = true;
       room.notify_all();
@@ -267,6 +281,17 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
   lock.unlock();
   producer.join();
   counts->dropped = dropped;
+}
+
+}  // namespace
+
+void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts) {
+  scan_ordered(plan, nullptr, &each, nullptr, counts);
+}
+
+void scan_text(const ScanPlan& plan, const FormatFn& format, const TextFn& each,
+               ScanCounts* counts) {
+  scan_ordered(plan, &format, nullptr, &each, counts);
 }
 
 }  // namespace flowkit::query

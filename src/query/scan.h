@@ -53,4 +53,13 @@ void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts);
 using RecordsFn = std::function<bool(std::span<const FlowRecord>)>;
 void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts);
 
+// The same with the records turned into text on the worker threads: `format` (called on worker
+// `worker`) puts a block's records as text in `text` (empty, with the capacity of an earlier
+// block's: swapping a buffer in keeps memory reused), and `each` gets the texts in order.
+using FormatFn =
+    std::function<void(unsigned worker, std::span<const FlowRecord>, std::string& text)>;
+using TextFn = std::function<bool(std::string_view text)>;
+void scan_text(const ScanPlan& plan, const FormatFn& format, const TextFn& each,
+               ScanCounts* counts);
+
 }  // namespace flowkit::query

@@ -60,17 +60,9 @@ Result<std::unique_ptr<Outputs>> Outputs::open(const OutputOptions& o,
     auto text = exporter::TextOutput::open(o.path);
     if (!text) return text.status();
     out->text_ = std::move(*text);
-    exporter::TextOutput& t = *out->text_;
-    if (o.format == "json") out->writer_ = std::make_unique<exporter::JsonWriter>(t);
-    if (o.format == "csv") out->writer_ = std::make_unique<exporter::CsvWriter>(t, o.biflow);
-    if (o.format == "flowrecorder")
-      out->writer_ = std::make_unique<exporter::FlowRecorderWriter>(t, o.biflow);
-    if (o.format == "line") out->writer_ = std::make_unique<exporter::LineWriter>(t, o.bare);
-    if (exporter::is_fmt_format(o.format)) {
-      auto w = exporter::FmtWriter::open(t, o.format, o.bare);
-      if (!w) return w.status();
-      out->writer_ = std::move(*w);
-    }
+    auto w = out->text_writer(*out->text_, o.bare);
+    if (!w) return w.status();
+    out->writer_ = std::move(*w);
     sinks.push_back(out->writer_.get());
   }
   for (const exporter::ExportTarget& t : o.exports) {
@@ -82,6 +74,23 @@ Result<std::unique_ptr<Outputs>> Outputs::open(const OutputOptions& o,
   if (o.top) sinks.push_back(&out->top_);
   out->tee_ = Tee(std::move(sinks));
   return out;
+}
+
+Result<std::unique_ptr<FlowSink>> Outputs::text_writer(exporter::TextOutput& t,
+                                                       bool rows_only) const {
+  const OutputOptions& o = options_;
+  if (o.format == "json") return std::unique_ptr<FlowSink>(new exporter::JsonWriter(t));
+  if (o.format == "csv")
+    return std::unique_ptr<FlowSink>(new exporter::CsvWriter(t, o.biflow, !rows_only));
+  if (o.format == "flowrecorder")
+    return std::unique_ptr<FlowSink>(new exporter::FlowRecorderWriter(t, o.biflow));
+  if (o.format == "line") return std::unique_ptr<FlowSink>(new exporter::LineWriter(t, rows_only));
+  if (exporter::is_fmt_format(o.format)) {
+    auto w = exporter::FmtWriter::open(t, o.format, rows_only);
+    if (!w) return w.status();
+    return std::unique_ptr<FlowSink>(std::move(*w));
+  }
+  return std::unique_ptr<FlowSink>();
 }
 
 Status Outputs::finish() {

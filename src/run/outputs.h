@@ -40,6 +40,12 @@ class Outputs {
                                                const ipfix::ExporterCounters* counters);
 
   FlowSink& sink() { return tee_; }
+  // The text output itself, for text written elsewhere (nullptr without one).
+  exporter::TextOutput* text() const { return text_.get(); }
+  // A writer of this output's text format (line, long, extended, fmt:, json, csv,
+  // flowrecorder) on `to`, so that threads can format records in parallel; `rows_only`: no
+  // header and no summary. nullptr for the formats without text.
+  Result<std::unique_ptr<FlowSink>> text_writer(exporter::TextOutput& to, bool rows_only) const;
   // The reader of the text output went away (`| head`).
   bool reader_gone() const { return text_ && text_->reader_gone(); }
   // Flushes every output; the first error, or kDataLoss naming each export that lost records.

@@ -201,6 +201,13 @@ int run_query(const QueryConfig& c) {
   // With -s the statistics are the output, not the records.
   OutputOptions output = c.output;
   if (!stats.empty() && aggregation.tuples.empty()) output.format = "none";
+  // Records printed as they are (no -s, -A, -O) are formatted on the scan's threads: this
+  // thread writes their text, the header before and nfdump's summary after.
+  const bool grouped = !stats.empty() || !aggregation.tuples.empty();
+  const bool line_like = output.format == "line" || exporter::is_fmt_format(output.format);
+  const bool parallel_text =
+      !grouped && !order && (line_like || output.format == "json" || output.format == "csv");
+  if (parallel_text) output.bare = true;
   auto out = Outputs::open(output, {}, nullptr);
   if (!out) return fail(out.status());
   query::ScanCounts counts;
@@ -209,7 +216,6 @@ int run_query(const QueryConfig& c) {
     (*out)->sink().write(records);
     return !(*out)->reader_gone();
   };
-  const bool grouped = !stats.empty() || !aggregation.tuples.empty();
   if (grouped) {
     // A table per statistic (and the aggregation) per thread, merged when the scan ends.
     std::vector<const query::GroupSpec*> specs;
@@ -324,7 +330,7 @@ int run_query(const QueryConfig& c) {
         &counts);
     sort_records(records, *order);
     write(records);
-  } else {
+  } else if (parallel_text) {
     // nfdump's line layout reads a few columns; the other formats print every field.
     if (c.output.format == "line") {
       for (FieldId id :
@@ -334,6 +340,49 @@ int run_query(const QueryConfig& c) {
     } else {
       plan.all_columns = true;
     }
+    // Each thread's writer, rows only; the header comes from one more, writing to a string.
+    struct Formatter {
+      std::string buffer;
+      std::unique_ptr<exporter::TextOutput> text;
+      std::unique_ptr<FlowSink> writer;
+    };
+    const unsigned threads = query::scan_threads(plan);
+    std::vector<Formatter> formatters(threads);
+    for (Formatter& f : formatters) {
+      f.text = exporter::TextOutput::to_string(&f.buffer);
+      auto w = (*out)->text_writer(*f.text, true);
+      if (!w) return fail(w.status());
+      f.writer = std::move(*w);
+    }
+    exporter::TextOutput& text = *(*out)->text();
+    {
+      std::string header;
+      auto to = exporter::TextOutput::to_string(&header);
+      auto w = (*out)->text_writer(*to, c.output.bare);
+      if (!w) return fail(w.status());
+      (void)to->flush();
+      text.put(header);
+    }
+    query::scan_text(
+        plan,
+        [&](unsigned worker, std::span<const FlowRecord> records, std::string& chunk) {
+          Formatter& f = formatters[worker];
+          f.writer->write(records);
+          (void)f.text->flush();
+          chunk.swap(f.buffer);
+          f.buffer.clear();
+        },
+        [&](std::string_view chunk) {
+          text.put(chunk);
+          text.end_record();
+          return !text.reader_gone();
+        },
+        &counts);
+    if (line_like && !c.output.bare)
+      text.put(exporter::nfdump_summary(counts.passed, counts.bytes, counts.packets,
+                                        counts.passed ? counts.last - counts.first : 0));
+  } else {
+    plan.all_columns = true;
     query::scan_records(plan, write, &counts);
   }
   Status st = (*out)->finish();
