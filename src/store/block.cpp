@@ -213,36 +213,54 @@ void Block::resolve_predictions() {
   // Each row as a record holding what predictions read, filled in the registry's order so that
   // each prediction sees those made before it, as the writer did. One record serves every row:
   // a value the row lacks is set to zero, as the writer's record held it.
-  std::vector<std::pair<Column, ColumnData*>> inputs;
+  struct Input {
+    Column col;
+    ColumnData* c;
+    int offset;  // record_offset(): the value is copied in; -1: through the setter
+  };
+  std::vector<Input> inputs;
   for (const Column& col : all_columns())
     if (is_input(col.field->id))
-      if (ColumnData* c = find(col.field->id, col.dir)) inputs.emplace_back(col, c);
+      if (ColumnData* c = find(col.field->id, col.dir))
+        inputs.push_back({col, c, record_offset(col.field->id, col.dir)});
   FlowRecord rec;
+  auto* base = reinterpret_cast<uint8_t*>(&rec);
   for (uint32_t row = 0; row < rows; ++row) {
-    for (auto& [col, c] : inputs) {
-      const FieldInfo& f = *col.field;
-      if (!c->has(row)) {
-        if (f.type == FieldType::kF64) {
-          f.set(rec, col.dir, 0.0);
-        } else if (f.type == FieldType::kTime) {
-          f.set(rec, col.dir, Timestamp{});
-        } else {
-          f.set(rec, col.dir, uint64_t(0));
-        }
-        continue;
-      }
-      if (!c->from_prediction.empty() && c->from_prediction[row]) {
-        uint64_t p = predict(f.id, rec, col.dir);
+    for (Input& in : inputs) {
+      const FieldInfo& f = *in.col.field;
+      ColumnData* c = in.c;
+      const bool has = c->has(row);
+      if (has && !c->from_prediction.empty() && c->from_prediction[row]) {
+        uint64_t p = predict(f.id, rec, in.col.dir);
         if (f.type == FieldType::kF64) {
           c->doubles[row] = std::bit_cast<double>(p);
         } else {
           c->ints[row] = p + uint64_t(unzigzag(c->ints[row]));
         }
       }
-      f.set(rec, col.dir, c->value(row));
+      if (in.offset >= 0) {
+        // Absent values are held as 0, as the writer's record held them.
+        if (f.type == FieldType::kF64) {
+          double v = has ? c->doubles[row] : 0.0;
+          std::memcpy(base + in.offset, &v, 8);
+        } else {
+          uint64_t v = has ? c->ints[row] : 0;
+          std::memcpy(base + in.offset, &v, plain_size(f.type));
+        }
+      } else if (!has) {
+        if (f.type == FieldType::kF64) {
+          f.set(rec, in.col.dir, 0.0);
+        } else if (f.type == FieldType::kTime) {
+          f.set(rec, in.col.dir, Timestamp{});
+        } else {
+          f.set(rec, in.col.dir, uint64_t(0));
+        }
+      } else {
+        f.set(rec, in.col.dir, c->value(row));
+      }
     }
   }
-  for (auto& [col, c] : inputs) c->from_prediction.clear();
+  for (Input& in : inputs) in.c->from_prediction.clear();
 }
 
 const ColumnData* Block::find(FieldId id, Direction dir) const {
