@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package flowkit's build, tests and benchmarks need.
 # Idempotent and non-interactive; run as root or with sudo available.
+# --bench adds ClickHouse (server and client), which only bench/query.sh uses.
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,9 @@ packages=(
   # interop peers and reference tools
   tshark nfdump softflowd libfixbuf-tools tcpreplay python3-scapy iproute2 iputils-ping time bc
 )
+if [[ ${1:-} == --bench ]]; then
+  packages+=(clickhouse-server clickhouse-client)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
