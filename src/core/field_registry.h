@@ -249,6 +249,10 @@ struct Column {
 // Every column in registry order: each field, and after a direction field its reverse. Flow
 // fields have no reverse column.
 std::span<const Column> all_columns();
+// The column of a field in one direction.
+inline Column column(FieldId id, Direction dir = Direction::kForward) {
+  return {&field_info(id), dir};
+}
 
 // Whether the field has a value for that direction of this record. A direction field of the
 // reverse direction is present only for biflows with reverse packets (packets and bytes: for

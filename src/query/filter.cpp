@@ -429,10 +429,6 @@ void collect_inputs(const Node& n, std::vector<Column>& out, bool* all) {
 // Which ends a primitive looks at: `src`, `dst`, either (none given, or `src or dst`) or both.
 enum class Ends { kSrc, kDst, kEither, kBoth };
 
-Column fwd(FieldId id) {
-  return {&field_info(id), Direction::kForward};
-}
-
 // ---- Parser ----------------------------------------------------------------------------------
 
 class Parser {
@@ -716,7 +712,7 @@ class Parser {
     }
     if (f.type == FieldType::kIp) {
       std::vector<Column> cols;
-      for (const NfdumpAlias* x : found) cols.push_back({&field_info(x->field), x->dir});
+      for (const NfdumpAlias* x : found) cols.push_back(column(x->field, x->dir));
       return addresses(cols, ends, keyword == "net");
     }
     switch (a.field) {
@@ -731,7 +727,7 @@ class Parser {
     }
     std::vector<Source> sources;
     for (const NfdumpAlias* x : found) {
-      Column col{&field_info(x->field), x->dir};
+      Column col = column(x->field, x->dir);
       Derived kind = Derived::kNone;
       if (x->field == FieldId::kSrcPort) kind = Derived::kNfSrcPort;
       if (x->field == FieldId::kDstPort) kind = Derived::kNfDstPort;
@@ -757,7 +753,7 @@ class Parser {
       if (!n) return error(at, "a protocol (tcp, udp, icmp or a number)");
       num = *n;
     }
-    return test(std::make_shared<NumberLeaf>(Source{Derived::kNone, fwd(FieldId::kProtocol)},
+    return test(std::make_shared<NumberLeaf>(Source{Derived::kNone, column(FieldId::kProtocol)},
                                              Op::kEq, std::vector<double>{num}));
   }
 

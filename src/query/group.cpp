@@ -17,10 +17,6 @@
 namespace flowkit::query {
 namespace {
 
-Column fwd(FieldId id) {
-  return {&field_info(id), Direction::kForward};
-}
-
 KeyPart number(Source src, std::string title, bool zero = false) {
   KeyPart p;
   p.kind = KeyPart::kNumber;
@@ -37,7 +33,7 @@ KeyPart address(Column col, std::string title) {
   return p;
 }
 KeyPart column_part(FieldId id, std::string title, bool zero = false) {
-  return number({Derived::kNone, fwd(id)}, std::move(title), zero);
+  return number({Derived::kNone, column(id)}, std::move(title), zero);
 }
 
 void accumulate(Counters& into, const Counters& c) {
@@ -81,7 +77,7 @@ Result<std::vector<KeyPart>> parse_key_name(std::string_view spec) {
   }
   // srcip4/N and srcip6/N are nfdump's aggregation masks; srcnet/N the same.
   auto net = [&](FieldId id, std::string title) -> Result<std::vector<KeyPart>> {
-    KeyPart p = address(fwd(id), std::move(title));
+    KeyPart p = address(column(id), std::move(title));
     if (bits >= 0) {
       bool v6 = name.ends_with("6");
       if (bits > (v6 ? 128 : 32))
@@ -96,8 +92,8 @@ Result<std::vector<KeyPart>> parse_key_name(std::string_view spec) {
     return net(FieldId::kDstIp, bits >= 0 ? "Dst Net" : "Dst IP Addr");
   if (bits >= 0) return Status::invalid_argument(std::string(spec) + ": only addresses take '/N'");
   if (name == "ip")
-    return std::vector<KeyPart>{address(fwd(FieldId::kSrcIp), "IP Addr"),
-                                address(fwd(FieldId::kDstIp), "IP Addr")};
+    return std::vector<KeyPart>{address(column(FieldId::kSrcIp), "IP Addr"),
+                                address(column(FieldId::kDstIp), "IP Addr")};
   if (name == "srcport") return std::vector<KeyPart>{number({Derived::kNfSrcPort, {}}, "Src Port")};
   if (name == "dstport") return std::vector<KeyPart>{number({Derived::kNfDstPort, {}}, "Dst Port")};
   if (name == "port")
@@ -111,7 +107,8 @@ Result<std::vector<KeyPart>> parse_key_name(std::string_view spec) {
                                 column_part(FieldId::kDstAs, "AS", true)};
   if (name == "inif") return std::vector<KeyPart>{column_part(FieldId::kInIf, "Input If", true)};
   if (name == "outif") return std::vector<KeyPart>{column_part(FieldId::kOutIf, "Output If", true)};
-  if (name == "router") return std::vector<KeyPart>{address(fwd(FieldId::kExporterIp), "Router")};
+  if (name == "router")
+    return std::vector<KeyPart>{address(column(FieldId::kExporterIp), "Router")};
   if (name == "tos") return std::vector<KeyPart>{column_part(FieldId::kTos, "Tos")};
   if (name == "vlan") return std::vector<KeyPart>{column_part(FieldId::kVlanId, "Vlan")};
   Direction dir = Direction::kForward;
@@ -145,7 +142,7 @@ void group_inputs(const GroupSpec& spec, std::vector<Column>& out) {
       else
         out.push_back(p.col);
     }
-  out.push_back(fwd(FieldId::kProtocol));
+  out.push_back(column(FieldId::kProtocol));
   source_inputs({Derived::kPps, {}}, out);  // packets, bytes, first, last
 }
 
@@ -318,8 +315,8 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, int o
       }
     }
   }
-  read_numbers({Derived::kTotal, fwd(FieldId::kPackets)}, b, packets);
-  read_numbers({Derived::kTotal, fwd(FieldId::kBytes)}, b, bytes);
+  read_numbers({Derived::kTotal, column(FieldId::kPackets)}, b, packets);
+  read_numbers({Derived::kTotal, column(FieldId::kBytes)}, b, bytes);
   read_numbers({Derived::kFirst, {}}, b, first);
   read_numbers({Derived::kLast, {}}, b, last);
   const store::ColumnData* proto = b.find(FieldId::kProtocol);

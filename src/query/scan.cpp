@@ -95,9 +95,8 @@ void finish_mask(const ScanPlan& plan, const store::Block& b, std::vector<uint8_
     for (uint32_t i = 0; i < b.rows; ++i)
       mask[i] &= l.first.ints[i] >= plan.from_ns && l.first.ints[i] <= plan.to_ns;
   read_numbers({Derived::kLast, {}}, b, l.last);
-  read_numbers({Derived::kTotal, {&field_info(FieldId::kPackets), Direction::kForward}}, b,
-               l.packets);
-  read_numbers({Derived::kTotal, {&field_info(FieldId::kBytes), Direction::kForward}}, b, l.bytes);
+  read_numbers({Derived::kTotal, column(FieldId::kPackets)}, b, l.packets);
+  read_numbers({Derived::kTotal, column(FieldId::kBytes)}, b, l.bytes);
   ScanCounts& c = l.counts;
   c.rows += b.rows;
   for (uint32_t i = 0; i < b.rows; ++i) {

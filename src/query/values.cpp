@@ -5,13 +5,6 @@
 namespace flowkit::query {
 namespace {
 
-const Column kFwd(FieldId id) {
-  return {&field_info(id), Direction::kForward};
-}
-const Column kRev(FieldId id) {
-  return {&field_info(id), Direction::kReverse};
-}
-
 // A column's integers, or nullptr when the block lacks it. Rows without a value hold 0.
 const uint64_t* ints_of(const store::Block& b, FieldId id, Direction dir) {
   const store::ColumnData* c = b.find(id, dir);
@@ -69,8 +62,8 @@ bool is_icmp(uint64_t proto) {
 
 void source_inputs(const Source& s, std::vector<Column>& out) {
   auto both = [&](FieldId id) {
-    out.push_back(kFwd(id));
-    out.push_back(kRev(id));
+    out.push_back(column(id));
+    out.push_back(column(id, Direction::kReverse));
   };
   switch (s.kind) {
     case Derived::kNone:
@@ -93,17 +86,17 @@ void source_inputs(const Source& s, std::vector<Column>& out) {
       both(FieldId::kLast);
       return;
     case Derived::kNfSrcPort:
-      out.push_back(kFwd(FieldId::kProtocol));
-      out.push_back(kFwd(FieldId::kSrcPort));
+      out.push_back(column(FieldId::kProtocol));
+      out.push_back(column(FieldId::kSrcPort));
       return;
     case Derived::kNfDstPort:
-      out.push_back(kFwd(FieldId::kProtocol));
-      out.push_back(kFwd(FieldId::kDstPort));
-      out.push_back(kFwd(FieldId::kIcmpType));
-      out.push_back(kFwd(FieldId::kIcmpCode));
+      out.push_back(column(FieldId::kProtocol));
+      out.push_back(column(FieldId::kDstPort));
+      out.push_back(column(FieldId::kIcmpType));
+      out.push_back(column(FieldId::kIcmpCode));
       return;
     case Derived::kTcpFlags:
-      out.push_back(kFwd(FieldId::kProtocol));
+      out.push_back(column(FieldId::kProtocol));
       both(FieldId::kTcpFlags);
       return;
   }

@@ -336,7 +336,7 @@ int run_query(const QueryConfig& c) {
       for (FieldId id :
            {FieldId::kSrcIp, FieldId::kDstIp, FieldId::kSrcPort, FieldId::kDstPort,
             FieldId::kProtocol, FieldId::kIcmpType, FieldId::kIcmpCode, FieldId::kFlows})
-        plan.columns.push_back({&field_info(id), Direction::kForward});
+        plan.columns.push_back(column(id));
     } else {
       plan.all_columns = true;
     }

@@ -65,10 +65,8 @@ Result<std::vector<std::string>> list_files(const std::string& path) {
 Result<StoreTotals> totals(const std::vector<std::string>& files) {
   StoreTotals t;
   std::map<std::pair<uint16_t, Direction>, ColumnTotals> columns;
-  Column want[] = {{&field_info(FieldId::kPackets), Direction::kForward},
-                   {&field_info(FieldId::kPackets), Direction::kReverse},
-                   {&field_info(FieldId::kBytes), Direction::kForward},
-                   {&field_info(FieldId::kBytes), Direction::kReverse}};
+  Column want[] = {column(FieldId::kPackets), column(FieldId::kPackets, Direction::kReverse),
+                   column(FieldId::kBytes), column(FieldId::kBytes, Direction::kReverse)};
   Block block;
   for (const std::string& path : files) {
     auto r = FileReader::open(path);
