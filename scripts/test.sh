@@ -41,11 +41,19 @@ if [[ $fuzz_seconds -gt 0 ]]; then
   echo "== libFuzzer targets, ${fuzz_seconds}s each"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFLOWKIT_FUZZ=ON -DFLOWKIT_TESTS=OFF -DFLOWKIT_BENCH=OFF >/dev/null
-  targets=(decoder_fuzz meter_fuzz ipfix_decoder_fuzz pcap_reader_fuzz store_reader_fuzz)
+  targets=(decoder_fuzz meter_fuzz ipfix_decoder_fuzz pcap_reader_fuzz store_reader_fuzz filter_fuzz)
   cmake --build build-fuzz -j"$jobs" --target "${targets[@]}"
   corpus=build-fuzz/corpus
-  rm -rf "$corpus" && mkdir -p "$corpus"/{decoder,meter,ipfix,pcap,store}
+  rm -rf "$corpus" && mkdir -p "$corpus"/{decoder,meter,ipfix,pcap,store,filter}
   cp src/store/testdata/*.fk "$corpus/store/"
+  # Filters: the agreement test's, one per file.
+  /usr/bin/python3 -c 'import ast, sys
+src = open("tests/query_nfdump.py").read()
+tree = ast.parse(src)
+for node in tree.body:
+    if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "FILTERS":
+        for i, f in enumerate(ast.literal_eval(node.value)):
+            open(f"{sys.argv[1]}/{i}", "w").write(f)' "$corpus/filter"
   if [[ -d ../shared/flowtest/pcaps ]]; then
     tests/fuzz/make_corpus.py "$corpus/decoder" ../shared/flowtest/pcaps ../shared/flowrecorder/pcaps
     cp ../shared/flowrecorder/pcaps/*.pcap "$corpus/pcap/"
@@ -60,7 +68,7 @@ if [[ $fuzz_seconds -gt 0 ]]; then
       ../shared/pcaps/ndpi-4.2/netflowv9.pcap "$seeds/own.ipfix"
   fi
   for t in decoder:decoder_fuzz meter:meter_fuzz ipfix:ipfix_decoder_fuzz pcap:pcap_reader_fuzz \
-    store:store_reader_fuzz; do
+    store:store_reader_fuzz filter:filter_fuzz; do
     echo "-- ${t#*:}"
     out=$(build-fuzz/tests/fuzz/${t#*:} "$corpus/${t%%:*}" -max_total_time="$fuzz_seconds" \
       -max_len=4096 -print_final_stats=1 2>&1 || true)

@@ -478,6 +478,15 @@ class Parser {
     return join(kind, std::move(kids));
   }
   Result<Node> factor() {
+    // Parentheses and `not` nest by recursion (and so does evaluation): a bound keeps a hostile
+    // filter from exhausting the stack.
+    if (++depth_ > kMaxDepth)
+      return error(peek(), "fewer nested parentheses and 'not's (64 at most)");
+    auto n = unary();
+    --depth_;
+    return n;
+  }
+  Result<Node> unary() {
     if (accept("not") || accept("!")) {
       auto k = factor();
       if (!k) return k;
@@ -843,9 +852,11 @@ class Parser {
     return test(std::make_shared<AddressLeaf>(col, IpAddress{}, 0));
   }
 
+  static constexpr int kMaxDepth = 64;
   std::string_view text_;
   std::vector<Token> tokens_;
   size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 }  // namespace

@@ -230,6 +230,8 @@ TEST(Filter, MoreErrors) {
   expect("dns_resp_rr = 1", "a filter keyword");
   expect("bytes >", "expected a number, found the end");
   expect("a @ b", "unexpected '@'");
+  expect((std::string(100, '(') + "any" + std::string(100, ')')).c_str(), "nested parentheses");
+  EXPECT_TRUE(Filter::parse(std::string(60, '(') + "any" + std::string(60, ')')).ok());
 }
 
 }  // namespace
