@@ -1,7 +1,8 @@
-// Grouping for statistics (-s) and aggregation (-A): the rows of blocks summed per key in an
-// open-addressing hash table, one per worker thread, merged at the end. A table that would
-// outgrow its memory says so instead of growing (the query stops with a message, never the OOM
-// killer).
+// Grouping for statistics (-s) and aggregation (-A): the rows of blocks summed per key in
+// open-addressing hash tables split in partitions by hash. Threads either fill one partition
+// each of one table (keys of many values) or a table each, merged partition by partition. A
+// table that would outgrow its memory says so instead of growing (the query stops with a
+// message, never the OOM killer).
 #pragma once
 
 #include <cstdint>
@@ -30,9 +31,9 @@ struct KeyPart {
 };
 
 // nfdump's names (srcip dstip srcport dstport proto srcas dstas inif outif router tos vlan
-// srcnet/N dstnet/N, srcip4/N...) or a registry field name, as -s and -A take them; `ip`,
-// `port` and `as` give two keys (src and dst) that `keys` of a spec add a row to both of.
-// kInvalidArgument naming what is known.
+// srcnet/N dstnet/N, srcip4/N...) or a registry field name, as -s and -A take them. `ip`,
+// `port` and `as` give two parts (src and dst), each a key of its own for -s. kInvalidArgument
+// naming what is known.
 Result<std::vector<KeyPart>> parse_key_name(std::string_view name);
 
 struct GroupSpec {
@@ -53,8 +54,6 @@ struct Counters {
   bool mixed = false;
 };
 
-// Groups in partitions by hash: tables of several threads merge partition by partition, each
-// partition on a thread of its own.
 class GroupTable {
  public:
   // A group, held in its slot of the table: keys of up to 32 bytes inline, longer ones in its
