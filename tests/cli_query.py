@@ -172,6 +172,10 @@ def main():
                             "--max-memory", "1"], capture_output=True, text=True)
         check(q.returncode == 1 and "--max-memory" in q.stderr,
               "-A beyond --max-memory 1 stops with a message: " + q.stderr.strip())
+        q = subprocess.run([fk, "query", "-R", store, "-O", "bytes", "--max-memory", "1"],
+                           capture_output=True, text=True)
+        check(q.returncode == 1 and "--max-memory" in q.stderr,
+              "-O beyond --max-memory 1 stops with a message: " + q.stderr.strip())
         bad = subprocess.run([fk, "query", "-R", store, "proto tcp and dst prot 443"],
                              capture_output=True, text=True)
         check(bad.returncode == 2 and "column 19" in bad.stderr and "^" in bad.stderr,

@@ -118,8 +118,8 @@ void add_query_command(CLI::App& app, int* exit_code) {
                   "bytes, pps, bps, bpp (largest first)");
   cmd->add_option("--threads", args->threads, "Threads reading blocks (default: every core)");
   cmd->add_option("--max-memory", args->max_memory_mib,
-                  "MiB the groups of -s and -A may take before the query stops with a message\n"
-                  "(default: half the RAM)");
+                  "MiB the groups of -s and -A (and the records -O sorts) may take before the\n"
+                  "query stops with a message (default: half the RAM)");
   cmd->add_option("-o,--output", args->output,
                   "line, long, extended (nfdump's layouts), fmt:FORMAT with nfdump's tokens\n"
                   "(%ts %td %pr %sap %dap %pkt %byt %fl %bps %pps %bpp %flg ...) and %{FIELD}\n"

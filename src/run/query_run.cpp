@@ -204,6 +204,7 @@ int run_query(const QueryConfig& c) {
   // Records printed as they are (no -s, -A, -O) are formatted on the scan's threads: this
   // thread writes their text, the header before and nfdump's summary after.
   const bool grouped = !stats.empty() || !aggregation.tuples.empty();
+  const uint64_t memory = c.max_memory ? c.max_memory : default_memory();
   const bool line_like = output.format == "line" || exporter::is_fmt_format(output.format);
   const bool parallel_text =
       !grouped && !order && (line_like || output.format == "json" || output.format == "csv");
@@ -223,7 +224,6 @@ int run_query(const QueryConfig& c) {
     if (!aggregation.tuples.empty()) specs.push_back(&aggregation);
     for (const query::GroupSpec* s : specs) query::group_inputs(*s, plan.columns);
     const unsigned threads = query::scan_threads(plan);
-    const uint64_t memory = c.max_memory ? c.max_memory : default_memory();
     const size_t budget = size_t(memory / specs.size());
     std::atomic<bool> full{false};
     std::vector<query::GroupTable> tables;
@@ -318,16 +318,25 @@ int run_query(const QueryConfig& c) {
       }
     }
   } else if (order) {
-    // Every record is held to be sorted, its strings and lists copied.
+    // Every record is held to be sorted, its strings and lists copied, within --max-memory.
     Arena arena;
     std::vector<FlowRecord> records;
+    bool full = false;
     query::scan_records(
         plan,
         [&](std::span<const FlowRecord> block) {
           for (const FlowRecord& r : block) records.push_back(copy_record(r, arena));
-          return true;
+          full = records.capacity() * sizeof(FlowRecord) + arena.used() > memory;
+          return !full;
         },
         &counts);
+    if (full) {
+      std::fprintf(stderr,
+                   "flowkit query: -O holds every record it sorts, and they outgrew %llu MiB of "
+                   "memory; narrow the query (a filter, -t, -c) or raise --max-memory\n",
+                   (unsigned long long)(memory >> 20));
+      return kExitFailed;
+    }
     sort_records(records, *order);
     write(records);
   } else if (parallel_text) {
