@@ -30,6 +30,36 @@ std::unique_ptr<TextOutput> TextOutput::to_string(std::string* dest) {
   return out;
 }
 
+std::unique_ptr<TextOutput> TextOutput::to_buffer() {
+  std::unique_ptr<TextOutput> out(new TextOutput(-1, false, "memory"));
+  out->keep_ = true;
+  return out;
+}
+
+void TextOutput::take(TextBuffer& into) {
+  std::swap(data_, into.data);
+  std::swap(cap_, into.cap);
+  into.size = std::exchange(size_, 0);
+  if (!data_) grow(kFlushAt + kSlack);
+}
+
+void TextOutput::put_buffer(TextBuffer& b) {
+  write_out();
+  size_t n = std::exchange(b.size, 0);
+  if (background_) note_error(background_->error());
+  if (!error_.ok() || reader_gone_ || n == 0) return;
+  if (dest_) {
+    dest_->append(b.data.get(), n);
+    return;
+  }
+  if (keep_) {
+    put({b.data.get(), n});
+    return;
+  }
+  if (!background_) background_ = std::make_unique<BackgroundWriter>(fd_);
+  background_->submit(&b.data, &b.cap, n);
+}
+
 TextOutput::TextOutput(int fd, bool owns, std::string path)
     : fd_(fd), owns_(owns), path_(std::move(path)) {
   grow(kFlushAt + kSlack);
@@ -50,6 +80,7 @@ TextOutput::~TextOutput() {
 }
 
 void TextOutput::write_out() {
+  if (keep_) return;
   size_t n = std::exchange(size_, 0);
   if (background_) note_error(background_->error());
   if (!error_.ok() || reader_gone_ || n == 0) return;

@@ -19,12 +19,26 @@
 
 namespace flowkit::exporter {
 
+// Text held in a buffer of its own, handed between TextOutputs without copying.
+struct TextBuffer {
+  std::unique_ptr<char[]> data;
+  size_t cap = 0, size = 0;
+};
+
 class TextOutput {
  public:
   // "-" is stdout. A file is created or truncated.
   static Result<std::unique_ptr<TextOutput>> open(const std::string& path);
   // Output appended to *dest at each flush (and when the buffer fills).
   static std::unique_ptr<TextOutput> to_string(std::string* dest);
+  // Output kept in memory until take() (threads that format text for another output).
+  static std::unique_ptr<TextOutput> to_buffer();
+  // A to_buffer() output's text so far, moved into `into`; the output goes on in the buffer
+  // `into` held (none: a new one).
+  void take(TextBuffer& into);
+  // Writes a buffer's text after what was written so far, without copying it where the output
+  // is a file; `b` gets back an idle buffer (or none) to fill next.
+  void put_buffer(TextBuffer& b);
   ~TextOutput();
   TextOutput(const TextOutput&) = delete;
   TextOutput& operator=(const TextOutput&) = delete;
@@ -110,6 +124,7 @@ class TextOutput {
   size_t size_ = 0;
   size_t cap_ = 0;
   std::string* dest_ = nullptr;  // in memory instead of fd_
+  bool keep_ = false;            // to_buffer(): nothing goes out before take()
   Status error_;
   bool reader_gone_ = false;
   TimeFormatter times_;

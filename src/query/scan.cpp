@@ -197,7 +197,7 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn*
   struct Done {
     std::unique_ptr<store::Block> block;
     std::vector<FlowRecord> records;
-    std::string text;
+    exporter::TextBuffer text;
   };
   const unsigned threads = scan_threads(plan);
   const uint64_t window = 2 * uint64_t(threads);
@@ -207,7 +207,7 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn*
   // Blocks and record vectors handed back, reused: fresh ones cost page faults.
   std::vector<std::unique_ptr<store::Block>> spare;
   std::vector<std::vector<FlowRecord>> spare_records;
-  std::vector<std::string> spare_text;
+  std::vector<exporter::TextBuffer> spare_text;
   uint64_t next = 0;
   bool stopped = false, finished = false;
   std::atomic<uint64_t> dropped{0};
@@ -270,7 +270,7 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn*
     spare.push_back(std::move(d.block));
     d.records.clear();
     spare_records.push_back(std::move(d.records));
-    d.text.clear();
+    d.text.size = 0;
     spare_text.push_back(std::move(d.text));
     if (!more) {
       stopped = true;

@@ -12,6 +12,7 @@
 
 #include "core/field_registry.h"
 #include "core/result.h"
+#include "export/text_output.h"
 #include "query/filter.h"
 #include "store/block.h"
 
@@ -54,11 +55,11 @@ using RecordsFn = std::function<bool(std::span<const FlowRecord>)>;
 void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts);
 
 // The same with the records turned into text on the worker threads: `format` (called on worker
-// `worker`) puts a block's records as text in `text` (empty, with the capacity of an earlier
-// block's: swapping a buffer in keeps memory reused), and `each` gets the texts in order.
+// `worker`) puts a block's records as text in `text` (empty, holding an earlier block's buffer
+// to reuse), and `each` gets the texts in order (and may give another buffer back in it).
 using FormatFn =
-    std::function<void(unsigned worker, std::span<const FlowRecord>, std::string& text)>;
-using TextFn = std::function<bool(std::string_view text)>;
+    std::function<void(unsigned worker, std::span<const FlowRecord>, exporter::TextBuffer& text)>;
+using TextFn = std::function<bool(exporter::TextBuffer& text)>;
 void scan_text(const ScanPlan& plan, const FormatFn& format, const TextFn& each,
                ScanCounts* counts);
 

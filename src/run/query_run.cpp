@@ -349,16 +349,16 @@ int run_query(const QueryConfig& c) {
     } else {
       plan.all_columns = true;
     }
-    // Each thread's writer, rows only; the header comes from one more, writing to a string.
+    // Each thread's writer, rows only, into a buffer handed on whole; the header comes from
+    // one more, writing to a string.
     struct Formatter {
-      std::string buffer;
       std::unique_ptr<exporter::TextOutput> text;
       std::unique_ptr<FlowSink> writer;
     };
     const unsigned threads = query::scan_threads(plan);
     std::vector<Formatter> formatters(threads);
     for (Formatter& f : formatters) {
-      f.text = exporter::TextOutput::to_string(&f.buffer);
+      f.text = exporter::TextOutput::to_buffer();
       auto w = (*out)->text_writer(*f.text, true);
       if (!w) return fail(w.status());
       f.writer = std::move(*w);
@@ -374,16 +374,13 @@ int run_query(const QueryConfig& c) {
     }
     query::scan_text(
         plan,
-        [&](unsigned worker, std::span<const FlowRecord> records, std::string& chunk) {
+        [&](unsigned worker, std::span<const FlowRecord> records, exporter::TextBuffer& chunk) {
           Formatter& f = formatters[worker];
           f.writer->write(records);
-          (void)f.text->flush();
-          chunk.swap(f.buffer);
-          f.buffer.clear();
+          f.text->take(chunk);
         },
-        [&](std::string_view chunk) {
-          text.put(chunk);
-          text.end_record();
+        [&](exporter::TextBuffer& chunk) {
+          text.put_buffer(chunk);
           return !text.reader_gone();
         },
         &counts);
