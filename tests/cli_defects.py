@@ -26,6 +26,8 @@ import sys
 import tempfile
 import threading
 
+from testlib import free_port
+
 
 def run(*args):
     return subprocess.run(args, capture_output=True, text=True)
@@ -92,14 +94,6 @@ def tcp_collector(port, into):
     return t
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def main():
     fk, shared = sys.argv[1], sys.argv[2]
     captures = sorted(glob.glob(os.path.join(shared, "pcaps/ndpi-4.2/*.pcap*")))
@@ -112,7 +106,7 @@ def main():
         checked = records = 0
         for cap in captures:
             path = os.path.join(tmp, "f.ipfix")
-            port = free_port()
+            port = free_port(socket.SOCK_STREAM)
             got = bytearray()
             t = tcp_collector(port, got)
             r = run(fk, "meter", "-r", cap, "-o", "none", "-q", "--export", f"file:{path}",
@@ -133,8 +127,8 @@ def main():
               if not problems else f"TCP vs file: {len(problems)} captures differ")
         cap = os.path.join(shared, "pcaps/ndpi-4.2/netflix.pcap")
         # Exports that deliver nothing.
-        for url in (f"ipfix+tcp://127.0.0.1:{free_port()}",
-                    f"ipfix://127.0.0.1:{free_port(socket.SOCK_DGRAM)}"):
+        for url in (f"ipfix+tcp://127.0.0.1:{free_port(socket.SOCK_STREAM)}",
+                    f"ipfix://127.0.0.1:{free_port()}"):
             r = run(fk, "meter", "-r", cap, "-o", "none", "-q", "--export", url)
             if r.returncode != 3 or "not delivered" not in r.stderr:
                 problems.append(f"undelivered {url}: exit {r.returncode}, stderr {r.stderr!r}")

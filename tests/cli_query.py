@@ -20,13 +20,8 @@ import sys
 import tempfile
 from datetime import datetime, timezone
 
-problems = []
+from testlib import check, finish
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        problems.append(what)
 
 
 def us(iso):
@@ -183,10 +178,7 @@ def main():
               + bad.stderr.strip().replace("\n", " | "))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if problems:
-        print(f"{len(problems)} problems")
-        return 1
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -24,13 +24,8 @@ import subprocess
 import sys
 import tempfile
 
-problems = []
+from testlib import check, finish
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        problems.append(what)
 
 
 def run(*args):
@@ -139,8 +134,7 @@ def main():
               "-o store -w FILE is refused: " + u.stderr.strip())
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"{len(problems)} problem(s)")
-    return 1 if problems else 0
+    return finish()
 
 
 if __name__ == "__main__":

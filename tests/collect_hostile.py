@@ -21,13 +21,8 @@ import sys
 import tempfile
 import time
 
-problems = []
+from testlib import check, finish
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        problems.append(what)
 
 
 def ipfix(domain, sets, seq=0):
@@ -132,10 +127,7 @@ def main():
         check(proc.returncode == 0, f"exit {proc.returncode}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if problems:
-        print(f"{len(problems)} problems")
-        return 1
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

@@ -39,21 +39,8 @@ import tempfile
 import time
 from datetime import datetime, timezone
 
-problems = []
+from testlib import check, finish, free_port
 
-
-def check(ok, what):
-    print(("ok   " if ok else "FAIL ") + what)
-    if not ok:
-        problems.append(what)
-
-
-def free_port(kind=socket.SOCK_DGRAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def us(iso):
@@ -320,7 +307,6 @@ def restart(fk, shared, tmp):
     flows = int(info.split("flows:")[1].split()[0]) if "flows:" in info else -1
     want = int(subprocess.run([fk, "meter", "-r", cap, "-o", "json", "-q"], capture_output=True,
                               text=True).stdout.count("\n"))
-    want_second = want if len(messages) > 1 else 0
     check(flows >= want and "template never came" not in second.summary(),
           f"restarted collector decodes data without templates: {flows} flows stored "
           f"(want {want}); " + second.summary().strip().replace("\n", " | ")[:300])
@@ -347,7 +333,6 @@ def nfdump_totals(files):
 def nfreplay_vs_nfcapd(fk, shared, tmp):
     src = os.path.join(tmp, "nfpcapd")
     os.makedirs(src)
-    cap = os.path.join(shared, "pcaps", "ndpi-4.2", "pinterest.pcap")
     caps = [os.path.join(shared, "pcaps", "ndpi-4.2", p) for p in
             ("pinterest.pcap", "anydesk.pcap", "skype.pcap", "youtube_quic.pcap")]
     for i, c in enumerate(caps):
@@ -491,10 +476,7 @@ def main():
         softflowd_live(fk, shared, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if problems:
-        print(f"{len(problems)} problems")
-        return 1
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":

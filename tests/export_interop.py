@@ -25,18 +25,12 @@ import sys
 import tempfile
 import time
 
+from testlib import free_port
+
 # TCP, UDP, ICMP, IPv4 and IPv6, fragments, VLAN, QinQ, MPLS, GRE and VXLAN tunnels.
 CAPTURES = ["ndpi-4.2/pinterest.pcap", "ndpi-4.2/anydesk.pcap", "ndpi-4.2/dns_fragmented.pcap",
             "dpkt-1.9.8/dns_icmp.pcap", "generated/scapy_synthetic.pcap",
             "tcpdump-4.99.3/QinQpacket.pcap"]
-
-
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def meter(flowkit, captures, tmp, extra):

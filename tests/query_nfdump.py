@@ -14,11 +14,12 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
+
+from testlib import finish, free_port, problems
 
 CAPTURES = ["ndpi-4.2/pinterest.pcap", "ndpi-4.2/anydesk.pcap", "ndpi-4.2/dns_fragmented.pcap",
             "ndpi-4.2/skype_udp.pcap", "ndpi-4.2/youtube_quic.pcap", "dpkt-1.9.8/dns_icmp.pcap",
@@ -49,14 +50,6 @@ ORDERS = ["bytes", "packets", "tstart"]
 PROTO_NUMBERS = {"ICMP": "1", "TCP": "6", "UDP": "17", "ICMP6": "58", "GRE": "47", "ESP": "50"}
 
 
-def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
-
-
 def main():
     fk, shared = sys.argv[1], sys.argv[2]
     caps = [os.path.join(shared, "pcaps", c) for c in CAPTURES]
@@ -68,7 +61,6 @@ def main():
         if not shutil.which(tool):
             print(f"skip: {tool} not installed (scripts/bootstrap.sh installs it)")
             return 77
-    problems = []
     tmp = tempfile.mkdtemp(prefix="flowkit-query-nfdump-")
     try:
         nfdir, fkdir = os.path.join(tmp, "nf"), os.path.join(tmp, "fk")
@@ -201,7 +193,6 @@ def main():
 
         # -O: the same records, and flowkit's in the order asked for.
         for order in ORDERS:
-            field = {"bytes": "%byt", "packets": "%pkt", "tstart": "%ts"}[order]
             rc1, lines = nfdump(["-O", order, "-o", "fmt:%pkt %byt"])
             theirs = sorted(tuple(map(int, l.split())) for l in lines if l.split() and l.split()[0].isdigit())
             rc2, recs = records(["-O", order])
@@ -225,10 +216,7 @@ def main():
                   outs[0] == outs[1] == outs[2] and len(outs[0]) > 0)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    if problems:
-        print(f"{len(problems)} problems")
-        return 1
-    return 0
+    return finish()
 
 
 if __name__ == "__main__":
