@@ -375,11 +375,10 @@ uint32_t condition_bits(const FlowRecord& r, Direction dir) {
   const DirectionRecord& d = r.dir(dir);
   auto bit = [](Presence p, bool holds) { return uint32_t(holds) << int(p); };
   return bit(Presence::kAlways, true) | bit(Presence::kTcp, r.protocol == 6) |
-         bit(Presence::kIcmp, r.protocol == 1 || r.protocol == 58) |
-         bit(Presence::kIpv6, r.ip_version == 6) | bit(Presence::kMac, d.has_mac) |
-         bit(Presence::kVlan, d.vlan_depth >= 1) | bit(Presence::kVlanInner, d.vlan_depth >= 2) |
-         bit(Presence::kMpls1, d.mpls_depth >= 1) | bit(Presence::kMpls2, d.mpls_depth >= 2) |
-         bit(Presence::kMpls3, d.mpls_depth >= 3) |
+         bit(Presence::kIcmp, is_icmp(r.protocol)) | bit(Presence::kIpv6, r.ip_version == 6) |
+         bit(Presence::kMac, d.has_mac) | bit(Presence::kVlan, d.vlan_depth >= 1) |
+         bit(Presence::kVlanInner, d.vlan_depth >= 2) | bit(Presence::kMpls1, d.mpls_depth >= 1) |
+         bit(Presence::kMpls2, d.mpls_depth >= 2) | bit(Presence::kMpls3, d.mpls_depth >= 3) |
          bit(Presence::kTunnel, r.tunnel_type != TunnelType::kNone) |
          bit(Presence::kVxlan,
              r.tunnel_type == TunnelType::kVxlan || r.tunnel_type == TunnelType::kGeneve) |

@@ -112,6 +112,11 @@ struct DirectionRecord {
   friend bool operator==(const DirectionRecord&, const DirectionRecord&) = default;
 };
 
+// ICMP or ICMPv6: flows keyed and shown by type and code rather than ports.
+inline bool is_icmp(uint8_t protocol) {
+  return protocol == 1 || protocol == 58;
+}
+
 struct FlowRecord {
   IpAddress src_ip, dst_ip;  // forward direction's source and destination
   uint16_t src_port = 0, dst_port = 0;
@@ -147,6 +152,10 @@ struct FlowRecord {
   DirectionRecord& dir(Direction d) { return d == Direction::kForward ? fwd : rev; }
   const DirectionRecord& dir(Direction d) const { return d == Direction::kForward ? fwd : rev; }
   uint64_t packets() const { return fwd.packets + rev.packets; }
+  // The destination port as NetFlow and nfdump hold it: ICMP's type * 256 + code.
+  uint32_t nfdump_dst_port() const {
+    return is_icmp(protocol) ? uint32_t(fwd.icmp_type) << 8 | fwd.icmp_code : dst_port;
+  }
   uint64_t bytes() const { return fwd.bytes + rev.bytes; }
   // Earliest and latest packet of either direction.
   Timestamp first() const {

@@ -9,12 +9,6 @@
 namespace flowkit::exporter {
 namespace {
 
-bool is_icmp(const FlowRecord& r) {
-  return r.protocol == 1 || r.protocol == 58;
-}
-uint32_t nf_dst_port(const FlowRecord& r) {
-  return is_icmp(r) ? uint32_t(r.fwd.icmp_type) << 8 | r.fwd.icmp_code : r.dst_port;
-}
 double seconds(const FlowRecord& r) {
   return double(r.last().ns - r.first().ns) / 1e9;
 }
@@ -52,7 +46,7 @@ const Token kTokens[] = {
      [](TextOutput& o, const FlowRecord& r) { put_endpoint(o, r.src_ip, r.src_port, false); }},
     {"%dap", "Dst IP Addr:Port", 22,
      [](TextOutput& o, const FlowRecord& r) {
-       put_endpoint(o, r.dst_ip, nf_dst_port(r), is_icmp(r));
+       put_endpoint(o, r.dst_ip, r.nfdump_dst_port(), is_icmp(r.protocol));
      }},
     {"%sas", "Src AS", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.src_as); }},
     {"%das", "Dst AS", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.dst_as); }},
@@ -61,10 +55,10 @@ const Token kTokens[] = {
     {"%da", "Dst IP Addr", 16,
      [](TextOutput& o, const FlowRecord& r) { put_address(o, r.dst_ip); }},
     {"%sp", "Src Pt", 6,
-     [](TextOutput& o, const FlowRecord& r) { o.put_u64(is_icmp(r) ? 0 : r.src_port); }},
+     [](TextOutput& o, const FlowRecord& r) { o.put_u64(is_icmp(r.protocol) ? 0 : r.src_port); }},
     {"%dp", "Dst Pt", 6,
      [](TextOutput& o, const FlowRecord& r) {
-       if (!is_icmp(r)) return o.put_u64(r.dst_port);
+       if (!is_icmp(r.protocol)) return o.put_u64(r.dst_port);
        o.put_u64(r.fwd.icmp_type);
        o.put('.');
        o.put_u64(r.fwd.icmp_code);

@@ -133,11 +133,9 @@ void LineWriter::write(std::span<const FlowRecord> records) {
     put_protocol(out_, r.protocol);
     out_.align_left(m, 5);
     out_.put(' ');
-    bool icmp = r.protocol == 1 || r.protocol == 58;
     put_endpoint(out_, r.src_ip, r.src_port, false);
     out_.put(r.biflow ? " <-> " : " -> ");
-    put_endpoint(out_, r.dst_ip,
-                 icmp ? uint32_t(r.fwd.icmp_type) << 8 | r.fwd.icmp_code : r.dst_port, icmp);
+    put_endpoint(out_, r.dst_ip, r.nfdump_dst_port(), is_icmp(r.protocol));
     out_.put(' ');
     put_scaled(out_, r.packets(), 8);
     out_.put(' ');

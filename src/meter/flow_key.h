@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/flow_record.h"
 #include "packet/packet_view.h"
 
 namespace flowkit::meter {
@@ -116,7 +117,7 @@ inline bool make_key(const packet::PacketView& v, const KeyOptions& o, FlowKey& 
   uint16_t sport = with_ports ? v.src_port : 0;
   uint16_t dport = with_ports ? v.dst_port : 0;
   bool canonical = o.biflow;
-  if (with_ports && o.icmp_type_code && (v.protocol == 1 || v.protocol == 58)) {
+  if (with_ports && o.icmp_type_code && is_icmp(v.protocol)) {
     int request = o.biflow ? icmp_request_type(v.protocol, v.icmp_type) : -1;
     if (request >= 0) {
       // Both directions name the pair the same way, whichever end sent the packet.

@@ -9,7 +9,7 @@ namespace {
 // Protocols whose key reads the transport header: ports, or ICMP's type and code.
 bool carries_ports(uint8_t protocol) {
   return protocol == 6 || protocol == 17 || protocol == 132 || protocol == 136 || protocol == 33 ||
-         protocol == 1 || protocol == 58;
+         is_icmp(protocol);
 }
 }  // namespace
 

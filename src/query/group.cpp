@@ -142,8 +142,7 @@ void group_inputs(const GroupSpec& spec, std::vector<Column>& out) {
       else
         out.push_back(p.col);
     }
-  out.push_back(column(FieldId::kProtocol));
-  source_inputs({Derived::kPps, {}}, out);  // packets, bytes, first, last
+  out.push_back(column(FieldId::kProtocol));  // the counters come from the scan's RowTotals
 }
 
 namespace {
@@ -298,9 +297,9 @@ bool GroupTable::add_key(std::span<const uint8_t> key, uint64_t hash, const Coun
   return parts_[(hash >> 40) % parts_.size()]->add(key, hash, c);
 }
 
-bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, int only_part) {
+bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
+                     int only_part) {
   static thread_local std::vector<std::vector<PartData>> parts;
-  static thread_local Numbers packets, bytes, first, last;
   static thread_local std::vector<uint8_t> key, other;
   parts.resize(spec_.tuples.size());
   for (size_t t = 0; t < spec_.tuples.size(); ++t) {
@@ -315,10 +314,6 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, int o
       }
     }
   }
-  read_numbers({Derived::kTotal, column(FieldId::kPackets)}, b, packets);
-  read_numbers({Derived::kTotal, column(FieldId::kBytes)}, b, bytes);
-  read_numbers({Derived::kFirst, {}}, b, first);
-  read_numbers({Derived::kLast, {}}, b, last);
   const store::ColumnData* proto = b.find(FieldId::kProtocol);
 
   // The key of tuple t for a row, in `out`; false when a part has no value.
@@ -373,10 +368,10 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, int o
       const Pending& p = pending[k];
       Counters c;
       c.flows = 1;
-      c.packets = uint64_t(packets.ints[p.row]);
-      c.bytes = uint64_t(bytes.ints[p.row]);
-      c.first = first.ints[p.row];
-      c.last = last.ints[p.row];
+      c.packets = uint64_t(totals.packets[p.row]);
+      c.bytes = uint64_t(totals.bytes[p.row]);
+      c.first = totals.first[p.row];
+      c.last = totals.last[p.row];
       c.protocol = proto ? uint8_t(proto->ints[p.row]) : 0;
       if (!add_key({batch.data() + p.at, p.size}, p.hash, c)) return false;
     }

@@ -73,10 +73,12 @@ class GroupTable {
   GroupTable(GroupTable&&) noexcept;
   ~GroupTable();
 
-  // Adds the block's rows with mask[row] != 0 (only the keys of partition `only_part` when it
-  // is not -1: threads that each see every block fill a partition each, no merge needed).
-  // False (and nothing more added) once a partition would outgrow its share of max_bytes.
-  bool add(const store::Block& b, std::span<const uint8_t> mask, int only_part = -1);
+  // Adds the block's rows with mask[row] != 0, their counters from `totals` (only the keys of
+  // partition `only_part` when it is not -1: threads that each see every block fill a partition
+  // each, no merge needed). False (and nothing more added) once a partition would outgrow its share
+  // of max_bytes.
+  bool add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
+           int only_part = -1);
   // Adds partition p of `other` (which has as many) to partition p of this one; different
   // partitions may merge at the same time on different threads.
   bool merge_part(const GroupTable& other, unsigned p);

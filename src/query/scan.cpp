@@ -84,19 +84,17 @@ std::vector<Column> wanted(const ScanPlan& plan) {
 
 struct Local {
   ScanCounts counts;
-  Numbers first, last, packets, bytes;
+  RowTotals totals;
 };
 
 // The window narrows the filter's mask; the counters of the rows that pass are summed.
 void finish_mask(const ScanPlan& plan, const store::Block& b, std::vector<uint8_t>& mask,
                  Local& l) {
-  read_numbers({Derived::kFirst, {}}, b, l.first);
+  const RowTotals& t = l.totals;
+  l.totals.read(b);
   if (plan.from_ns != INT64_MIN || plan.to_ns != INT64_MAX)
     for (uint32_t i = 0; i < b.rows; ++i)
-      mask[i] &= l.first.ints[i] >= plan.from_ns && l.first.ints[i] <= plan.to_ns;
-  read_numbers({Derived::kLast, {}}, b, l.last);
-  read_numbers({Derived::kTotal, column(FieldId::kPackets)}, b, l.packets);
-  read_numbers({Derived::kTotal, column(FieldId::kBytes)}, b, l.bytes);
+      mask[i] &= t.first[i] >= plan.from_ns && t.first[i] <= plan.to_ns;
   ScanCounts& c = l.counts;
   c.rows += b.rows;
   for (uint32_t i = 0; i < b.rows; ++i) {
@@ -106,10 +104,10 @@ void finish_mask(const ScanPlan& plan, const store::Block& b, std::vector<uint8_
       continue;
     }
     ++c.passed;
-    c.packets += uint64_t(l.packets.ints[i]);
-    c.bytes += uint64_t(l.bytes.ints[i]);
-    c.first = std::min(c.first, l.first.ints[i]);
-    c.last = std::max(c.last, l.last.ints[i]);
+    c.packets += uint64_t(t.packets[i]);
+    c.bytes += uint64_t(t.bytes[i]);
+    c.first = std::min(c.first, t.first[i]);
+    c.last = std::max(c.last, t.last[i]);
   }
 }
 
@@ -126,8 +124,9 @@ void merge(ScanCounts& into, const ScanCounts& c) {
 
 // Each worker reads the blocks it is handed and passes each, with its mask, to `each` (which
 // may take the block, leaving a fresh one). Returns when the blocks run out or `each` says stop.
-using WorkerFn = std::function<bool(unsigned worker, const Task& t,
-                                    std::unique_ptr<store::Block>& b, std::span<const uint8_t>)>;
+using WorkerFn =
+    std::function<bool(unsigned worker, const Task& t, std::unique_ptr<store::Block>& b,
+                       std::span<const uint8_t>, const RowTotals& totals)>;
 
 void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, ScanCounts* counts,
                  const std::function<void()>& on_stop) {
@@ -156,7 +155,7 @@ void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, S
         plan.filter->eval(*block, mask);
         finish_mask(plan, *block, mask, l);
       }
-      if (!each(w, *t, block, mask)) {
+      if (!each(w, *t, block, mask, l.totals)) {
         stop = true;
         on_stop();
       } else if (plan.limit && l.counts.passed >= plan.limit) {
@@ -182,8 +181,8 @@ unsigned scan_threads(const ScanPlan& plan) {
 void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts) {
   run_workers(
       plan, scan_threads(plan),
-      [&](unsigned w, const Task&, std::unique_ptr<store::Block>& b,
-          std::span<const uint8_t> mask) { return b->rows == 0 || each(w, *b, mask); },
+      [&](unsigned w, const Task&, std::unique_ptr<store::Block>& b, std::span<const uint8_t> mask,
+          const RowTotals& totals) { return b->rows == 0 || each(w, *b, mask, totals); },
       counts, [] {});
 }
 
@@ -216,7 +215,7 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn*
     run_workers(
         plan, threads,
         [&](unsigned w, const Task& t, std::unique_ptr<store::Block>& b,
-            std::span<const uint8_t> mask) {
+            std::span<const uint8_t> mask, const RowTotals&) {
           Done d;
           {
             std::lock_guard lock(mu);

@@ -14,6 +14,7 @@
 #include "core/result.h"
 #include "export/text_output.h"
 #include "query/filter.h"
+#include "query/values.h"
 #include "store/block.h"
 
 namespace flowkit::query {
@@ -41,9 +42,9 @@ struct ScanCounts {
 };
 
 // Called on worker `worker` (0..threads-1) for each block read, with mask[row] = 1 for the rows
-// that pass; returns false to stop the scan (a limit reached, an error).
-using BlockFn =
-    std::function<bool(unsigned worker, const store::Block& b, std::span<const uint8_t> mask)>;
+// that pass and the block's per-row totals; returns false to stop the scan (an error).
+using BlockFn = std::function<bool(unsigned worker, const store::Block& b,
+                                   std::span<const uint8_t> mask, const RowTotals& totals)>;
 // The threads a plan runs on.
 unsigned scan_threads(const ScanPlan& plan);
 // Damage is counted and reported on stderr, never fatal.

@@ -54,11 +54,13 @@ void totals(const store::Block& b, FieldId id, std::vector<int64_t>& out) {
   for (uint32_t i = 0; i < b.rows; ++i) out[i] = int64_t((f ? f[i] : 0) + (r ? r[i] : 0));
 }
 
-bool is_icmp(uint64_t proto) {
-  return proto == 1 || proto == 58;
-}
-
 }  // namespace
+
+void RowTotals::read(const store::Block& b) {
+  span_of(b, first, last);
+  totals(b, FieldId::kPackets, packets);
+  totals(b, FieldId::kBytes, bytes);
+}
 
 void source_inputs(const Source& s, std::vector<Column>& out) {
   auto both = [&](FieldId id) {
@@ -214,7 +216,7 @@ void read_numbers(const Source& s, const store::Block& b, Numbers& out) {
       const uint64_t* code = ints_of(b, FieldId::kIcmpCode, Direction::kForward);
       out.int_buf.resize(n);
       for (uint32_t i = 0; i < n; ++i) {
-        bool icmp = proto && is_icmp(proto[i]);
+        bool icmp = proto && is_icmp(uint8_t(proto[i]));
         uint64_t v = !icmp ? (port ? port[i] : 0)
                      : dst ? (type ? type[i] : 0) * 256 + (code ? code[i] : 0)
                            : 0;

@@ -53,6 +53,15 @@ struct Numbers {
   std::vector<uint8_t> has_buf;
 };
 
+// Per row of a block, what every scan sums and grouping adds up: the flow's first and last
+// packet (as FlowRecord::first/last) and the packets and bytes of both directions. Read once
+// per block by the scan and handed to its consumers.
+struct RowTotals {
+  std::vector<int64_t> first, last, packets, bytes;
+  // The block holds the packets, bytes, first and last columns of both directions.
+  void read(const store::Block& b);
+};
+
 // Reads a source's values from a block holding its inputs.
 void read_numbers(const Source& s, const store::Block& b, Numbers& out);
 

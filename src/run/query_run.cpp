@@ -243,9 +243,10 @@ int run_query(const QueryConfig& c) {
           one.quiet = p > 0;
           query::scan_blocks(
               one,
-              [&](unsigned, const store::Block& b, std::span<const uint8_t> mask) {
+              [&](unsigned, const store::Block& b, std::span<const uint8_t> mask,
+                  const query::RowTotals& totals) {
                 for (query::GroupTable& t : tables)
-                  if (!t.add(b, mask, int(p))) full = true;
+                  if (!t.add(b, mask, totals, int(p))) full = true;
                 return !full;
               },
               &per[p]);
@@ -262,9 +263,10 @@ int run_query(const QueryConfig& c) {
       };
       query::scan_blocks(
           plan,
-          [&](unsigned w, const store::Block& b, std::span<const uint8_t> mask) {
+          [&](unsigned w, const store::Block& b, std::span<const uint8_t> mask,
+              const query::RowTotals& totals) {
             for (size_t k = 0; k < specs.size(); ++k)
-              if (!table(w, k).add(b, mask)) full = true;
+              if (!table(w, k).add(b, mask, totals)) full = true;
             return !full;
           },
           &counts);
