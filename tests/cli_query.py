@@ -162,6 +162,10 @@ def main():
             [fk, "query", "-r", f, "-q", "-o", "json"], capture_output=True,
             text=True).stdout.splitlines())
         check(len(q.stdout.splitlines()) == want, f"-R FIRST:LAST reads 3 files: {want} flows")
+        q = subprocess.run([fk, "query", "-R", f"{files[3]}:{os.path.basename(files[1])}", "-q"],
+                           capture_output=True, text=True)
+        check(q.returncode == 2 and "sorts before its first" in q.stderr,
+              "-R FIRST:LAST backwards is refused with a message: " + q.stderr.strip())
         # Groups that outgrow --max-memory stop the query with a message.
         q = subprocess.run([fk, "query", "-R", store, "-A", "srcip,srcport,dstip,dstport",
                             "--max-memory", "1"], capture_output=True, text=True)
