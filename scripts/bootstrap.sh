@@ -9,6 +9,7 @@ packages=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   # libraries (see docs/DESIGN in ../shared/DESIGN.md, "Dependencies")
   libpcap-dev libzstd-dev liblz4-dev libxxhash-dev libcli11-dev libfmt-dev nlohmann-json3-dev
+  libssl-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml valgrind
   # interop peers and reference tools

@@ -278,6 +278,29 @@ def restart(fk, shared, tmp):
         messages.append(data[:n])
         data = data[n:]
 
+    def template_records(set_id, body):
+        """(template id, record bytes) of a template (2) or options template (3) set."""
+        off = 0
+        while off + 4 <= len(body):
+            tid, count = int.from_bytes(body[off:off + 2], "big"), int.from_bytes(body[off + 2:off + 4], "big")
+            start, off = off, off + 4
+            if set_id == 3:
+                off += 2  # scope field count
+            for _ in range(count):
+                ie = int.from_bytes(body[off:off + 2], "big")
+                off += 8 if ie & 0x8000 else 4
+            yield tid, body[start:off]
+
+    first_ids = set()
+    off = 16
+    while off + 4 <= len(messages[0]):
+        set_id, n = int.from_bytes(messages[0][off:off + 2], "big"), int.from_bytes(messages[0][off + 2:off + 4], "big")
+        if set_id in (2, 3):
+            first_ids |= {tid for tid, _ in template_records(set_id, messages[0][off + 4:off + n])}
+        off += n
+
+    # The templates the first collector learned are left out; templates that first come later
+    # (records of a new shape) stay, as the exporter sends them.
     def without_templates(m):
         out, off = bytearray(m[:16]), 16
         while off + 4 <= len(m):
@@ -285,6 +308,11 @@ def restart(fk, shared, tmp):
                                                                                "big")
             if set_id >= 256:
                 out += m[off:off + n]
+            elif set_id in (2, 3):
+                kept = b"".join(r for tid, r in template_records(set_id, m[off + 4:off + n])
+                                if tid not in first_ids)
+                if kept:
+                    out += set_id.to_bytes(2, "big") + (4 + len(kept)).to_bytes(2, "big") + kept
             off += n
         out[2:4] = len(out).to_bytes(2, "big")
         return bytes(out)

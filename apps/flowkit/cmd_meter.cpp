@@ -64,6 +64,7 @@ struct MeterArgs {
   size_t max_flows = 2'000'000;
   uint32_t sample = 1;
   bool no_stats = false;
+  std::string dissect = "all";
   bool no_decap = false;
   std::string reader = "flowkit";
   int snaplen = 262144;
@@ -123,6 +124,12 @@ int run_meter(MeterArgs& a) {
   mo.max_flows = a.max_flows;
   mo.sample = a.sample;
   mo.stats = !a.no_stats;
+  auto dissect = dissect::parse_protocols(a.dissect);
+  if (!dissect) {
+    std::fprintf(stderr, "flowkit meter: --dissect: %s\n", dissect.status().message().c_str());
+    return run::kExitUsage;
+  }
+  mo.dissect = dissect.value();
   mo.decode.decapsulate = !a.no_decap;
 
   run::OutputOptions& o = c.output;
@@ -255,6 +262,11 @@ void add_meter_command(CLI::App& app, int* exit_code) {
       ->check(CLI::Range(uint32_t(1), UINT32_MAX));
   cmd->add_flag("--no-stats", args->no_stats,
                 "Skip packet size / inter-arrival statistics (less memory per flow)");
+  cmd->add_option("--dissect", args->dissect,
+                  "Payload dissectors: all, none, or a list of dns,tls,http,ssh,ovpn,wg,tcp\n"
+                  "(DNS names, TLS SNI/JA3/JA4/certificate, HTTP requests, SSH banners, VPN\n"
+                  "detection, TCP options; docs/fields.md says what each field means)")
+      ->capture_default_str();
   cmd->add_flag("--no-decap", args->no_decap, "Do not open tunnels: the outer packet is the flow");
   cmd->add_option("--reader", args->reader,
                   "File reader: flowkit (fast, pcapng interfaces) or libpcap (for comparison)")

@@ -85,6 +85,26 @@ struct DnsAnswer {
   friend bool operator==(const DnsAnswer&, const DnsAnswer&) = default;
 };
 
+// What payload dissectors learn about a flow (src/dissect; fields.def says what each means).
+// Every field has a presence bit of its own.
+struct AppRecord {
+  uint16_t dns_id = 0, dns_query_type = 0, dns_query_class = 0;
+  uint8_t dns_rcode = 0;
+  uint16_t http_method_id = 0;
+  uint16_t http_status_code = 0;
+  uint16_t tls_client_version = 0, tls_server_version = 0, tls_cipher_suite = 0;
+  uint16_t tcp_syn_size = 0;
+  uint8_t ovpn_conf_level = 0, wg_conf_level = 0;
+  uint32_t wg_src_peer = 0, wg_dst_peer = 0;
+  uint64_t tls_not_before = 0, tls_not_after = 0;  // seconds since 1970
+  std::string_view dns_query_name;
+  std::string_view http_host, http_url, http_method, http_agent, http_content_type, http_referer;
+  std::string_view tls_sni, tls_alpn, tls_ja3, tls_ja3s, tls_ja4;
+  std::string_view tls_subject_cn, tls_issuer_cn, tls_public_key_alg;
+
+  friend bool operator==(const AppRecord&, const AppRecord&) = default;
+};
+
 struct DirectionRecord {
   uint64_t packets = 0;
   uint64_t bytes = 0;        // IP total length (IPv6: 40 + payload length), inner packet
@@ -107,7 +127,13 @@ struct DirectionRecord {
   SummaryStats pkt_size;                 // bytes per packet
   SummaryStats piat;                     // packet inter-arrival time, seconds
   std::string_view interface_name;       // of in_if
-  uint32_t present = 0;                  // bits of this direction's kSet fields (registry)
+  // What the dissectors (src/dissect) saw in this direction.
+  uint64_t tcp_options = 0;  // option kinds, ipfixprobe's bitmap (fields.def)
+  uint16_t tcp_mss = 0, tcp_init_win = 0;
+  uint8_t tcp_win_scale = 0;
+  uint16_t dns_flags = 0;
+  std::string_view banner;  // SSH identification string
+  uint32_t present = 0;     // bits of this direction's kSet fields (registry)
 
   friend bool operator==(const DirectionRecord&, const DirectionRecord&) = default;
 };
@@ -146,6 +172,7 @@ struct FlowRecord {
   uint64_t flows = 0;  // flows an aggregated record sums (registry: absent, 1, otherwise)
 
   List<DnsAnswer> dns_resp_rr;
+  AppRecord app;
 
   uint64_t present = 0;  // bits of the flow's kSet fields (registry)
 

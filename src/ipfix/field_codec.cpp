@@ -75,11 +75,13 @@ size_t value_size(const Element& e, const FieldValue& v, const EncodeContext& ct
 
 size_t list_content_size(const Element& e, const ListRef& l, const EncodeContext& ctx) {
   const ListLayout* layout = layout_of(ctx, e.field);
-  if (!layout || !l.field || ctx.empty_variable) return 0;
+  if (!layout || !l.field) return 0;
   const FieldInfo& f = *l.field;
   bool basic = e.type == IeType::kBasicList;
   size_t n = 3;  // semantic, then a template id (or the basicList's field id)
   if (basic) n += 2 + (layout->items[0].pen ? 4 : 0);
+  // An oversized record's list goes empty, but as a list: RFC 6313 wants its header.
+  if (ctx.empty_variable) return n;
   for (uint32_t i = 0; i < l.size; ++i) {
     const void* item = static_cast<const uint8_t*>(l.items) + size_t(i) * f.item_size;
     for (size_t k = 0; k < layout->items.size(); ++k)
@@ -91,12 +93,10 @@ size_t list_content_size(const Element& e, const ListRef& l, const EncodeContext
 size_t value_size(const Element& e, const FieldValue& v, const EncodeContext& ctx) {
   if (e.length != kVarLen) return e.length;
   size_t n = 0;
-  if (!ctx.empty_variable) {
-    if (const std::string_view* s = std::get_if<std::string_view>(&v))
-      n = std::min(s->size(), kMaxVarLen);
-    else if (const ListRef* l = std::get_if<ListRef>(&v))
-      n = std::min(list_content_size(e, *l, ctx), kMaxVarLen);
-  }
+  if (const std::string_view* s = std::get_if<std::string_view>(&v))
+    n = ctx.empty_variable ? 0 : std::min(s->size(), kMaxVarLen);
+  else if (const ListRef* l = std::get_if<ListRef>(&v))
+    n = std::min(list_content_size(e, *l, ctx), kMaxVarLen);
   return varlen_header(n) + n;
 }
 
@@ -211,7 +211,7 @@ size_t put(uint8_t* o, const Element& e, const ListRef& l, const EncodeContext& 
     store_be16(p, layout.template_id);
     p += 2;
   }
-  for (uint32_t i = 0; i < l.size; ++i) {
+  for (uint32_t i = 0; i < (ctx.empty_variable ? 0 : l.size); ++i) {
     const void* item = static_cast<const uint8_t*>(l.items) + size_t(i) * f.item_size;
     for (size_t k = 0; k < layout.items.size(); ++k)
       p += put(p, layout.items[k], f.items[k].get(item), ctx);

@@ -62,6 +62,8 @@ struct alignas(64) FlowState {
   uint8_t in_age_list : 1;
   uint8_t fin_mask : 2;  // bit d: FIN seen in direction d
   uint8_t closing : 1;
+  uint8_t app_done : 1;  // no payload dissector wants more of the flow's packets
+  uint32_t app;          // the flow's dissection slot (dissect::Dissection), 0: none
 
   alignas(64) DirCounters dir[2];
 

@@ -6,6 +6,7 @@
 #include <new>
 
 #include "core/field_registry.h"
+#include "dissect/tcp.h"
 
 namespace flowkit::meter {
 
@@ -102,11 +103,25 @@ IpAddress ip_of(const uint8_t* b) {
 
 }  // namespace
 
+namespace {
+
+// A flow's extra bytes in the table: its statistics, then its TCP options.
+size_t stats_bytes(const MeterOptions& o) {
+  return o.stats ? sizeof(FlowStats) : 0;
+}
+size_t extra_bytes(const MeterOptions& o) {
+  return stats_bytes(o) + (o.dissect & dissect::kTcpOptions ? sizeof(dissect::TcpOptions) : 0);
+}
+
+}  // namespace
+
 Meter::Meter(const MeterOptions& options, FlowSink& sink)
     : opt_(options),
       sink_(sink),
-      table_(options.max_flows, options.idle_timeout_ns, options.stats ? sizeof(FlowStats) : 0),
+      table_(options.max_flows, options.idle_timeout_ns, extra_bytes(options)),
       fragments_(options.fragments, options.key.hash_secret),
+      dissection_(options.dissect & ~uint32_t(dissect::kTcpOptions)),
+      tcp_extra_(options.dissect & dissect::kTcpOptions ? stats_bytes(options) : SIZE_MAX),
       preparer_(options) {
   if (opt_.sample == 0) opt_.sample = 1;
   batch_.reserve(kRecordBatch);
@@ -115,18 +130,52 @@ Meter::Meter(const MeterOptions& options, FlowSink& sink)
 Meter::~Meter() = default;
 
 PacketPreparer::PacketPreparer(const MeterOptions& options)
-    : decode_(options.decode), key_(options.key), sample_(options.sample ? options.sample : 1) {}
+    : decode_(options.decode),
+      key_(options.key),
+      sample_(options.sample ? options.sample : 1),
+      dissect_(options.dissect != 0) {}
+
+namespace {
+
+// Bytes from the transport header that dissectors read: the header and at most kMaxPayload.
+uint32_t l4_bytes(const packet::PacketView& v) {
+  return v.payload_offset - v.l4_offset + std::min(v.payload_len, dissect::kMaxPayload);
+}
+
+}  // namespace
 
 void PacketPreparer::prepare(std::span<const capture::RawPacket> in, DecodedPacket* out,
-                             bool with_keys) {
+                             bool with_keys, std::vector<uint8_t>* copy) {
+  size_t copied = 0;
   for (size_t i = 0; i < in.size(); ++i) {
     const capture::RawPacket& p = in[i];
     DecodedPacket& d = out[i];
     d.ts = p.ts.ns;
     d.interface = p.interface;
+    d.has_l4 = false;
     d.sampled_out = sample_ > 1 && sample_counter_++ % sample_ != 0;
-    if (!d.sampled_out) packet::decode(p.data, p.caplen, p.wirelen, p.linktype, decode_, d.view);
+    if (!d.sampled_out) {
+      packet::decode(p.data, p.caplen, p.wirelen, p.linktype, decode_, d.view);
+      if (dissect_ && d.view.payload_offset != 0) {
+        d.has_l4 = true;
+        d.l4 = p.data + d.view.l4_offset;
+        copied += l4_bytes(d.view);
+      }
+    }
     if (with_keys) make_packet_key(d, key_, d.key);
+  }
+  if (!copy || copied == 0) return;
+  // The source reuses its buffer: the bytes go with the batch. Sized first, so that the
+  // pointers taken stay valid.
+  if (copy->size() < copied) copy->resize(copied);
+  uint8_t* at = copy->data();
+  for (size_t i = 0; i < in.size(); ++i) {
+    DecodedPacket& d = out[i];
+    if (!d.has_l4) continue;
+    uint32_t n = l4_bytes(d.view);
+    std::memcpy(at, d.l4, n);
+    d.l4 = at;
+    at += n;
   }
 }
 
@@ -193,30 +242,32 @@ void Meter::handle(const DecodedPacket& w, const PacketKey& k) {
     return;
   }
   if (k.keyed) {
-    account(w.view, k.key, k.hash, k.swapped, ts, w.interface);
+    account(w.view, w.has_l4 ? w.l4 : nullptr, k.key, k.hash, k.swapped, ts, w.interface);
     return;
   }
   // A fragment: the tracker supplies its ports, or holds it until its first fragment comes.
   packet::PacketView v = w.view;
   bool count_now = fragments_.on_fragment(v, ts, w.interface);
   expire_by(fragments_.next_deadline());
-  if (count_now) account_view(v, ts, w.interface);
+  if (count_now) account_view(v, w.has_l4 ? w.l4 : nullptr, ts, w.interface);
   drain_fragments();
 }
 
-void Meter::account_view(const packet::PacketView& v, int64_t ts, uint32_t interface) {
+void Meter::account_view(const packet::PacketView& v, const uint8_t* l4, int64_t ts,
+                         uint32_t interface) {
   FlowKey key;
   bool swapped = make_key(v, opt_.key, key);
-  account(v, key, hash_key(key, opt_.key.hash_secret), swapped, ts, interface);
+  account(v, l4, key, hash_key(key, opt_.key.hash_secret), swapped, ts, interface);
 }
 
 void Meter::drain_fragments() {
   HeldFragment h;
-  while (fragments_.pop_ready(h)) account_view(h.view, h.ts, h.interface);
+  // Held fragments carry no payload for dissectors: their first fragment had it.
+  while (fragments_.pop_ready(h)) account_view(h.view, nullptr, h.ts, h.interface);
 }
 
-void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t hash, bool swapped,
-                    int64_t ts, uint32_t interface) {
+void Meter::account(const packet::PacketView& v, const uint8_t* l4, const FlowKey& key,
+                    uint64_t hash, bool swapped, int64_t ts, uint32_t interface) {
   bool inserted;
   uint32_t id = table_.find_or_insert(key, hash, !table_.full(), now_, &inserted);
   if (id == kNoFlow) {  // cache full (or memory refused): the least recently used flow makes room
@@ -320,6 +371,8 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
     add_time(st.gap_both, ts, f.dir[0].packets + f.dir[1].packets);
   }
 
+  if (l4) dissect(f, id, d, v, l4, ts);
+
   if (v.protocol == 6 && opt_.tcp_end && !f.closing) {
     bool end = v.tcp_flags & kTcpRst;
     if (v.tcp_flags & kTcpFin) {
@@ -332,6 +385,24 @@ void Meter::account(const packet::PacketView& v, const FlowKey& key, uint64_t ha
       expire_by(ts, opt_.tcp_end_timeout_ns);
     }
   }
+}
+
+void Meter::dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& v,
+                    const uint8_t* l4, int64_t ts) {
+  uint32_t header = v.payload_offset - v.l4_offset;
+  if (v.protocol == 6 && tcp_extra_ != SIZE_MAX) {
+    auto& t = *reinterpret_cast<dissect::TcpOptions*>(table_.extra(id) + tcp_extra_);
+    t.update({l4, header}, d, v.tcp_flags, v.ip_bytes, f.dir[0].packets + f.dir[1].packets == 1);
+  }
+  if (f.app_done || !dissection_.enabled()) return;
+  dissect::Packet p{ts,
+                    Direction(d),
+                    v.protocol,
+                    v.src_port,
+                    v.dst_port,
+                    {l4, header},
+                    {l4 + header, std::min(v.payload_len, dissect::kMaxPayload)}};
+  if (!dissection_.packet(f.app, p)) f.app_done = 1;
 }
 
 Meter::FlowExt& Meter::ext_of(FlowState& f) {
@@ -395,10 +466,11 @@ void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {
     return;
   }
   if (f.ext) ext_free_.push_back(f.ext);
+  dissection_.release(f.app);
   table_.erase(id);
 }
 
-void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) const {
+void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
   const FlowState& f = table_.at(id);
   int fe = f.fwd_endpoint, re = 1 - fe;
   r = FlowRecord{};
@@ -476,12 +548,16 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) const {
     r.pkt_size = size_summary(both_sizes(st, f.dir), f.dir[0].bytes + f.dir[1].bytes, packets);
     r.piat = gap_summary(st.gap_both, packets);
   }
+  if (r.protocol == 6 && tcp_extra_ != SIZE_MAX)
+    reinterpret_cast<const dissect::TcpOptions*>(table_.extra(id) + tcp_extra_)->to_record(r);
+  dissection_.finish(f.app, r, arena_);
 }
 
 void Meter::emit_batch() {
   if (batch_.empty()) return;
   sink_.write(batch_);
   batch_.clear();
+  arena_.reset();
 }
 
 void Meter::flush() {
@@ -520,7 +596,7 @@ const MeterStats& Meter::stats() const {
 }
 
 size_t Meter::memory_bytes() const {
-  return table_.memory_bytes() + ext_.capacity() * sizeof(FlowExt) +
+  return table_.memory_bytes() + ext_.capacity() * sizeof(FlowExt) + dissection_.memory_bytes() +
          decoded_.capacity() * sizeof(DecodedPacket) + keys_.capacity() * sizeof(PacketKey);
 }
 

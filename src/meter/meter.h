@@ -22,6 +22,7 @@
 
 #include "capture/packet_source.h"
 #include "core/flow_sink.h"
+#include "dissect/dissect.h"
 #include "meter/flow_key.h"
 #include "meter/flow_table.h"
 #include "meter/fragment_tracker.h"
@@ -36,8 +37,9 @@ struct MeterOptions {
   int64_t tcp_end_timeout_ns = 5 * kNanosPerSecond;
   bool tcp_end = true;  // expire TCP flows after FIN/RST
   size_t max_flows = 2'000'000;
-  uint32_t sample = 1;  // count 1 packet in N
-  bool stats = true;    // packet size and inter-arrival statistics
+  uint32_t sample = 1;                        // count 1 packet in N
+  bool stats = true;                          // packet size and inter-arrival statistics
+  uint32_t dissect = dissect::kAllProtocols;  // payload dissectors (dissect::Protocol bits)
   packet::DecodeOptions decode;
   FragmentTracker::Options fragments;
 };
@@ -80,8 +82,13 @@ struct alignas(64) DecodedPacket {
   int64_t ts;
   uint32_t interface;
   bool sampled_out;
+  bool has_l4;  // l4 is set (line 3 crosses to the other thread then)
   packet::PacketView view;
   alignas(64) PacketKey key;  // valid only where the batch says it is keyed
+  // The TCP/UDP header and what follows (view.payload_offset - view.l4_offset header bytes,
+  // then at most dissect::kMaxPayload of payload): in the source's buffer when that outlives
+  // the batch, else in a copy the batch owns. Valid only when has_l4.
+  const uint8_t* l4;
 };
 static_assert(offsetof(DecodedPacket, view) + offsetof(packet::PacketView, mpls_label) <= 128,
               "the fields every packet needs in lines 0 and 1");
@@ -99,14 +106,18 @@ inline void make_packet_key(const DecodedPacket& p, const KeyOptions& o, PacketK
 class PacketPreparer {
  public:
   explicit PacketPreparer(const MeterOptions& options);
-  // Decodes in[i] into out[i]; `out` holds at least in.size() packets.
-  void prepare(std::span<const capture::RawPacket> in, DecodedPacket* out, bool with_keys);
+  // Decodes in[i] into out[i]; `out` holds at least in.size() packets. With `copy`, the
+  // transport headers and payloads that dissectors read are copied there (for sources whose
+  // buffers the next read reuses); otherwise DecodedPacket::l4 points into `in`.
+  void prepare(std::span<const capture::RawPacket> in, DecodedPacket* out, bool with_keys,
+               std::vector<uint8_t>* copy = nullptr);
 
  private:
   packet::DecodeOptions decode_;
   KeyOptions key_;
   uint32_t sample_;
   uint64_t sample_counter_ = 0;
+  bool dissect_;
 };
 
 class Meter {
@@ -160,11 +171,13 @@ class Meter {
   };
   // Both are the per-packet path: inlined, so a packet costs no call and no register spills.
   [[gnu::always_inline]] inline void handle(const DecodedPacket& p, const PacketKey& k);
-  [[gnu::always_inline]] inline void account(const packet::PacketView& v, const FlowKey& key,
-                                             uint64_t hash, bool swapped, int64_t ts,
-                                             uint32_t interface);
+  [[gnu::always_inline]] inline void account(const packet::PacketView& v, const uint8_t* l4,
+                                             const FlowKey& key, uint64_t hash, bool swapped,
+                                             int64_t ts, uint32_t interface);
+  void dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& v, const uint8_t* l4,
+               int64_t ts);
   FlowExt& ext_of(FlowState& f);
-  void account_view(const packet::PacketView& v, int64_t ts, uint32_t interface);
+  void account_view(const packet::PacketView& v, const uint8_t* l4, int64_t ts, uint32_t interface);
   void drain_fragments();
   void expire(int64_t now);
   // Something falls due `delay` after `time`.
@@ -172,13 +185,15 @@ class Meter {
     next_expire_ = std::min(next_expire_, saturating_add(time, delay));
   }
   void export_flow(uint32_t id, EndReason reason, bool keep);
-  void to_record(uint32_t id, EndReason reason, FlowRecord& r) const;
+  void to_record(uint32_t id, EndReason reason, FlowRecord& r);
   void emit_batch();
 
   MeterOptions opt_;
   FlowSink& sink_;
   FlowTable table_;
   FragmentTracker fragments_;
+  dissect::Dissection dissection_;
+  size_t tcp_extra_ = 0;                 // offset of dissect::TcpOptions in a flow's extra bytes
   std::vector<FlowExt> ext_{FlowExt{}};  // index 0 is "none"
   std::vector<uint32_t> ext_free_;
   PacketPreparer preparer_;
@@ -190,6 +205,7 @@ class Meter {
   int64_t next_expire_ = INT64_MIN;
   int64_t start_ = INT64_MIN;
   std::vector<FlowRecord> batch_;
+  Arena arena_;  // the batch's strings
   // "" for interfaces without a name of their own. Records view the strings, which a deque
   // keeps in place as interfaces are added; the views are what to_record reads.
   std::deque<std::string> interface_storage_;

@@ -68,6 +68,7 @@ class PreparedSource {
   static constexpr uint32_t kWakeAhead = kSlots / 4;
   struct Slot {
     std::vector<DecodedPacket> packets = std::vector<DecodedPacket>(kBatchSize);
+    std::vector<uint8_t> payload;  // what dissectors read, when the source reuses its buffer
     Batch batch;
   };
   void run(MeterOptions options);

@@ -119,6 +119,7 @@ class Decoder {
     }
     ports(l4);
     if (proto == kProtoTcp) v_.tcp_flags = t[13];
+    v_.l4_offset = l4;
     payload(l4 + l4_header, end);
     return true;
   }
@@ -607,6 +608,7 @@ class Decoder {
         if (avail < 14) return l4_cut();
         v_.tcp_flags = p_[off + 13];
         uint32_t hl = (p_[off + 12] >> 4) * 4u;
+        v_.l4_offset = off;
         if (hl >= 20 && hl <= avail) payload(off + hl, end);
         return true;
       }
@@ -615,6 +617,7 @@ class Decoder {
         if (avail < 4) return l4_cut();
         ports(off);
         if (avail < 8) return l4_cut();
+        v_.l4_offset = off;
         payload(off + 8, end);
         if (opt_.decapsulate && proto == kProtoUdp && !v_.is_fragment) udp_tunnel(off, end);
         return true;
@@ -683,7 +686,7 @@ class Decoder {
     v_.has_ports = false;
     v_.src_port = v_.dst_port = 0;
     v_.tcp_flags = v_.icmp_type = v_.icmp_code = 0;
-    v_.payload_offset = v_.payload_len = 0;
+    v_.l4_offset = v_.payload_offset = v_.payload_len = 0;
     v_.l4_truncated = false;
     ++depth_;
     bool ok;

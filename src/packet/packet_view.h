@@ -64,7 +64,8 @@ struct PacketView {
   uint32_t tunnel_id = 0;
   uint32_t outer_ip_bytes = 0;
 
-  // Transport payload within the captured bytes (for dissectors).
+  // Transport header and payload within the captured bytes (for dissectors).
+  uint32_t l4_offset = 0;  // TCP/UDP header, when payload_offset is set
   uint32_t payload_offset = 0;
   uint32_t payload_len = 0;
 

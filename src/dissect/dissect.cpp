@@ -1,0 +1,256 @@
+#include "dissect/dissect.h"
+
+#include <fmt/format.h>
+
+#include "core/byte_io.h"
+#include "dissect/protocols.h"
+
+namespace flowkit::dissect {
+
+namespace {
+
+constexpr uint8_t kProtoTcp = 6;
+// Payload packets a flow may show before every dissector has declined it.
+constexpr uint8_t kMaxUnclaimed = 4;
+
+}  // namespace
+
+Result<uint32_t> parse_protocols(std::string_view list) {
+  if (list == "all") return uint32_t(kAllProtocols);
+  if (list == "none" || list.empty()) return uint32_t(0);
+  uint32_t mask = 0;
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
+    bool found = false;
+    for (const ProtocolName& p : kProtocolNames) {
+      if (p.name == name) {
+        mask |= p.protocol;
+        found = true;
+      }
+    }
+    if (!found) {
+      std::string names;
+      for (const ProtocolName& p : kProtocolNames) names += fmt::format(" {}", p.name);
+      return Status::invalid_argument(fmt::format(
+          "unknown dissector '{}': give all, none, or a comma-separated list of:{}", name, names));
+    }
+  }
+  return mask;
+}
+
+// ---- Results -----------------------------------------------------------------------------------
+
+void Results::put(Entry e) {
+  if (e.kind == Kind::kNumber || e.kind == Kind::kText) {
+    for (Entry& old : entries_) {
+      if (old.field == e.field && old.dir == e.dir &&
+          (old.kind == Kind::kNumber || old.kind == Kind::kText)) {
+        old = e;
+        return;
+      }
+    }
+  }
+  entries_.push_back(e);
+}
+
+void Results::set(FieldId f, uint64_t v, Direction d) {
+  put({f, d, Kind::kNumber, 0, 0, 0, v});
+}
+
+void Results::set(FieldId f, std::string_view v, Direction d) {
+  put({f, d, Kind::kText, 0, uint32_t(text_.size()), uint32_t(v.size()), 0});
+  text_.append(v);
+}
+
+bool Results::has(FieldId f, Direction d) const {
+  for (const Entry& e : entries_)
+    if (e.field == f && e.dir == d && e.kind != Kind::kItemNumber && e.kind != Kind::kItemText)
+      return true;
+  return false;
+}
+
+void Results::add_item(FieldId list) {
+  entries_.push_back({list, Direction::kForward, Kind::kItem, 0, 0, 0, 0});
+}
+
+void Results::set_item(uint16_t num, uint64_t v) {
+  entries_.push_back({FieldId{}, Direction::kForward, Kind::kItemNumber, num, 0, 0, v});
+}
+
+void Results::set_item(uint16_t num, std::string_view v) {
+  entries_.push_back({FieldId{}, Direction::kForward, Kind::kItemText, num, uint32_t(text_.size()),
+                      uint32_t(v.size()), 0});
+  text_.append(v);
+}
+
+void Results::clear() {
+  entries_.clear();
+  text_.clear();
+}
+
+void Results::apply(FlowRecord& r, Arena& arena) const {
+  auto text = [&](const Entry& e) {
+    return arena.copy(std::string_view(text_).substr(e.off, e.len));
+  };
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    const Entry& e = entries_[i];
+    const FieldInfo& f = field_info(e.field);
+    if (e.kind == Kind::kNumber) {
+      f.set(r, e.dir, FieldValue(e.num));
+    } else if (e.kind == Kind::kText) {
+      f.set(r, e.dir, FieldValue(text(e)));
+    } else if (e.kind == Kind::kItem) {
+      // All items of this list, which follow one another's fields.
+      uint32_t n = 0;
+      size_t end = i;
+      for (; end < entries_.size(); ++end) {
+        const Entry& x = entries_[end];
+        if (x.kind == Kind::kItem && x.field == e.field)
+          ++n;
+        else if (x.kind != Kind::kItemNumber && x.kind != Kind::kItemText)
+          break;
+      }
+      auto* items = static_cast<uint8_t*>(make_list(f, r, e.dir, n, arena));
+      int64_t at = -1;
+      for (size_t j = i; j < end; ++j) {
+        const Entry& x = entries_[j];
+        if (x.kind == Kind::kItem) {
+          ++at;
+          continue;
+        }
+        for (const ItemInfo& it : f.items) {
+          if (it.num != x.item) continue;
+          void* item = items + size_t(at) * f.item_size;
+          it.set(item, x.kind == Kind::kItemNumber ? FieldValue(x.num) : FieldValue(text(x)));
+        }
+      }
+      i = end - 1;
+    }
+  }
+}
+
+// ---- Flows
+// ---------------------------------------------------------------------------------------
+
+void FlowContext::reset() {
+  owner = nullptr;
+  unclaimed = 0;
+  done = false;
+  for (Stream& s : stream) {
+    s.next_seq = 0;
+    s.started = s.ended = false;
+    s.bytes.clear();
+  }
+  for (uint64_t& w : state) w = 0;
+  results.clear();
+}
+
+Dissection::Dissection(uint32_t protocols) {
+  add_dissectors(protocols, dissectors_);
+}
+
+void add_dissectors(uint32_t protocols, std::vector<std::unique_ptr<Dissector>>& out) {
+  // DNS first: its ports are the surest sign. OpenVPN last: its test is the weakest.
+  if (protocols & kDns) out.push_back(make_dns());
+  if (protocols & kTls) out.push_back(make_tls());
+  if (protocols & kHttp) out.push_back(make_http());
+  if (protocols & kSsh) out.push_back(make_ssh());
+  if (protocols & kWireGuard) out.push_back(make_wireguard());
+  if (protocols & kOpenVpn) out.push_back(make_openvpn());
+}
+
+Dissection::~Dissection() = default;
+
+namespace {
+
+// Appends the segment to its direction's stream when it continues it. A retransmission's
+// bytes already held are skipped; a segment past a gap ends the stream.
+bool append_segment(Stream& s, const Packet& p) {
+  if (s.ended || p.l4.size() < 8) return false;
+  uint32_t seq = load_be32(p.l4.data() + 4);
+  if (!s.started) {
+    s.started = true;
+    s.next_seq = seq;
+  }
+  int32_t ahead = int32_t(seq - s.next_seq);
+  if (ahead > 0) {
+    s.ended = true;
+    return false;
+  }
+  size_t skip = size_t(-int64_t(ahead));
+  if (skip >= p.payload.size()) return false;  // nothing new
+  size_t n = std::min(p.payload.size() - skip, size_t(kMaxStream) - s.bytes.size());
+  s.bytes.append(reinterpret_cast<const char*>(p.payload.data() + skip), n);
+  s.next_seq += uint32_t(n);
+  if (s.bytes.size() >= kMaxStream) s.ended = true;
+  return n > 0;
+}
+
+}  // namespace
+
+bool Dissection::packet(uint32_t& slot, const Packet& p) {
+  // Packets without payload matter only to a dissector that judges every packet.
+  if (p.payload.empty() &&
+      (slot == 0 || !pool_[slot - 1].owner || !pool_[slot - 1].owner->per_packet()))
+    return true;
+  if (slot == 0) {
+    if (!free_.empty()) {
+      slot = free_.back();
+      free_.pop_back();
+    } else {
+      pool_.emplace_back();
+      slot = uint32_t(pool_.size());
+    }
+  }
+  FlowContext& f = pool_[slot - 1];
+  if (f.done) return false;
+  if (!f.owner) {
+    for (const auto& d : dissectors_) {
+      if (d->claims(p)) {
+        f.owner = d.get();
+        break;
+      }
+    }
+    if (!f.owner) {
+      f.done = ++f.unclaimed >= kMaxUnclaimed;
+      return !f.done;
+    }
+  }
+  std::span<const uint8_t> data = p.payload;
+  if (p.protocol == kProtoTcp && !f.owner->per_packet()) {
+    Stream& s = f.stream[int(p.dir)];
+    if (!append_segment(s, p)) return true;
+    data = {reinterpret_cast<const uint8_t*>(s.bytes.data()), s.bytes.size()};
+  }
+  if (!f.owner->feed(f, p, data)) {
+    f.done = true;
+    // The reassembled bytes are no longer needed; their capacity stays for the next flow.
+    for (Stream& s : f.stream) s.bytes.clear();
+  }
+  return !f.done;
+}
+
+void Dissection::finish(uint32_t slot, FlowRecord& r, Arena& arena) {
+  if (slot == 0) return;
+  FlowContext& f = pool_[slot - 1];
+  if (f.owner) f.owner->before_export(f, r);
+  f.results.apply(r, arena);
+}
+
+void Dissection::release(uint32_t& slot) {
+  if (slot == 0) return;
+  pool_[slot - 1].reset();
+  free_.push_back(slot);
+  slot = 0;
+}
+
+size_t Dissection::memory_bytes() const {
+  size_t n = pool_.capacity() * sizeof(FlowContext) + free_.capacity() * sizeof(uint32_t);
+  for (const FlowContext& f : pool_)
+    n += f.stream[0].bytes.capacity() + f.stream[1].bytes.capacity();
+  return n;
+}
+
+}  // namespace flowkit::dissect

@@ -1,0 +1,161 @@
+// Payload dissectors: what a flow's first messages say (DNS names, TLS SNI and fingerprints,
+// HTTP requests, VPN handshakes, software banners). The meter hands each flow's packets to a
+// Dissection until no dissector wants more; the values learned go into the flow's record when
+// it is exported.
+//
+// The model is ipfixprobe's process plugins: a Dissector claims a flow on its first payload, is
+// fed the flow's data while it wants it, and its values are applied before export. Dissectors
+// hold no per-flow state of their own: a flow's state is its FlowContext, in a pool the
+// Dissection reuses, so a packet allocates nothing once the pool has grown.
+//
+// TCP payload is handed over as each direction's byte stream, reassembled in sequence order
+// from the flow's first payload segment (up to kMaxStream bytes): a handshake split over
+// segments reads as one. A gap (a segment lost or not yet arrived) ends the stream there.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/arena.h"
+#include "core/field_registry.h"
+#include "core/flow_record.h"
+#include "core/result.h"
+
+namespace flowkit::dissect {
+
+// Bytes of one packet's payload that dissectors see. The meter's two threads hand over at most
+// this much, and one thread cuts to it as well, so both modes produce the same records.
+inline constexpr uint32_t kMaxPayload = 4096;
+// Bytes of a TCP direction's stream kept for reassembly (a ClientHello, a server's first
+// flight with its certificate, HTTP headers).
+inline constexpr uint32_t kMaxStream = 16384;
+
+// Which dissectors run (`flowkit meter --dissect`).
+enum Protocol : uint32_t {
+  kDns = 1 << 0,
+  kTls = 1 << 1,
+  kHttp = 1 << 2,
+  kSsh = 1 << 3,
+  kOpenVpn = 1 << 4,
+  kWireGuard = 1 << 5,
+  kTcpOptions = 1 << 6,  // options, SYN size, MSS, window scale (src/dissect/tcp.h; no payload)
+  kAllProtocols = (1 << 7) - 1,
+};
+struct ProtocolName {
+  Protocol protocol;
+  std::string_view name;
+};
+inline constexpr ProtocolName kProtocolNames[] = {
+    {kDns, "dns"},      {kTls, "tls"},      {kHttp, "http"},      {kSsh, "ssh"},
+    {kOpenVpn, "ovpn"}, {kWireGuard, "wg"}, {kTcpOptions, "tcp"},
+};
+// "all", "none" or a comma-separated list of names; an unknown name is an error that lists them.
+Result<uint32_t> parse_protocols(std::string_view list);
+
+// One packet of a flow as a dissector sees it.
+struct Packet {
+  int64_t ts;
+  Direction dir;  // in the flow: forward is the direction of its first packet
+  uint8_t protocol;
+  uint16_t src_port, dst_port;       // this packet's
+  std::span<const uint8_t> l4;       // the TCP/UDP header
+  std::span<const uint8_t> payload;  // at most kMaxPayload bytes
+};
+
+// What dissectors learned about a flow: field values, applied to its record at export. A value
+// set twice keeps the second.
+class Results {
+ public:
+  void set(FieldId f, uint64_t v, Direction d = Direction::kForward);
+  void set(FieldId f, std::string_view v, Direction d = Direction::kForward);
+  bool has(FieldId f, Direction d = Direction::kForward) const;
+  // Starts a new item of a list field (a DNS answer); set_item fills its fields by item number.
+  void add_item(FieldId list);
+  void set_item(uint16_t num, uint64_t v);
+  void set_item(uint16_t num, std::string_view v);
+  bool empty() const { return entries_.empty(); }
+  void clear();
+  // Sets the values in r, its strings copied into `arena`.
+  void apply(FlowRecord& r, Arena& arena) const;
+
+ private:
+  enum class Kind : uint8_t { kNumber, kText, kItem, kItemNumber, kItemText };
+  struct Entry {
+    FieldId field;
+    Direction dir;
+    Kind kind;
+    uint16_t item;  // item field number
+    uint32_t off, len;
+    uint64_t num;
+  };
+  void put(Entry e);
+  std::vector<Entry> entries_;
+  std::string text_;
+};
+
+// A TCP direction's bytes in sequence order.
+struct Stream {
+  uint32_t next_seq = 0;
+  bool started = false;
+  bool ended = false;  // a gap, or kMaxStream reached: nothing more is appended
+  std::string bytes;
+};
+
+// A flow's dissection state, reused from flow to flow.
+struct FlowContext {
+  const class Dissector* owner = nullptr;  // the dissector that claimed the flow
+  uint8_t unclaimed = 0;                   // payload packets nobody claimed
+  bool done = false;                       // no dissector wants more packets
+  Stream stream[2];                        // TCP, per direction
+  uint64_t state[4] = {};                  // the owner's own, zero at the start
+  Results results;
+
+  void reset();
+};
+
+// One protocol's dissector: stateless; a flow's state is in its FlowContext.
+class Dissector {
+ public:
+  virtual ~Dissector() = default;
+  virtual Protocol protocol() const = 0;
+  // Whether the first payload of a flow (either direction) is this protocol's.
+  virtual bool claims(const Packet& p) const = 0;
+  // The flow's data after packet p: for TCP the direction's stream so far (the packet's own
+  // payload when per_packet()), for UDP the datagram. Returns false once it wants no more
+  // packets of this flow.
+  virtual bool feed(FlowContext& f, const Packet& p, std::span<const uint8_t> data) const = 0;
+  // True for dissectors that judge each TCP segment on its own rather than the stream.
+  virtual bool per_packet() const { return false; }
+  // Before the flow is exported: values that follow from all its packets.
+  virtual void before_export(FlowContext& /*f*/, const FlowRecord& /*r*/) const {}
+};
+
+class Dissection {
+ public:
+  explicit Dissection(uint32_t protocols);
+  ~Dissection();
+  Dissection(const Dissection&) = delete;
+  Dissection& operator=(const Dissection&) = delete;
+
+  // True when any payload dissector runs.
+  bool enabled() const { return !dissectors_.empty(); }
+  // A packet of a flow whose slot is `slot` (0 until the flow's first payload). Returns false
+  // once no dissector wants more packets of the flow.
+  bool packet(uint32_t& slot, const Packet& p);
+  // Sets what was learned in r (strings in `arena`).
+  void finish(uint32_t slot, FlowRecord& r, Arena& arena);
+  // The flow is gone: its slot returns to the pool.
+  void release(uint32_t& slot);
+  size_t memory_bytes() const;
+
+ private:
+  std::vector<std::unique_ptr<Dissector>> dissectors_;
+  std::vector<FlowContext> pool_;  // slot i at pool_[i - 1]
+  std::vector<uint32_t> free_;
+};
+
+}  // namespace flowkit::dissect

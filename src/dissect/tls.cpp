@@ -1,0 +1,390 @@
+// TLS (and SSL 2.0-compatible ClientHellos): versions, SNI, ALPN, cipher suite, the JA3, JA3S
+// and JA4 fingerprints, and the server certificate's names, validity and key type when it is
+// sent in clear (TLS 1.2 and older).
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "dissect/protocols.h"
+
+namespace flowkit::dissect {
+
+namespace {
+
+constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kHandshake = 22;
+constexpr uint8_t kClientHello = 1, kServerHello = 2, kCertificate = 11;
+constexpr uint16_t kExtSni = 0, kExtGroups = 10, kExtPointFormats = 11, kExtSigAlgs = 13,
+                   kExtAlpn = 16, kExtVersions = 43;
+
+// GREASE values (RFC 8701): 0x?a?a with both bytes equal. Fingerprints leave them out.
+bool grease(uint16_t v) {
+  return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
+}
+
+std::string digest_hex(const EVP_MD* md, std::string_view s, size_t digits) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(s.data(), s.size(), out, &n, md, nullptr) != 1) return {};
+  return to_hex({out, n}).substr(0, digits);
+}
+
+// "a-b-c" of the values (JA3's lists).
+template <class T>
+void dash_list(std::string& out, const T& values) {
+  bool first = true;
+  for (auto v : values) {
+    if (!first) out += '-';
+    fmt::format_to(std::back_inserter(out), "{}", v);
+    first = false;
+  }
+}
+
+// "0a0b,0c0d" of the values as four hex digits (JA4's lists).
+template <class T>
+void hex_list(std::string& out, const std::vector<T>& values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i) out += ',';
+    fmt::format_to(std::back_inserter(out), "{:04x}", values[i]);
+  }
+}
+
+struct Hello {
+  uint16_t version = 0;
+  std::vector<uint32_t> ciphers;  // SSL 2.0's cipher specs have three bytes
+  std::vector<uint16_t> extensions, groups, sig_algs, versions;
+  std::vector<uint8_t> point_formats;
+  std::string_view sni;
+  std::vector<std::string_view> alpn;
+  void clear() {
+    version = 0;
+    ciphers.clear();
+    extensions.clear();
+    groups.clear();
+    sig_algs.clear();
+    versions.clear();
+    point_formats.clear();
+    sni = {};
+    alpn.clear();
+  }
+};
+
+void read_u16_list(Reader r, std::vector<uint16_t>& out, size_t len_bytes) {
+  size_t n = len_bytes == 1 ? r.u8() : r.u16();
+  Reader list = r.sub(n);
+  while (list.left() >= 2) out.push_back(list.u16());
+}
+
+// The extensions block of a hello (after its fixed part).
+void read_extensions(Reader& r, Hello& h) {
+  if (r.left() < 2) return;
+  Reader exts = r.sub(r.u16());
+  while (exts.left() >= 4) {
+    uint16_t type = exts.u16();
+    Reader e = exts.sub(exts.u16());
+    if (!exts.ok()) break;
+    h.extensions.push_back(type);
+    switch (type) {
+      case kExtSni: {
+        Reader list = e.sub(e.u16());
+        while (list.left() >= 3) {
+          uint8_t name_type = list.u8();
+          auto name = list.bytes(list.u16());
+          if (name_type == 0 && list.ok()) {
+            h.sni = as_text(name);
+            break;
+          }
+        }
+        break;
+      }
+      case kExtGroups:
+        read_u16_list(e, h.groups, 2);
+        break;
+      case kExtPointFormats: {
+        auto pf = e.bytes(e.u8());
+        h.point_formats.assign(pf.begin(), pf.end());
+        break;
+      }
+      case kExtSigAlgs:
+        read_u16_list(e, h.sig_algs, 2);
+        break;
+      case kExtAlpn: {
+        Reader list = e.sub(e.u16());
+        while (list.left() >= 1) {
+          auto p = list.bytes(list.u8());
+          if (list.ok()) h.alpn.push_back(as_text(p));
+        }
+        break;
+      }
+      case kExtVersions:
+        // The ClientHello lists versions; the ServerHello names one.
+        if (e.left() == 2)
+          h.versions.push_back(e.u16());
+        else
+          read_u16_list(e, h.versions, 1);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+std::string ja3(const Hello& h) {
+  std::string s = fmt::format("{},", h.version);
+  auto keep = [](const auto& v) {
+    std::vector<uint32_t> out;
+    for (uint32_t x : v)
+      if (x > 0xffff || !grease(uint16_t(x))) out.push_back(x);
+    return out;
+  };
+  dash_list(s, keep(h.ciphers));
+  s += ',';
+  dash_list(s, keep(h.extensions));
+  s += ',';
+  dash_list(s, keep(h.groups));
+  s += ',';
+  dash_list(s, h.point_formats);
+  return digest_hex(EVP_md5(), s, 32);
+}
+
+// FoxIO's JA4 (https://github.com/FoxIO-LLC/ja4, JA4 TLS client fingerprint).
+std::string ja4(const Hello& h, bool quic) {
+  uint16_t v = h.version;
+  for (uint16_t x : h.versions)
+    if (!grease(x) && x > v) v = x;
+  std::string_view ver = v == 0x0304   ? "13"
+                         : v == 0x0303 ? "12"
+                         : v == 0x0302 ? "11"
+                         : v == 0x0301 ? "10"
+                         : v == 0x0300 ? "s3"
+                         : v == 0x0002 ? "s2"
+                                       : "00";
+  std::vector<uint32_t> ciphers;
+  std::vector<uint16_t> exts;
+  for (uint32_t x : h.ciphers)
+    if (x > 0xffff || !grease(uint16_t(x))) ciphers.push_back(x);
+  for (uint16_t x : h.extensions)
+    if (!grease(x)) exts.push_back(x);
+  std::string alpn = "00";
+  if (!h.alpn.empty() && !h.alpn[0].empty()) {
+    std::string_view a = h.alpn[0];
+    auto alnum = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; };
+    if (alnum(a.front()) && alnum(a.back())) {
+      alpn = {a.front(), a.back()};
+    } else {
+      std::string hex = to_hex({reinterpret_cast<const uint8_t*>(a.data()), a.size()});
+      alpn = {hex.front(), hex.back()};
+    }
+  }
+  std::string out =
+      fmt::format("{}{}{}{:02}{:02}{}_", quic ? 'q' : 't', ver, h.sni.empty() ? 'i' : 'd',
+                  std::min<size_t>(ciphers.size(), 99), std::min<size_t>(exts.size(), 99), alpn);
+  std::sort(ciphers.begin(), ciphers.end());
+  std::string list;
+  hex_list(list, ciphers);
+  out += ciphers.empty() ? std::string(12, '0') : digest_hex(EVP_sha256(), list, 12);
+  out += '_';
+  std::vector<uint16_t> sorted;
+  for (uint16_t x : exts)
+    if (x != kExtSni && x != kExtAlpn) sorted.push_back(x);
+  std::sort(sorted.begin(), sorted.end());
+  list.clear();
+  hex_list(list, sorted);
+  if (!h.sig_algs.empty()) {
+    list += '_';
+    hex_list(list, h.sig_algs);
+  }
+  out += sorted.empty() ? std::string(12, '0') : digest_hex(EVP_sha256(), list, 12);
+  return out;
+}
+
+// The common name of an X.509 name, or "" when it has none.
+std::string common_name(const X509_NAME* name) {
+  int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (i < 0) return {};
+  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+  unsigned char* utf8 = nullptr;
+  int n = ASN1_STRING_to_UTF8(&utf8, s);
+  if (n < 0) return {};
+  std::string out(reinterpret_cast<char*>(utf8), size_t(n));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+bool unix_seconds(const ASN1_TIME* t, uint64_t& out) {
+  struct tm tm {};
+  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return false;
+  time_t s = timegm(&tm);
+  if (s < 0) return false;
+  out = uint64_t(s);
+  return true;
+}
+
+void read_certificate(std::span<const uint8_t> der, Results& out) {
+  const unsigned char* p = der.data();
+  X509* x = d2i_X509(nullptr, &p, long(der.size()));
+  if (!x) return;
+  if (std::string cn = common_name(X509_get_subject_name(x)); !cn.empty())
+    out.set(FieldId::kTlsSubjectCn, cn);
+  if (std::string cn = common_name(X509_get_issuer_name(x)); !cn.empty())
+    out.set(FieldId::kTlsIssuerCn, cn);
+  uint64_t t;
+  if (unix_seconds(X509_get0_notBefore(x), t)) out.set(FieldId::kTlsValidityNotBefore, t);
+  if (unix_seconds(X509_get0_notAfter(x), t)) out.set(FieldId::kTlsValidityNotAfter, t);
+  if (X509_PUBKEY* key = X509_get_X509_PUBKEY(x)) {
+    ASN1_OBJECT* alg = nullptr;
+    if (X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, key) == 1 && alg) {
+      if (const char* name = OBJ_nid2ln(OBJ_obj2nid(alg))) out.set(FieldId::kTlsPublicKeyAlg, name);
+    }
+  }
+  X509_free(x);
+}
+
+void client_hello(Reader r, Results& out, Hello& h) {
+  h.clear();
+  h.version = r.u16();
+  r.skip(32);
+  r.skip(r.u8());  // session id
+  Reader ciphers = r.sub(r.u16());
+  while (ciphers.left() >= 2) h.ciphers.push_back(ciphers.u16());
+  r.skip(r.u8());  // compression methods
+  read_extensions(r, h);
+  if (!r.ok() && h.ciphers.empty()) return;
+  // The client's first choice: the head of supported_versions (as sent, GREASE included, as
+  // ipfixprobe reports it), else legacy_version.
+  out.set(FieldId::kTlsClientVersion, h.versions.empty() ? h.version : h.versions[0]);
+  if (!h.sni.empty()) out.set(FieldId::kTlsSni, h.sni);
+  if (!h.alpn.empty() && !out.has(FieldId::kTlsAlpn)) out.set(FieldId::kTlsAlpn, h.alpn[0]);
+  out.set(FieldId::kTlsJa3, ja3(h));
+  out.set(FieldId::kTlsJa4, ja4(h, false));
+}
+
+void server_hello(Reader r, Results& out, Hello& h) {
+  h.clear();
+  h.version = r.u16();
+  r.skip(32);
+  r.skip(r.u8());
+  uint16_t cipher = r.u16();
+  r.skip(1);
+  read_extensions(r, h);
+  if (!r.ok() && cipher == 0) return;
+  out.set(FieldId::kTlsServerVersion, h.versions.empty() ? h.version : h.versions[0]);
+  out.set(FieldId::kTlsCipherSuite, cipher);
+  if (!h.alpn.empty()) out.set(FieldId::kTlsAlpn, h.alpn[0]);
+  std::string s = fmt::format("{},{},", h.version, cipher);
+  std::vector<uint16_t> exts;
+  for (uint16_t x : h.extensions)
+    if (!grease(x)) exts.push_back(x);
+  dash_list(s, exts);
+  out.set(FieldId::kTlsJa3s, digest_hex(EVP_md5(), s, 32));
+}
+
+// An SSL 2.0 record header's ClientHello (RFC 6101 appendix E.2): cipher specs of 3 bytes.
+// JA3 takes the specs as numbers and has no extensions.
+bool sslv2_client_hello(std::span<const uint8_t> data, Results& out, Hello& h) {
+  if (data.size() < 11 || !(data[0] & 0x80) || data[2] != kClientHello) return false;
+  Reader r(data.subspan(3));
+  h.clear();
+  h.version = r.u16();
+  uint16_t specs = r.u16();
+  r.skip(2);  // session id length
+  r.skip(2);  // challenge length
+  Reader s = r.sub(specs);
+  while (s.left() >= 3) h.ciphers.push_back(s.u24());
+  if (!r.ok()) return false;
+  out.set(FieldId::kTlsClientVersion, h.version);
+  out.set(FieldId::kTlsJa3, ja3(h));
+  out.set(FieldId::kTlsJa4, ja4(h, false));
+  return true;
+}
+
+class Tls final : public Dissector {
+ public:
+  Protocol protocol() const override { return kTls; }
+
+  bool claims(const Packet& p) const override {
+    auto b = p.payload;
+    if (p.protocol != kProtoTcp || b.size() < 6) return false;
+    if (b[0] == kHandshake && b[1] == 3 && b[2] <= 4 &&
+        (b[5] == kClientHello || b[5] == kServerHello))
+      return true;
+    return (b[0] & 0x80) && b[2] == kClientHello && b[3] <= 3;  // SSL 2.0 header
+  }
+
+  // Each direction's handshake records are read again as they grow, until the direction has
+  // said what it will say in clear. state[0]: bit d once direction d is read to its end.
+  bool feed(FlowContext& f, const Packet& p, std::span<const uint8_t> data) const override {
+    int d = int(p.dir);
+    if (f.state[0] >> d & 1) return f.state[0] != 3;
+    static thread_local std::string handshake;
+    static thread_local Hello hello;
+    handshake.clear();
+    bool finished = f.stream[d].ended;
+    if (data.size() >= 3 && data[0] & 0x80 && data[2] == kClientHello) {
+      sslv2_client_hello(data, f.results, hello);
+      finished = true;
+    }
+    // Handshake messages may span records: join the records' bodies first.
+    Reader r(data);
+    while (!finished && r.left() >= 5) {
+      uint8_t type = r.u8();
+      r.skip(2);
+      uint16_t len = r.u16();
+      if (r.left() < len) break;  // the rest of the record comes later
+      auto body = r.bytes(len);
+      if (type != kHandshake) {
+        finished = true;  // ChangeCipherSpec, an alert or data: the clear part is over
+        break;
+      }
+      handshake.append(as_text(body));
+    }
+    Reader h(std::span(reinterpret_cast<const uint8_t*>(handshake.data()), handshake.size()));
+    while (h.left() >= 4) {
+      uint8_t type = h.u8();
+      uint32_t len = h.u24();
+      if (h.left() < len) break;
+      Reader m = h.sub(len);
+      if (type == kClientHello) {
+        client_hello(m, f.results, hello);
+        finished = true;  // a client says nothing more in clear that is read here
+      } else if (type == kServerHello) {
+        server_hello(m, f.results, hello);
+        // TLS 1.3 encrypts the rest of the server's flight.
+        if (f.results.has(FieldId::kTlsServerVersion) && hello.versions.size() == 1 &&
+            hello.versions[0] >= 0x0304)
+          finished = true;
+      } else if (type == kCertificate) {
+        Reader list = m.sub(m.u24());
+        auto first = list.bytes(list.u24());
+        if (list.ok()) read_certificate(first, f.results);
+        finished = true;
+      } else if (type >= 12) {
+        finished = true;  // ServerKeyExchange, ServerHelloDone...: past the certificate
+      }
+    }
+    if (finished) f.state[0] |= 1u << d;
+    return f.state[0] != 3;
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Dissector> make_tls() {
+  return std::make_unique<Tls>();
+}
+
+std::string to_hex(std::span<const uint8_t> b) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string s(b.size() * 2, '0');
+  for (size_t i = 0; i < b.size(); ++i) {
+    s[2 * i] = kDigits[b[i] >> 4];
+    s[2 * i + 1] = kDigits[b[i] & 15];
+  }
+  return s;
+}
+
+}  // namespace flowkit::dissect
