@@ -41,10 +41,11 @@ if [[ $fuzz_seconds -gt 0 ]]; then
   echo "== libFuzzer targets, ${fuzz_seconds}s each"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
     -DFLOWKIT_FUZZ=ON -DFLOWKIT_TESTS=OFF -DFLOWKIT_BENCH=OFF >/dev/null
-  targets=(decoder_fuzz meter_fuzz ipfix_decoder_fuzz pcap_reader_fuzz store_reader_fuzz filter_fuzz)
+  targets=(decoder_fuzz meter_fuzz ipfix_decoder_fuzz pcap_reader_fuzz store_reader_fuzz filter_fuzz
+    dissect_fuzz)
   cmake --build build-fuzz -j"$jobs" --target "${targets[@]}"
   corpus=build-fuzz/corpus
-  rm -rf "$corpus" && mkdir -p "$corpus"/{decoder,meter,ipfix,pcap,store,filter}
+  rm -rf "$corpus" && mkdir -p "$corpus"/{decoder,meter,ipfix,pcap,store,filter,dissect}
   cp src/store/testdata/*.fk "$corpus/store/"
   # Filters: the agreement test's, one per file.
   /usr/bin/python3 -c 'import ast, sys
@@ -57,6 +58,8 @@ for node in tree.body:
   if [[ -d ../shared/flowtest/pcaps ]]; then
     tests/fuzz/make_corpus.py "$corpus/decoder" ../shared/flowtest/pcaps ../shared/flowrecorder/pcaps
     cp ../shared/flowrecorder/pcaps/*.pcap "$corpus/pcap/"
+    tests/fuzz/make_corpus.py --flows "$corpus/dissect" ../shared/flowtest/pcaps \
+      ../shared/pcaps/ndpi-4.2
     # Real exports: softflowd's and a Fritz!Box's captured, flowkit's own, nfreplay's.
     seeds=build-fuzz/seeds && rm -rf "$seeds" && mkdir -p "$seeds/nfcapd"
     build/apps/flowkit/flowkit meter -r ../shared/pcaps/ndpi-4.2/pinterest.pcap -o none -q \
@@ -68,7 +71,7 @@ for node in tree.body:
       ../shared/pcaps/ndpi-4.2/netflowv9.pcap "$seeds/own.ipfix"
   fi
   for t in decoder:decoder_fuzz meter:meter_fuzz ipfix:ipfix_decoder_fuzz pcap:pcap_reader_fuzz \
-    store:store_reader_fuzz filter:filter_fuzz; do
+    store:store_reader_fuzz filter:filter_fuzz dissect:dissect_fuzz; do
     echo "-- ${t#*:}"
     out=$(build-fuzz/tests/fuzz/${t#*:} "$corpus/${t%%:*}" -max_total_time="$fuzz_seconds" \
       -max_len=4096 -print_final_stats=1 2>&1 || true)

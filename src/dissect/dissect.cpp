@@ -10,8 +10,9 @@ namespace flowkit::dissect {
 namespace {
 
 constexpr uint8_t kProtoTcp = 6;
-// Payload packets a flow may show before every dissector has declined it.
-constexpr uint8_t kMaxUnclaimed = 4;
+// Payload packets a flow may show before every dissector has declined it: enough for a
+// STARTTLS exchange (SMTP, IMAP, FTP) before its ClientHello.
+constexpr uint8_t kMaxUnclaimed = 16;
 
 }  // namespace
 
@@ -221,7 +222,10 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
   std::span<const uint8_t> data = p.payload;
   if (p.protocol == kProtoTcp && !f.owner->per_packet()) {
     Stream& s = f.stream[int(p.dir)];
-    if (!append_segment(s, p)) return true;
+    bool was_ended = s.ended;
+    // Nothing new for the dissector, unless this segment just ended the stream (a gap): it
+    // then reads what it has.
+    if (!append_segment(s, p) && (was_ended || !s.ended)) return true;
     data = {reinterpret_cast<const uint8_t*>(s.bytes.data()), s.bytes.size()};
   }
   if (!f.owner->feed(f, p, data)) {

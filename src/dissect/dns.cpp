@@ -102,7 +102,8 @@ class Dns final : public Dissector {
     if (!dns_port(p.src_port) && !dns_port(p.dst_port)) return false;
     std::span<const uint8_t> m = p.payload;
     if (p.protocol == kProtoTcp) {
-      if (m.size() < 2) return false;
+      // A message may come in pieces: the port is the evidence until its header is there.
+      if (m.size() < 2 + kHeader) return true;
       m = m.subspan(2);
     }
     if (m.size() < kHeader) return false;

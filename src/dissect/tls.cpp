@@ -264,12 +264,15 @@ void client_hello(Reader r, Results& out, Hello& h) {
 }
 
 void server_hello(Reader r, Results& out, Hello& h) {
+  if (out.has(FieldId::kTlsServerVersion)) return;  // after a HelloRetryRequest: the first
   h.clear();
   h.version = r.u16();
   r.skip(32);
-  r.skip(r.u8());
+  // TLS 1.3 drafts before 22 have neither a session id nor a compression method here.
+  bool early_draft = h.version >> 8 == 0x7f && (h.version & 0xff) < 22;
+  if (!early_draft) r.skip(r.u8());
   uint16_t cipher = r.u16();
-  r.skip(1);
+  if (!early_draft) r.skip(1);
   read_extensions(r, h);
   if (!r.ok() && cipher == 0) return;
   out.set(FieldId::kTlsServerVersion, h.versions.empty() ? h.version : h.versions[0]);

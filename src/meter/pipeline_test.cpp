@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <deque>
 #include <string>
 #include <thread>
 #include <vector>
@@ -85,7 +86,7 @@ std::vector<Packet> traffic(size_t n) {
     const char* d = rev ? a.c_str() : b.c_str();
     uint16_t sp = rev ? 80 : 40000, dp = rev ? 40000 : 80;
     int64_t ts = int64_t(i) * 7'000'000;
-    switch (next() % 7) {
+    switch (next() % 8) {
       case 0:
         out.push_back({ts, Frame().eth(0x0800).ipv4(17, s, d).udp(sp, dp).payload(30).done()});
         break;
@@ -126,6 +127,33 @@ std::vector<Packet> traffic(size_t n) {
                                .payload(next() % 900)
                                .done()});
         break;
+      case 5: {  // a DNS query and its answer: dissected strings and lists cross the threads
+        std::string host = "h" + std::to_string(next() % 500);
+        uint16_t id = uint16_t(next()), port = uint16_t(1024 + next() % 60000);
+        auto dns = [&](bool answer) {
+          Frame f;
+          f.eth(0x0800).ipv4(17, answer ? b.c_str() : a.c_str(), answer ? a.c_str() : b.c_str());
+          f.udp(answer ? 53 : port, answer ? port : 53).be16(id).be16(answer ? 0x8180 : 0x0100);
+          f.be16(1).be16(answer ? 1 : 0).be32(0);
+          f.bytes({int(host.size())}).text(host).bytes({3}).text("lan").bytes({0}).be32(0x10001);
+          if (answer) f.be16(0xc00c).be32(0x10001).be32(60).be16(4).bytes({10, 9, 8, 7});
+          return f.done();
+        };
+        out.push_back({ts, dns(false)});
+        out.push_back({ts + 500, dns(true)});
+        break;
+      }
+      case 6: {  // an HTTP request in one segment
+        std::string req = "GET /p" + std::to_string(next() % 100) + " HTTP/1.1\r\nHost: " + b +
+                          "\r\nUser-Agent: t\r\n\r\n";
+        out.push_back({ts, Frame()
+                               .eth(0x0800)
+                               .ipv4(6, a.c_str(), b.c_str())
+                               .tcp(uint16_t(1024 + next() % 60000), 80, 0x18)
+                               .text(req)
+                               .done()});
+        break;
+      }
       default:
         out.push_back(
             {ts, Frame().eth(0x0800).ipv4(6, s, d).tcp(sp, dp, 0x18).payload(next() % 900).done()});
@@ -134,8 +162,14 @@ std::vector<Packet> traffic(size_t n) {
   return out;
 }
 
+// A sink that outlives the test: records view strings in its arena.
+Collect& kept_sink() {
+  static std::deque<Collect> sinks;
+  return sinks.emplace_back();
+}
+
 std::vector<FlowRecord> one_thread(const std::vector<Packet>& packets, const MeterOptions& o) {
-  Collect sink;
+  Collect& sink = kept_sink();
   Meter m(o, sink);
   ScribblingSource src(packets, 100);
   std::vector<capture::RawPacket> batch(256);
@@ -150,7 +184,7 @@ std::vector<FlowRecord> two_threads(const std::vector<Packet>& packets, const Me
                                     std::vector<std::string>* warnings = nullptr,
                                     size_t* keyed_batches = nullptr, bool slow = false,
                                     size_t stall_every = 0) {
-  Collect sink;
+  Collect& sink = kept_sink();
   Meter m(o, sink);
   ScribblingSource src(packets, 100, stall_every);
   {
@@ -180,13 +214,18 @@ TEST(PreparedSource, GivesTheSameFlowsAsOneThread) {
   std::vector<FlowRecord> a = one_thread(packets, o);
   std::vector<FlowRecord> b = two_threads(packets, o, &warnings);
   ASSERT_GT(a.size(), 1000u);
-  size_t tunneled = 0, labeled = 0;
+  size_t tunneled = 0, labeled = 0, named = 0, requested = 0;
   for (const FlowRecord& r : a) {
     tunneled += r.tunnel_type != TunnelType::kNone;
     labeled += r.fwd.mpls_depth > 0;
+    named += r.dns_resp_rr.size == 1 && r.app.dns_query_name.ends_with(".lan");
+    requested += r.app.http_method == "GET";
   }
   EXPECT_GT(tunneled, 100u);
   EXPECT_GT(labeled, 100u);
+  // The source overwrites its buffer: the second thread dissects copies of these payloads.
+  EXPECT_GT(named, 100u);
+  EXPECT_GT(requested, 100u);
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) ASSERT_TRUE(a[i] == b[i]) << "record " << i;
   EXPECT_EQ(warnings, std::vector<std::string>{"halfway"});

@@ -4,6 +4,10 @@
   make_corpus.py OUT_DIR PCAP_DIR...
       the frames of the classic little-endian Ethernet pcaps in the folders, one file per frame
       (decoder_fuzz: link-type byte 0 = Ethernet prefixed).
+  make_corpus.py --flows OUT_DIR PCAP_DIR...
+      the TCP and UDP flows of the pcaps over IPv4 for dissect_fuzz: each payload packet as a
+      2-byte length, a byte of direction, transport and server port, and the TCP sequence
+      number, before its payload (tests/fuzz/dissect_fuzz.cpp).
   make_corpus.py --exports OUT_DIR [--nfreplay NFCAPD_FILE] FILE...
       real flow exports for ipfix_decoder_fuzz (each message as a 2-byte length and its bytes):
       every exporter's stream in a pcap of exports (softflowd's, a Fritz!Box's) as one seed and
@@ -112,9 +116,53 @@ def exports(argv):
     print(f"{n} seeds in {out}")
 
 
+FUZZ_PORTS = [53, 443, 80, 22, 1194, 51820, 8443, 5353]  # dissect_fuzz.cpp's kPorts
+
+
+def flows(out, folders):
+    os.makedirs(out, exist_ok=True)
+    n = 0
+    for folder in folders:
+        for name in sorted(os.listdir(folder)):
+            by_flow = {}
+            for frame in frames(os.path.join(folder, name)):
+                if len(frame) < 34 or frame[12:14] != b"\x08\x00" or frame[14] >> 4 != 4:
+                    continue
+                ihl = (frame[14] & 15) * 4
+                proto = frame[23]
+                end = min(len(frame), 14 + struct.unpack_from(">H", frame, 16)[0])
+                l4 = 14 + ihl
+                if proto not in (6, 17) or l4 + (20 if proto == 6 else 8) > end:
+                    continue
+                sport, dport = struct.unpack_from(">HH", frame, l4)
+                hl = (frame[l4 + 12] >> 4) * 4 if proto == 6 else 8
+                seq = struct.unpack_from(">I", frame, l4 + 4)[0] if proto == 6 else 0
+                payload = frame[l4 + hl:end]
+                if not payload:
+                    continue
+                a, b = (frame[26:30], sport), (frame[30:34], dport)
+                key = (proto,) + (a + b if a < b else b + a)
+                flow = by_flow.setdefault(key, {"first": a, "packets": []})
+                forward = a == flow["first"]
+                server = dport if forward else sport
+                port = FUZZ_PORTS.index(server) if server in FUZZ_PORTS else 1
+                bits = (0 if forward else 1) | (2 if proto == 6 else 0) | port << 2
+                flow["packets"].append(struct.pack(">HBI", len(payload), bits, seq) + payload)
+            for flow in by_flow.values():
+                with open(os.path.join(out, f"flow{n:05d}"), "wb") as f:
+                    f.write(b"".join(flow["packets"][:12]))
+                n += 1
+                if n >= 3000:
+                    print(f"{n} seeds in {out}")
+                    return
+    print(f"{n} seeds in {out}")
+
+
 def main():
     if sys.argv[1] == "--exports":
         return exports(sys.argv[2:])
+    if sys.argv[1] == "--flows":
+        return flows(sys.argv[2], sys.argv[3:])
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     n = 0

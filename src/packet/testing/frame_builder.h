@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -52,6 +53,10 @@ class Frame {
     return be16(sport).be16(dport).be16(0).be16(0);
   }
   Frame& payload(size_t n) { return zeros(n); }
+  Frame& text(std::string_view s) {
+    d_.insert(d_.end(), s.begin(), s.end());
+    return *this;
+  }
   // Patches every IP total/payload length and UDP length to the end of the frame.
   std::vector<uint8_t> done() {
     for (auto [off, v] : ip_starts_) {

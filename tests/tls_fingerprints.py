@@ -1,0 +1,135 @@
+#!/usr/bin/python3
+"""flowkit's JA3 and JA3S against tshark's (Wireshark's own implementation) on every shared
+capture that holds TLS: the same fingerprint for every connection both see, and flowkit finds
+nearly every ClientHello tshark finds.
+
+usage: tls_fingerprints.py FLOWKIT SHARED_DIR
+Exit 0 when every check passes, 1 otherwise, 77 (ctest's skip) without the shared data or tshark.
+"""
+import hashlib
+import ipaddress
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from testlib import check, finish
+
+# Of the connections whose ClientHello tshark decodes, the share flowkit must fingerprint. The
+# rest are ClientHellos that begin after a gap in the capture or that tshark finds by port on
+# a stream whose start was not captured.
+MIN_COVERAGE = 0.95
+
+
+def endpoint(ip, port):
+    return (str(ipaddress.ip_address(ip)), int(port))
+
+
+def tshark_hellos(pcap):
+    """{(client, server): (ja3, ja3s)} of the first ClientHello and ServerHello per connection."""
+    out = subprocess.run(
+        ["tshark", "-r", pcap, "-Y", "tls.handshake.type == 1 or tls.handshake.type == 2",
+         "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|", "-e", "ip.src", "-e",
+         "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
+         "-e", "tls.handshake.type", "-e", "tls.handshake.ja3_full", "-e", "tls.handshake.ja3s"],
+        capture_output=True, text=True).stdout
+    hellos = {}
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if len(cols) < 9 or not cols[2]:
+            continue
+        # The innermost header keys the flow (tunnels: 6in4, GRE...), as flowkit keys it.
+        last = [c.split("|")[-1] for c in cols[:6]]
+        src = endpoint(last[0] or last[1], last[2])
+        dst = endpoint(last[3] or last[4], last[5])
+        kinds = cols[6].replace(",", "|").split("|")
+        ja3_full = cols[7].split("|")[0]
+        ja3s = cols[8].split("|")[0]
+        if "1" in kinds and ja3_full:
+            # A ClientHello without extensions: JA3's reference (salesforce/ja3) still writes
+            # the three empty lists, Wireshark 4.0 leaves them out.
+            full = ja3_full + ",," if ja3_full.count(",") == 2 else ja3_full
+            hellos.setdefault((src, dst), [hashlib.md5(full.encode()).hexdigest(), None])
+        if "2" in kinds and ja3s and (dst, src) in hellos and hellos[(dst, src)][1] is None:
+            hellos[(dst, src)][1] = ja3s
+    return hellos
+
+
+def flowkit_hellos(flowkit, pcap, tmp):
+    out = os.path.join(tmp, "flows.jsonl")
+    args = [flowkit, "meter", "-o", "json", "-w", out, "-q", "--idle-timeout", "3600", "-r"]
+    if pcap.endswith(".gz"):  # flowkit reads compressed captures from a pipe
+        gunzip = subprocess.Popen(["gunzip", "-c", pcap], stdout=subprocess.PIPE)
+        subprocess.run(args + ["-"], stdin=gunzip.stdout, check=True)
+        gunzip.wait()
+    else:
+        subprocess.run(args + [pcap], check=True)
+    found = {}
+    with open(out) as f:
+        for line in f:
+            r = json.loads(line)
+            if "tls_ja3" not in r and "tls_ja3s" not in r:
+                continue
+            a = endpoint(r["src_ip"], r["src_port"])
+            b = endpoint(r["dst_ip"], r["dst_port"])
+            # The flow's first sender is the client, as a ClientHello's sender is.
+            found.setdefault((a, b), (r.get("tls_ja3"), r.get("tls_ja3s")))
+    return found
+
+
+def main():
+    flowkit, shared = sys.argv[1], sys.argv[2]
+    inventory = os.path.join(shared, "pcaps", "INVENTORY.tsv")
+    if not os.path.exists(inventory):
+        print(f"SKIP: {inventory} not found (the shared test data lives in ../shared)")
+        return 77
+    if not shutil.which("tshark"):
+        print("SKIP: tshark is not installed (scripts/bootstrap.sh installs it)")
+        return 77
+    pcaps = []
+    with open(inventory) as f:
+        next(f)
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) >= 6 and " tls=" in " " + cols[5]:
+                pcaps.append(os.path.join(shared, "pcaps", cols[0]))
+    total = same = missing = 0
+    ja3s_same = ja3s_total = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        for pcap in pcaps:
+            want = tshark_hellos(pcap)
+            if not want:
+                continue
+            got = flowkit_hellos(flowkit, pcap, tmp)
+            name = os.path.relpath(pcap, os.path.join(shared, "pcaps"))
+            for conn, (ja3, ja3s) in sorted(want.items()):
+                total += 1
+                mine = got.get(conn)
+                if not mine or not mine[0]:
+                    missing += 1
+                    continue
+                if mine[0] == ja3:
+                    same += 1
+                else:
+                    check(False, f"{name} {conn}: JA3 {mine[0]}, tshark {ja3}")
+                if ja3s and mine[1]:
+                    ja3s_total += 1
+                    if mine[1] == ja3s:
+                        ja3s_same += 1
+                    else:
+                        check(False, f"{name} {conn}: JA3S {mine[1]}, tshark {ja3s}")
+    print(f"{len(pcaps)} captures with TLS; {total} ClientHellos tshark fingerprints, flowkit "
+          f"agrees on {same}, misses {missing}; JA3S agrees on {ja3s_same} of {ja3s_total}")
+    check(total > 100, f"enough ClientHellos to judge ({total})")
+    check(same == total - missing, "every JA3 both compute is the same")
+    check(ja3s_same == ja3s_total, "every JA3S both compute is the same")
+    check(total and (total - missing) / total >= MIN_COVERAGE,
+          f"flowkit fingerprints {total - missing} of {total} ClientHellos "
+          f"(at least {MIN_COVERAGE:.0%})")
+    return finish()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
