@@ -123,6 +123,11 @@ constexpr std::pair<uint16_t, std::string_view> kAssignedIds[] = {
     {106, "wg_src_peer"},
     {107, "wg_dst_peer"},
     {108, "banner"},
+    {109, "tcp_rtt_server"},
+    {110, "tcp_rtt_client"},
+    {111, "tcp_retransmitted"},
+    {112, "tcp_out_of_order"},
+    {113, "tcp_zero_windows"},
 };
 
 TEST(FieldRegistry, IdsAreThoseEverAssigned) {

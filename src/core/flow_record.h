@@ -94,6 +94,7 @@ struct AppRecord {
   uint16_t http_status_code = 0;
   uint16_t tls_client_version = 0, tls_server_version = 0, tls_cipher_suite = 0;
   uint16_t tcp_syn_size = 0;
+  uint32_t tcp_rtt_server = 0, tcp_rtt_client = 0;  // microseconds
   uint8_t ovpn_conf_level = 0, wg_conf_level = 0;
   uint32_t wg_src_peer = 0, wg_dst_peer = 0;
   uint64_t tls_not_before = 0, tls_not_after = 0;  // seconds since 1970
@@ -131,6 +132,7 @@ struct DirectionRecord {
   uint64_t tcp_options = 0;  // option kinds, ipfixprobe's bitmap (fields.def)
   uint16_t tcp_mss = 0, tcp_init_win = 0;
   uint8_t tcp_win_scale = 0;
+  uint32_t tcp_retransmitted = 0, tcp_out_of_order = 0, tcp_zero_windows = 0;
   uint16_t dns_flags = 0;
   std::string_view banner;  // SSH identification string
   uint32_t present = 0;     // bits of this direction's kSet fields (registry)

@@ -42,7 +42,7 @@ enum Protocol : uint32_t {
   kSsh = 1 << 3,
   kOpenVpn = 1 << 4,
   kWireGuard = 1 << 5,
-  kTcpOptions = 1 << 6,  // options, SYN size, MSS, window scale (src/dissect/tcp.h; no payload)
+  kTcpOptions = 1 << 6,  // options, SYN size, MSS, RTT, retransmissions (tcp.h; headers only)
   kAllProtocols = (1 << 7) - 1,
 };
 struct ProtocolName {

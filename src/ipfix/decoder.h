@@ -49,10 +49,13 @@ struct DecoderStats {
 };
 
 // Bounds on what one exporter can make a decoder keep, whatever it sends. With the collector's
-// default of 512 exporters, about 100 MB at most in all.
+// default of 512 exporters, about 250 MB at most in all.
 struct DecoderLimits {
-  size_t domains = 64;                   // observation domains / source ids
-  size_t template_fields = 2048;         // fields of all templates together (~100 kB)
+  size_t domains = 64;  // observation domains / source ids
+  // Fields of all templates together (~400 kB). A meter with its dissectors on sends a
+  // template per shape of record (DNS, TLS, HTTP, TCP... each with its fields): 40 or more
+  // templates of 60-90 fields.
+  size_t template_fields = 8192;
   size_t held_bytes = size_t(64) << 10;  // data sets waiting for their template
   uint32_t held_seconds = 30;            // export time a held set waits at most
   // Export time a template lives without being announced again; 0: until replaced or withdrawn

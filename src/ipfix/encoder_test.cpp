@@ -197,6 +197,7 @@ TEST(IpfixRoundTrip, EveryFieldOfBiflowsAtNanosecondPrecision) {
   o.elements.time = TimePrecision::kNanoseconds;
   Encoded e = round_trip(flows, o);
   ASSERT_EQ(e.decoded.size(), flows.size());
+  EXPECT_EQ(e.stats.template_limit, 0u);
   EXPECT_EQ(e.stats.lost_records, 0u);
   EXPECT_EQ(e.stats.missing_template, 0u);
   EXPECT_EQ(e.stats.bad_fields, 0u);

@@ -186,7 +186,7 @@ size_t put(uint8_t* o, const Element& e, std::string_view s, const EncodeContext
   }
   size_t n = ctx.empty_variable ? 0 : std::min(s.size(), kMaxVarLen);
   size_t h = put_varlen_header(o, n);
-  std::memcpy(o + h, s.data(), n);
+  if (n) std::memcpy(o + h, s.data(), n);  // an empty view may have no data at all
   return h + n;
 }
 

@@ -110,7 +110,7 @@ size_t stats_bytes(const MeterOptions& o) {
   return o.stats ? sizeof(FlowStats) : 0;
 }
 size_t extra_bytes(const MeterOptions& o) {
-  return stats_bytes(o) + (o.dissect & dissect::kTcpOptions ? sizeof(dissect::TcpOptions) : 0);
+  return stats_bytes(o) + (o.dissect & dissect::kTcpOptions ? sizeof(dissect::TcpTrack) : 0);
 }
 
 }  // namespace
@@ -391,8 +391,9 @@ void Meter::dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& 
                     const uint8_t* l4, int64_t ts) {
   uint32_t header = v.payload_offset - v.l4_offset;
   if (v.protocol == 6 && tcp_extra_ != SIZE_MAX) {
-    auto& t = *reinterpret_cast<dissect::TcpOptions*>(table_.extra(id) + tcp_extra_);
-    t.update({l4, header}, d, v.tcp_flags, v.ip_bytes, f.dir[0].packets + f.dir[1].packets == 1);
+    auto& t = *reinterpret_cast<dissect::TcpTrack*>(table_.extra(id) + tcp_extra_);
+    t.update({l4, header}, d, v.tcp_flags, v.ip_bytes, v.payload_len, ts,
+             f.dir[0].packets + f.dir[1].packets == 1);
   }
   if (f.app_done || !dissection_.enabled()) return;
   dissect::Packet p{ts,
@@ -463,6 +464,8 @@ void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {
       for (DirExt& de : ext_[f.ext].dir) de.bytes_outer = 0;
     }
     if (opt_.stats) *reinterpret_cast<FlowStats*>(table_.extra(id)) = FlowStats{};
+    if (tcp_extra_ != SIZE_MAX)
+      reinterpret_cast<dissect::TcpTrack*>(table_.extra(id) + tcp_extra_)->restart();
     return;
   }
   if (f.ext) ext_free_.push_back(f.ext);
@@ -549,7 +552,7 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
     r.piat = gap_summary(st.gap_both, packets);
   }
   if (r.protocol == 6 && tcp_extra_ != SIZE_MAX)
-    reinterpret_cast<const dissect::TcpOptions*>(table_.extra(id) + tcp_extra_)->to_record(r);
+    reinterpret_cast<const dissect::TcpTrack*>(table_.extra(id) + tcp_extra_)->to_record(r);
   dissection_.finish(f.app, r, arena_);
 }
 

@@ -193,7 +193,7 @@ class Meter {
   FlowTable table_;
   FragmentTracker fragments_;
   dissect::Dissection dissection_;
-  size_t tcp_extra_ = 0;                 // offset of dissect::TcpOptions in a flow's extra bytes
+  size_t tcp_extra_ = 0;                 // offset of dissect::TcpTrack in a flow's extra bytes
   std::vector<FlowExt> ext_{FlowExt{}};  // index 0 is "none"
   std::vector<uint32_t> ext_free_;
   PacketPreparer preparer_;

@@ -105,7 +105,7 @@ template <class V>
 void put_member(ColumnBuffer& c, FieldType type, const V& v) {
   if constexpr (std::is_same_v<V, std::string_view>) {
     c.lengths.push_back(uint32_t(v.size()));
-    std::memcpy(c.room(v.size()), v.data(), v.size());
+    if (!v.empty()) std::memcpy(c.room(v.size()), v.data(), v.size());  // "" may have no data
   } else if constexpr (requires {
                          v.items;
                          v.size;
