@@ -128,6 +128,8 @@ constexpr std::pair<uint16_t, std::string_view> kAssignedIds[] = {
     {111, "tcp_retransmitted"},
     {112, "tcp_out_of_order"},
     {113, "tcp_zero_windows"},
+    {114, "app_label"},
+    {115, "app_category"},
 };
 
 TEST(FieldRegistry, IdsAreThoseEverAssigned) {

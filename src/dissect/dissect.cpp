@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/byte_io.h"
+#include "dissect/app_label.h"
 #include "dissect/protocols.h"
 
 namespace flowkit::dissect {
@@ -146,10 +147,14 @@ void FlowContext::reset() {
   }
   for (uint64_t& w : state) w = 0;
   results.clear();
+  label_flow = nullptr;
+  label_packets = 0;
+  label_done = false;
 }
 
 Dissection::Dissection(uint32_t protocols) {
   add_dissectors(protocols, dissectors_);
+  if (protocols & kAppLabel) labeler_ = AppLabeler::create();
 }
 
 void add_dissectors(uint32_t protocols, std::vector<std::unique_ptr<Dissector>>& out) {
@@ -191,11 +196,15 @@ bool append_segment(Stream& s, const Packet& p) {
 
 }  // namespace
 
+bool Dissection::wants_empty(const FlowContext& f) const {
+  return (labeler_ && f.label_flow && !f.label_done) ||
+         (!f.done && f.owner && f.owner->per_packet());
+}
+
 bool Dissection::packet(uint32_t& slot, const Packet& p) {
-  // Packets without payload matter only to a dissector that judges every packet.
-  if (p.payload.empty() &&
-      (slot == 0 || !pool_[slot - 1].owner || !pool_[slot - 1].owner->per_packet()))
-    return true;
+  // Packets without payload matter only to nDPI once it started and to a dissector that
+  // judges every packet.
+  if (p.payload.empty() && (slot == 0 || !wants_empty(pool_[slot - 1]))) return true;
   if (slot == 0) {
     if (!free_.empty()) {
       slot = free_.back();
@@ -206,7 +215,13 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
     }
   }
   FlowContext& f = pool_[slot - 1];
-  if (f.done) return false;
+  if (labeler_ && !f.label_done) {
+    if (!f.label_flow) f.label_flow = labeler_->new_flow();
+    f.label_done = !f.label_flow || !labeler_->packet(f.label_flow, p, f.label_packets);
+  }
+  const bool label_wants = labeler_ && !f.label_done;
+  if (f.done || (p.payload.empty() && !(f.owner && f.owner->per_packet())))
+    return !f.done || label_wants;
   if (!f.owner) {
     for (const auto& d : dissectors_) {
       if (d->claims(p)) {
@@ -215,8 +230,8 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
       }
     }
     if (!f.owner) {
-      f.done = ++f.unclaimed >= kMaxUnclaimed;
-      return !f.done;
+      f.done = dissectors_.empty() || ++f.unclaimed >= kMaxUnclaimed;
+      return !f.done || label_wants;
     }
   }
   std::span<const uint8_t> data = p.payload;
@@ -233,27 +248,35 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
     // The reassembled bytes are no longer needed; their capacity stays for the next flow.
     for (Stream& s : f.stream) s.bytes.clear();
   }
-  return !f.done;
+  return !f.done || label_wants;
 }
 
 void Dissection::finish(uint32_t slot, FlowRecord& r, Arena& arena) {
-  if (slot == 0) return;
+  if (slot == 0) {
+    if (labeler_) labeler_->guess(r, arena);
+    return;
+  }
   FlowContext& f = pool_[slot - 1];
   if (f.owner) f.owner->before_export(f, r);
   f.results.apply(r, arena);
+  if (f.label_flow) labeler_->finish(f.label_flow, r, arena);
 }
 
 void Dissection::release(uint32_t& slot) {
   if (slot == 0) return;
-  pool_[slot - 1].reset();
+  FlowContext& f = pool_[slot - 1];
+  if (f.label_flow) labeler_->free_flow(f.label_flow);
+  f.reset();
   free_.push_back(slot);
   slot = 0;
 }
 
 size_t Dissection::memory_bytes() const {
   size_t n = pool_.capacity() * sizeof(FlowContext) + free_.capacity() * sizeof(uint32_t);
-  for (const FlowContext& f : pool_)
+  for (const FlowContext& f : pool_) {
     n += f.stream[0].bytes.capacity() + f.stream[1].bytes.capacity();
+    if (f.label_flow) n += labeler_->flow_bytes();
+  }
   return n;
 }
 

@@ -43,7 +43,8 @@ enum Protocol : uint32_t {
   kOpenVpn = 1 << 4,
   kWireGuard = 1 << 5,
   kTcpOptions = 1 << 6,  // options, SYN size, MSS, RTT, retransmissions (tcp.h; headers only)
-  kAllProtocols = (1 << 7) - 1,
+  kAppLabel = 1 << 7,    // nDPI's application label (app_label.h), when built with libndpi
+  kAllProtocols = (1 << 8) - 1,
 };
 struct ProtocolName {
   Protocol protocol;
@@ -51,7 +52,7 @@ struct ProtocolName {
 };
 inline constexpr ProtocolName kProtocolNames[] = {
     {kDns, "dns"},      {kTls, "tls"},      {kHttp, "http"},      {kSsh, "ssh"},
-    {kOpenVpn, "ovpn"}, {kWireGuard, "wg"}, {kTcpOptions, "tcp"},
+    {kOpenVpn, "ovpn"}, {kWireGuard, "wg"}, {kTcpOptions, "tcp"}, {kAppLabel, "ndpi"},
 };
 // "all", "none" or a comma-separated list of names; an unknown name is an error that lists them.
 Result<uint32_t> parse_protocols(std::string_view list);
@@ -61,6 +62,9 @@ struct Packet {
   int64_t ts;
   Direction dir;  // in the flow: forward is the direction of its first packet
   uint8_t protocol;
+  uint8_t ip_version;
+  const uint8_t* src;  // this packet's addresses, 16 bytes (IPv4 as IPv4-mapped IPv6)
+  const uint8_t* dst;
   uint16_t src_port, dst_port;       // this packet's
   std::span<const uint8_t> l4;       // the TCP/UDP header
   std::span<const uint8_t> payload;  // at most kMaxPayload bytes
@@ -113,6 +117,9 @@ struct FlowContext {
   Stream stream[2];                        // TCP, per direction
   uint64_t state[4] = {};                  // the owner's own, zero at the start
   Results results;
+  void* label_flow = nullptr;  // nDPI's state (AppLabeler), from the first payload on
+  uint32_t label_packets = 0;
+  bool label_done = false;
 
   void reset();
 };
@@ -142,7 +149,7 @@ class Dissection {
   Dissection& operator=(const Dissection&) = delete;
 
   // True when any payload dissector runs.
-  bool enabled() const { return !dissectors_.empty(); }
+  bool enabled() const { return !dissectors_.empty() || labeler_; }
   // A packet of a flow whose slot is `slot` (0 until the flow's first payload). Returns false
   // once no dissector wants more packets of the flow.
   bool packet(uint32_t& slot, const Packet& p);
@@ -153,7 +160,10 @@ class Dissection {
   size_t memory_bytes() const;
 
  private:
+  // Whether the flow's next packet without payload is wanted (by nDPI, or a per-packet owner).
+  bool wants_empty(const FlowContext& f) const;
   std::vector<std::unique_ptr<Dissector>> dissectors_;
+  std::unique_ptr<class AppLabeler> labeler_;
   std::vector<FlowContext> pool_;  // slot i at pool_[i - 1]
   std::vector<uint32_t> free_;
 };

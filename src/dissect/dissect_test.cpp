@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/byte_io.h"
+#include "dissect/app_label.h"
 
 namespace flowkit::dissect {
 namespace {
@@ -36,11 +37,18 @@ void append(Bytes& b, const Bytes& more) {
   b.insert(b.end(), more.begin(), more.end());
 }
 
+// 10.0.0.1 and 10.0.0.2 as the meter holds them (IPv4-mapped IPv6).
+constexpr uint8_t kAddr[2][16] = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1},
+                                  {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2}};
+
+// Every dissector but nDPI's labels, whose wish for more packets would hide theirs.
+constexpr uint32_t kPayloadDissectors = kAllProtocols & ~uint32_t(kAppLabel);
+
 // A flow fed packet by packet, as the meter feeds it: TCP segments carry sequence numbers.
 class Flow {
  public:
-  explicit Flow(uint8_t protocol, uint32_t protocols = kAllProtocols, uint16_t client_port = 40000,
-                uint16_t server_port = 443)
+  explicit Flow(uint8_t protocol, uint32_t protocols = kPayloadDissectors,
+                uint16_t client_port = 40000, uint16_t server_port = 443)
       : d_(protocols), protocol_(protocol), ports_{client_port, server_port} {}
 
   // A segment of `dir` at its next sequence number (or at `seq` when given).
@@ -55,7 +63,7 @@ class Flow {
       l4[12] = 0x50;
     }
     next_[d] = s + uint32_t(payload.size());
-    Packet p{0, dir, protocol_, ports_[d], ports_[1 - d], l4, payload};
+    Packet p{0, dir, protocol_, 4, kAddr[d], kAddr[1 - d], ports_[d], ports_[1 - d], l4, payload};
     return d_.packet(slot_, p);
   }
   FlowRecord record() {
@@ -126,7 +134,7 @@ Bytes dns_response(uint16_t id) {
 }
 
 TEST(Dns, QueryAndResponseOverUdp) {
-  Flow f(17, kAllProtocols, 40000, 53);
+  Flow f(17, kPayloadDissectors, 40000, 53);
   EXPECT_TRUE(f.send(Direction::kForward, dns_query(0x1234)));
   EXPECT_FALSE(f.send(Direction::kReverse, dns_response(0x1234)));  // nothing more wanted
   FlowRecord r = f.record();
@@ -147,7 +155,7 @@ TEST(Dns, QueryAndResponseOverUdp) {
 }
 
 TEST(Dns, OverTcpAcrossSegmentsWithARetransmission) {
-  Flow f(6, kAllProtocols, 40000, 53);
+  Flow f(6, kPayloadDissectors, 40000, 53);
   Bytes q = prefixed(dns_query(7), 2);
   Bytes head(q.begin(), q.begin() + 9), tail(q.begin() + 9, q.end());
   f.send(Direction::kForward, head);
@@ -164,7 +172,7 @@ TEST(Dns, APointerLoopGivesNoName) {
   be16(b, 0xc00c);  // the name points at itself
   be16(b, 1);
   be16(b, 1);
-  Flow f(17, kAllProtocols, 40000, 53);
+  Flow f(17, kPayloadDissectors, 40000, 53);
   f.send(Direction::kForward, b);
   FlowRecord r = f.record();
   EXPECT_EQ(r.app.dns_id, 9);
@@ -178,7 +186,7 @@ Bytes str(std::string_view s) {
 }
 
 TEST(Http, RequestSplitOverSegmentsAndItsResponse) {
-  Flow f(6, kAllProtocols, 40000, 80);
+  Flow f(6, kPayloadDissectors, 40000, 80);
   f.send(Direction::kForward, str("DELETE /items/7 HTTP/1.1\r\nHost: api.exa"));
   f.send(Direction::kForward,
          str("mple.org\r\nUser-Agent: curl/8.0\r\nReferer: http://a/\r\n\r\n"));
@@ -196,7 +204,7 @@ TEST(Http, RequestSplitOverSegmentsAndItsResponse) {
 }
 
 TEST(Http, AGapEndsTheStream) {
-  Flow f(6, kAllProtocols, 40000, 80);
+  Flow f(6, kPayloadDissectors, 40000, 80);
   f.send(Direction::kForward, str("GET / HTTP/1.1\r\nHost: a"));
   f.send(Direction::kForward, str("Agent: x\r\n\r\n"), 99999);  // a segment past a gap
   FlowRecord r = f.record();
@@ -313,7 +321,7 @@ TEST(Tls, TruncatedHellosNeverReadPastTheirEnd) {
 // ---- The rest ----------------------------------------------------------------------------------
 
 TEST(Ssh, BannersOfBothSides) {
-  Flow f(6, kAllProtocols, 40000, 22);
+  Flow f(6, kPayloadDissectors, 40000, 22);
   f.send(Direction::kReverse, str("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"));
   EXPECT_FALSE(f.send(Direction::kForward, str("SSH-2.0-PuTTY_Release_0.78\r\n")));
   FlowRecord r = f.record();
@@ -322,7 +330,7 @@ TEST(Ssh, BannersOfBothSides) {
 }
 
 TEST(WireGuard, HandshakeGivesBothPeers) {
-  Flow f(17, kAllProtocols, 40000, 51820);
+  Flow f(17, kPayloadDissectors, 40000, 51820);
   Bytes init(148, 0), resp(92, 0);
   init[0] = 1;
   store_le32(init.data() + 4, 0x11223344);
@@ -337,6 +345,25 @@ TEST(WireGuard, HandshakeGivesBothPeers) {
   EXPECT_EQ(r.app.wg_conf_level, 100);
 }
 
+TEST(AppLabel, NdpiNamesADnsQuery) {
+  if (!AppLabeler::create()) GTEST_SKIP() << "built without libndpi (apt-get install libndpi-dev)";
+  Flow f(17, kAppLabel, 40000, 53);
+  f.send(Direction::kForward, dns_query(5));
+  f.send(Direction::kReverse, dns_response(5));
+  FlowRecord r = f.record();
+  EXPECT_EQ(r.app.app_label, "DNS");
+  EXPECT_EQ(r.app.app_category, "Network");
+  // A flow nDPI never saw gets its guess by port.
+  Dissection d(kAppLabel);
+  Arena arena;
+  FlowRecord silent;
+  silent.protocol = 6;
+  silent.src_port = 50000;
+  silent.dst_port = 443;
+  d.finish(0, silent, arena);
+  EXPECT_EQ(silent.app.app_label, "TLS");
+}
+
 TEST(Protocols, NamesAndErrors) {
   EXPECT_EQ(parse_protocols("all").value(), uint32_t(kAllProtocols));
   EXPECT_EQ(parse_protocols("none").value(), 0u);
@@ -348,18 +375,18 @@ TEST(Protocols, NamesAndErrors) {
 }
 
 TEST(Dissection, SlotsAreReusedWithNothingLeftOver) {
-  Dissection d(kAllProtocols);
+  Dissection d(kPayloadDissectors);
   Arena arena;
   uint32_t slot = 0;
   Bytes l4(8, 0);
   Bytes q = dns_query(1);
-  Packet p{0, Direction::kForward, 17, 40000, 53, l4, q};
+  Packet p{0, Direction::kForward, 17, 4, kAddr[0], kAddr[1], 40000, 53, l4, q};
   d.packet(slot, p);
   uint32_t first = slot;
   d.release(slot);
   EXPECT_EQ(slot, 0u);
   Bytes other = str("not a protocol at all");
-  Packet p2{0, Direction::kForward, 17, 40001, 9999, l4, other};
+  Packet p2{0, Direction::kForward, 17, 4, kAddr[0], kAddr[1], 40001, 9999, l4, other};
   d.packet(slot, p2);
   EXPECT_EQ(slot, first);
   FlowRecord r;

@@ -396,13 +396,11 @@ void Meter::dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& 
              f.dir[0].packets + f.dir[1].packets == 1);
   }
   if (f.app_done || !dissection_.enabled()) return;
-  dissect::Packet p{ts,
-                    Direction(d),
-                    v.protocol,
-                    v.src_port,
-                    v.dst_port,
-                    {l4, header},
-                    {l4 + header, std::min(v.payload_len, dissect::kMaxPayload)}};
+  dissect::Packet p{ts,           Direction(d),
+                    v.protocol,   v.ip_version,
+                    v.src,        v.dst,
+                    v.src_port,   v.dst_port,
+                    {l4, header}, {l4 + header, std::min(v.payload_len, dissect::kMaxPayload)}};
   if (!dissection_.packet(f.app, p)) f.app_done = 1;
 }
 

@@ -11,6 +11,8 @@
 
 namespace {
 constexpr uint16_t kPorts[] = {53, 443, 80, 22, 1194, 51820, 8443, 5353};
+constexpr uint8_t kAddr[2][16] = {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1},
+                                  {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 2}};
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -32,9 +34,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t protocol = bits & 2 ? 6 : 17;
     uint16_t server = kPorts[bits >> 2 & 7], client = 40000;
     store_be32(l4 + 4, seq);
+    int d = int(dir);
     dissect::Packet p{0,
                       dir,
                       protocol,
+                      4,
+                      kAddr[d],
+                      kAddr[1 - d],
                       dir == Direction::kForward ? client : server,
                       dir == Direction::kForward ? server : client,
                       {l4, size_t(protocol == 6 ? 20 : 8)},
