@@ -57,6 +57,7 @@ class TextOutput {
   void commit(char* end) { size_ = size_t(end - data_.get()); }
 
   void put(std::string_view s) {
+    if (s.empty()) return;  // an empty view may have no data at all
     char* p = room(s.size());
     std::memcpy(p, s.data(), s.size());
     size_ += s.size();

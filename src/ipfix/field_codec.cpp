@@ -180,7 +180,7 @@ size_t put(uint8_t* o, const Element& e, Timestamp t, const EncodeContext& ctx) 
 size_t put(uint8_t* o, const Element& e, std::string_view s, const EncodeContext& ctx) {
   if (e.length != kVarLen) {  // a fixed-length string element: padded with zeros
     size_t n = std::min<size_t>(s.size(), e.length);
-    std::memcpy(o, s.data(), n);
+    if (n) std::memcpy(o, s.data(), n);
     std::memset(o + n, 0, e.length - n);
     return e.length;
   }

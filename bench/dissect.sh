@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Whole-run benchmark: what the payload dissectors (DNS, TLS, HTTP, SSH, VPN, TCP health, nDPI's
+# labels) cost the meter. The same capture metered with `--dissect all` (the default) and
+# `--dissect none`, writing a store as a user would (`-o store -w DIR`), with one thread and
+# with the default two, best of ROUNDS runs, interleaved. Prints seconds, packets/s, peak memory
+# and the ratio all/none; the issue's target is all/none <= 1.30 (dissectors under 30%).
+#
+# Captures (written once to BENCH_DIR and reused):
+#   - ndpi_xCOPIES.pcap: every nDPI capture replicated COPIES times with shifted addresses
+#     (`flowkit gen --replicate`): real traffic shapes, TLS- and DNS-rich;
+#   - gen_PACKETS.pcap: `flowkit gen` synthetic sessions (TLS, HTTP, DNS, TCP, ICMP).
+#
+# usage: bench/dissect.sh [FLOWKIT]     (default: build/apps/flowkit/flowkit)
+#   BENCH_DIR=build/bench-data COPIES=20 PACKETS=4000000 ROUNDS=3
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fk=${1:-build/apps/flowkit/flowkit}
+dir=${BENCH_DIR:-build/bench-data}
+copies=${COPIES:-20}
+gen_packets=${PACKETS:-4000000}
+rounds=${ROUNDS:-3}
+shared=../shared/pcaps/ndpi-4.2
+[[ -x $fk ]] || { echo "$fk not built: cmake --build build --target flowkit" >&2; exit 1; }
+[[ -d $shared ]] || { echo "$shared not found: the benchmark replicates the shared captures" >&2; exit 1; }
+mkdir -p "$dir"
+
+ndpi=$dir/ndpi_x${copies}.pcap
+if [[ ! -s $ndpi ]]; then
+  inputs=()
+  for f in "$shared"/*.pcap "$shared"/*.pcapng "$shared"/*.cap; do
+    [[ -e $f ]] && inputs+=(--replicate "$f")
+  done
+  echo "writing $ndpi ($copies copies of ${#inputs[@]} nDPI captures)..." >&2
+  "$fk" gen -w "$ndpi" "${inputs[@]}" --copies "$copies" --seed 7 -q
+fi
+synthetic=$dir/gen_${gen_packets}.pcap
+if [[ ! -s $synthetic ]]; then
+  echo "writing $synthetic..." >&2
+  "$fk" gen -w "$synthetic" --packets "$gen_packets" --seed 11 -q
+fi
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+best() { sort -n "$1" | head -1; }
+# run NAME CMD...: appends "seconds max_rss_kb" to $tmp/NAME
+run() {
+  local name=$1
+  shift
+  rm -rf "$tmp/store"
+  /usr/bin/time -f "%e %M" -o "$tmp/time" "$@" >/dev/null 2>"$tmp/err" || {
+    echo "$name failed:" >&2
+    cat "$tmp/err" >&2
+    exit 1
+  }
+  cat "$tmp/time" >>"$tmp/$name"
+}
+
+for pcap in "$ndpi" "$synthetic"; do
+  packets=$(capinfos -c -M "$pcap" 2>/dev/null | awk '/Number of packets/ {print $NF}')
+  cat "$pcap" >/dev/null  # page-cached
+  echo "== $pcap: $packets packets, $(($(stat -L -c %s "$pcap") / 1000000)) MB"
+  rm -f "$tmp"/t*
+  for ((i = 0; i < rounds; i++)); do
+    for threads in 1 2; do
+      for d in all none; do
+        run "t${threads}_$d" "$fk" meter -r "$pcap" -o store -w "$tmp/store" -q \
+          --threads "$threads" --dissect "$d"
+      done
+    done
+  done
+  for threads in 1 2; do
+    read -r all rss_all < <(best "$tmp/t${threads}_all")
+    read -r none rss_none < <(best "$tmp/t${threads}_none")
+    printf '  --threads %s: all %.2f s (%.2f Mpps, %d MB)  none %.2f s (%.2f Mpps, %d MB)  all/none %.2f\n' \
+      "$threads" "$all" "$(bc -l <<<"$packets / $all / 1000000")" $((rss_all / 1024)) \
+      "$none" "$(bc -l <<<"$packets / $none / 1000000")" $((rss_none / 1024)) \
+      "$(bc -l <<<"$all / $none")"
+  done
+done
+echo "command: bench/dissect.sh $fk (COPIES=$copies PACKETS=$gen_packets ROUNDS=$rounds)"
