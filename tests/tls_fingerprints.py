@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """flowkit's JA3 and JA3S against tshark's (Wireshark's own implementation) on every shared
 capture that holds TLS: the same fingerprint for every connection both see, and flowkit finds
-nearly every ClientHello tshark finds.
+nearly every ClientHello tshark finds. And the SNI of QUIC Initials, which both decrypt: the
+same name for every QUIC connection tshark names.
 
 usage: tls_fingerprints.py FLOWKIT SHARED_DIR
 Exit 0 when every check passes, 1 otherwise, 77 (ctest's skip) without the shared data or tshark.
@@ -57,7 +58,23 @@ def tshark_hellos(pcap):
     return hellos
 
 
-def flowkit_hellos(flowkit, pcap, tmp):
+def tshark_quic_names(pcap):
+    """{(client, server): SNI} of the QUIC ClientHellos tshark decrypts."""
+    out = subprocess.run(
+        ["tshark", "-r", pcap, "-Y", "quic and tls.handshake.type == 1", "-T", "fields", "-E",
+         "occurrence=l", "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "ip.dst",
+         "-e", "ipv6.dst", "-e", "udp.dstport", "-e", "tls.handshake.extensions_server_name"],
+        capture_output=True, text=True).stdout
+    names = {}
+    for line in out.splitlines():
+        c = line.split("\t")
+        if len(c) < 7 or not c[2] or not c[6]:
+            continue
+        names.setdefault((endpoint(c[0] or c[1], c[2]), endpoint(c[3] or c[4], c[5])), c[6])
+    return names
+
+
+def flowkit_records(flowkit, pcap, tmp):
     out = os.path.join(tmp, "flows.jsonl")
     args = [flowkit, "meter", "-o", "json", "-w", out, "-q", "--idle-timeout", "3600", "-r"]
     if pcap.endswith(".gz"):  # flowkit reads compressed captures from a pipe
@@ -66,16 +83,19 @@ def flowkit_hellos(flowkit, pcap, tmp):
         gunzip.wait()
     else:
         subprocess.run(args + [pcap], check=True)
-    found = {}
     with open(out) as f:
-        for line in f:
-            r = json.loads(line)
-            if "tls_ja3" not in r and "tls_ja3s" not in r:
-                continue
-            a = endpoint(r["src_ip"], r["src_port"])
-            b = endpoint(r["dst_ip"], r["dst_port"])
-            # The flow's first sender is the client, as a ClientHello's sender is.
-            found.setdefault((a, b), (r.get("tls_ja3"), r.get("tls_ja3s")))
+        return [json.loads(line) for line in f]
+
+
+def flowkit_hellos(flowkit, pcap, tmp):
+    found = {}
+    for r in flowkit_records(flowkit, pcap, tmp):
+        if "tls_ja3" not in r and "tls_ja3s" not in r:
+            continue
+        a = endpoint(r["src_ip"], r["src_port"])
+        b = endpoint(r["dst_ip"], r["dst_port"])
+        # The flow's first sender is the client, as a ClientHello's sender is.
+        found.setdefault((a, b), (r.get("tls_ja3"), r.get("tls_ja3s")))
     return found
 
 
@@ -88,13 +108,15 @@ def main():
     if not shutil.which("tshark"):
         print("SKIP: tshark is not installed (scripts/bootstrap.sh installs it)")
         return 77
-    pcaps = []
+    pcaps, quic = [], []
     with open(inventory) as f:
         next(f)
         for line in f:
             cols = line.rstrip("\n").split("\t")
             if len(cols) >= 6 and " tls=" in " " + cols[5]:
                 pcaps.append(os.path.join(shared, "pcaps", cols[0]))
+            if len(cols) >= 6 and " quic=" in " " + cols[5]:
+                quic.append(os.path.join(shared, "pcaps", cols[0]))
     total = same = missing = 0
     ja3s_same = ja3s_total = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -120,6 +142,24 @@ def main():
                         ja3s_same += 1
                     else:
                         check(False, f"{name} {conn}: JA3S {mine[1]}, tshark {ja3s}")
+        quic_total = quic_same = 0
+        for pcap in quic:
+            want = tshark_quic_names(pcap)
+            if not want:
+                continue
+            got = {(endpoint(r["src_ip"], r["src_port"]), endpoint(r["dst_ip"], r["dst_port"])):
+                   r.get("tls_sni") for r in flowkit_records(flowkit, pcap, tmp)}
+            name = os.path.relpath(pcap, os.path.join(shared, "pcaps"))
+            for conn, sni in sorted(want.items()):
+                quic_total += 1
+                if got.get(conn) == sni:
+                    quic_same += 1
+                else:
+                    print(f"  {name} {conn}: QUIC SNI {got.get(conn)}, tshark {sni}")
+    print(f"{len(quic)} captures with QUIC: flowkit reads the SNI tshark decrypts on {quic_same} "
+          f"of {quic_total} connections")
+    check(quic_total >= 10 and quic_same == quic_total,
+          f"every QUIC SNI tshark decrypts, flowkit reads ({quic_same} of {quic_total})")
     print(f"{len(pcaps)} captures with TLS; {total} ClientHellos tshark fingerprints, flowkit "
           f"agrees on {same}, misses {missing}; JA3S agrees on {ja3s_same} of {ja3s_total}")
     check(total > 100, f"enough ClientHellos to judge ({total})")

@@ -263,9 +263,11 @@ void add_meter_command(CLI::App& app, int* exit_code) {
   cmd->add_flag("--no-stats", args->no_stats,
                 "Skip packet size / inter-arrival statistics (less memory per flow)");
   cmd->add_option("--dissect", args->dissect,
-                  "Payload dissectors: all, none, or a list of dns,tls,http,ssh,ovpn,wg,tcp\n"
-                  "(DNS names, TLS SNI/JA3/JA4/certificate, HTTP requests, SSH banners, VPN\n"
-                  "detection, TCP options; docs/fields.md says what each field means)")
+                  "Payload dissectors: all, none, or a list of\n"
+                  "dns,tls,quic,http,ssh,ovpn,wg,tcp,ndpi (DNS names; TLS and QUIC SNI, JA3,\n"
+                  "JA4, certificate; HTTP requests; SSH banners; VPN detection; TCP options,\n"
+                  "round trips and retransmissions; nDPI's application label). docs/fields.md\n"
+                  "says what each field means")
       ->capture_default_str();
   cmd->add_flag("--no-decap", args->no_decap, "Do not open tunnels: the outer packet is the flow");
   cmd->add_option("--reader", args->reader,

@@ -130,6 +130,7 @@ constexpr std::pair<uint16_t, std::string_view> kAssignedIds[] = {
     {113, "tcp_zero_windows"},
     {114, "app_label"},
     {115, "app_category"},
+    {116, "quic_version"},
 };
 
 TEST(FieldRegistry, IdsAreThoseEverAssigned) {

@@ -97,6 +97,7 @@ struct AppRecord {
   uint32_t tcp_rtt_server = 0, tcp_rtt_client = 0;  // microseconds
   uint8_t ovpn_conf_level = 0, wg_conf_level = 0;
   uint32_t wg_src_peer = 0, wg_dst_peer = 0;
+  uint32_t quic_version = 0;
   uint64_t tls_not_before = 0, tls_not_after = 0;  // seconds since 1970
   std::string_view dns_query_name;
   std::string_view http_host, http_url, http_method, http_agent, http_content_type, http_referer;

@@ -44,15 +44,17 @@ enum Protocol : uint32_t {
   kWireGuard = 1 << 5,
   kTcpOptions = 1 << 6,  // options, SYN size, MSS, RTT, retransmissions (tcp.h; headers only)
   kAppLabel = 1 << 7,    // nDPI's application label (app_label.h), when built with libndpi
-  kAllProtocols = (1 << 8) - 1,
+  kQuic = 1 << 8,        // QUIC Initials: version, and the ClientHello's SNI, ALPN, JA4
+  kAllProtocols = (1 << 9) - 1,
 };
 struct ProtocolName {
   Protocol protocol;
   std::string_view name;
 };
 inline constexpr ProtocolName kProtocolNames[] = {
-    {kDns, "dns"},      {kTls, "tls"},      {kHttp, "http"},      {kSsh, "ssh"},
-    {kOpenVpn, "ovpn"}, {kWireGuard, "wg"}, {kTcpOptions, "tcp"}, {kAppLabel, "ndpi"},
+    {kDns, "dns"},        {kTls, "tls"},       {kHttp, "http"},
+    {kSsh, "ssh"},        {kOpenVpn, "ovpn"},  {kWireGuard, "wg"},
+    {kTcpOptions, "tcp"}, {kAppLabel, "ndpi"}, {kQuic, "quic"},
 };
 // "all", "none" or a comma-separated list of names; an unknown name is an error that lists them.
 Result<uint32_t> parse_protocols(std::string_view list);

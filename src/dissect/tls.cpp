@@ -244,7 +244,7 @@ void read_certificate(std::span<const uint8_t> der, Results& out) {
   X509_free(x);
 }
 
-void client_hello(Reader r, Results& out, Hello& h) {
+void client_hello(Reader r, Results& out, Hello& h, bool quic) {
   h.clear();
   h.version = r.u16();
   r.skip(32);
@@ -260,7 +260,7 @@ void client_hello(Reader r, Results& out, Hello& h) {
   if (!h.sni.empty()) out.set(FieldId::kTlsSni, h.sni);
   if (!h.alpn.empty() && !out.has(FieldId::kTlsAlpn)) out.set(FieldId::kTlsAlpn, h.alpn[0]);
   out.set(FieldId::kTlsJa3, ja3(h));
-  out.set(FieldId::kTlsJa4, ja4(h, false));
+  out.set(FieldId::kTlsJa4, ja4(h, quic));
 }
 
 void server_hello(Reader r, Results& out, Hello& h) {
@@ -352,7 +352,7 @@ class Tls final : public Dissector {
       if (h.left() < len) break;
       Reader m = h.sub(len);
       if (type == kClientHello) {
-        client_hello(m, f.results, hello);
+        client_hello(m, f.results, hello, false);
         finished = true;  // a client says nothing more in clear that is read here
       } else if (type == kServerHello) {
         server_hello(m, f.results, hello);
@@ -378,6 +378,16 @@ class Tls final : public Dissector {
 
 std::unique_ptr<Dissector> make_tls() {
   return std::make_unique<Tls>();
+}
+
+bool read_client_hello(std::span<const uint8_t> handshake, Results& out, bool quic) {
+  Reader r(handshake);
+  if (r.u8() != kClientHello) return false;
+  uint32_t len = r.u24();
+  if (r.left() < len) return false;
+  static thread_local Hello hello;
+  client_hello(r.sub(len), out, hello, quic);
+  return true;
 }
 
 std::string to_hex(std::span<const uint8_t> b) {
