@@ -65,6 +65,7 @@ struct MeterArgs {
   uint32_t sample = 1;
   bool no_stats = false;
   std::string dissect = "all";
+  std::vector<std::string> local_nets;
   bool no_decap = false;
   std::string reader = "flowkit";
   int snaplen = 262144;
@@ -130,6 +131,14 @@ int run_meter(MeterArgs& a) {
     return run::kExitUsage;
   }
   mo.dissect = dissect.value();
+  std::string nets;
+  for (const std::string& list : a.local_nets) nets += list + ",";
+  auto local = dissect::LocalNets::parse(nets);
+  if (!local) {
+    std::fprintf(stderr, "flowkit meter: --local-net: %s\n", local.status().message().c_str());
+    return run::kExitUsage;
+  }
+  mo.local_nets = std::move(local.value());
   mo.decode.decapsulate = !a.no_decap;
 
   run::OutputOptions& o = c.output;
@@ -269,6 +278,10 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                   "round trips and retransmissions; nDPI's application label). docs/fields.md\n"
                   "says what each field means")
       ->capture_default_str();
+  cmd->add_option("--local-net", args->local_nets,
+                  "Your own networks (CIDR, comma-separated; repeatable): each record's\n"
+                  "traffic_direction says inbound, outbound, internal or external")
+      ->type_name("CIDR,...");
   cmd->add_flag("--no-decap", args->no_decap, "Do not open tunnels: the outer packet is the flow");
   cmd->add_option("--reader", args->reader,
                   "File reader: flowkit (fast, pcapng interfaces) or libpcap (for comparison)")

@@ -131,6 +131,9 @@ constexpr std::pair<uint16_t, std::string_view> kAssignedIds[] = {
     {114, "app_label"},
     {115, "app_category"},
     {116, "quic_version"},
+    {117, "traffic_direction"},
+    {118, "src_host"},
+    {119, "dst_host"},
 };
 
 TEST(FieldRegistry, IdsAreThoseEverAssigned) {

@@ -104,6 +104,7 @@ struct AppRecord {
   std::string_view tls_sni, tls_alpn, tls_ja3, tls_ja3s, tls_ja4;
   std::string_view tls_subject_cn, tls_issuer_cn, tls_public_key_alg;
   std::string_view app_label, app_category;
+  std::string_view traffic_direction, src_host, dst_host;
 
   friend bool operator==(const AppRecord&, const AppRecord&) = default;
 };

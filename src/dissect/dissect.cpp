@@ -168,7 +168,11 @@ void add_dissectors(uint32_t protocols, std::vector<std::unique_ptr<Dissector>>&
   if (protocols & kOpenVpn) out.push_back(make_openvpn());
 }
 
-Dissection::~Dissection() = default;
+Dissection::~Dissection() {
+  // nDPI's state of flows still in the pool (a meter stopped without flushing, a test).
+  for (FlowContext& f : pool_)
+    if (f.label_flow) labeler_->free_flow(f.label_flow);
+}
 
 namespace {
 
@@ -216,6 +220,7 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
     }
   }
   FlowContext& f = pool_[slot - 1];
+  f.hosts = &hosts_;
   if (labeler_ && !f.label_done) {
     if (!f.label_flow) f.label_flow = labeler_->new_flow();
     f.label_done = !f.label_flow || !labeler_->packet(f.label_flow, p, f.label_packets);
@@ -253,6 +258,7 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
 }
 
 void Dissection::finish(uint32_t slot, FlowRecord& r, Arena& arena) {
+  hosts_.label(r, arena);
   if (slot == 0) {
     if (labeler_) labeler_->guess(r, arena);
     return;

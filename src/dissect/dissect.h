@@ -24,6 +24,7 @@
 #include "core/field_registry.h"
 #include "core/flow_record.h"
 #include "core/result.h"
+#include "dissect/hosts.h"
 
 namespace flowkit::dissect {
 
@@ -119,6 +120,7 @@ struct FlowContext {
   Stream stream[2];                        // TCP, per direction
   uint64_t state[4] = {};                  // the owner's own, zero at the start
   Results results;
+  HostNames* hosts = nullptr;  // where DNS answers teach names (the Dissection's)
   void* label_flow = nullptr;  // nDPI's state (AppLabeler), from the first payload on
   uint32_t label_packets = 0;
   bool label_done = false;
@@ -155,7 +157,8 @@ class Dissection {
   // A packet of a flow whose slot is `slot` (0 until the flow's first payload). Returns false
   // once no dissector wants more packets of the flow.
   bool packet(uint32_t& slot, const Packet& p);
-  // Sets what was learned in r (strings in `arena`).
+  // Sets what was learned in r (strings in `arena`): the flow's own values, nDPI's label (its
+  // guess for a flow without a slot), and the hosts' names from DNS answers seen so far.
   void finish(uint32_t slot, FlowRecord& r, Arena& arena);
   // The flow is gone: its slot returns to the pool.
   void release(uint32_t& slot);
@@ -166,6 +169,7 @@ class Dissection {
   bool wants_empty(const FlowContext& f) const;
   std::vector<std::unique_ptr<Dissector>> dissectors_;
   std::unique_ptr<class AppLabeler> labeler_;
+  HostNames hosts_;
   std::vector<FlowContext> pool_;  // slot i at pool_[i - 1]
   std::vector<uint32_t> free_;
 };

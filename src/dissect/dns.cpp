@@ -124,12 +124,13 @@ class Dns final : public Dissector {
       m = m.subspan(2, len);
     }
     f.state[0] |= 1u << d;
-    if (m.size() >= kHeader) read_message(f.results, p.dir, m);
+    if (m.size() >= kHeader) read_message(f.results, f.hosts, p.dir, m);
     return f.state[0] != 3;
   }
 
  private:
-  static void read_message(Results& out, Direction dir, std::span<const uint8_t> m) {
+  static void read_message(Results& out, HostNames* hosts, Direction dir,
+                           std::span<const uint8_t> m) {
     uint16_t id = load_be16(m.data());
     uint16_t flags = load_be16(m.data() + 2);
     uint16_t qd = load_be16(m.data() + 4), an = load_be16(m.data() + 6);
@@ -139,9 +140,12 @@ class Dns final : public Dissector {
     // Reused from message to message: names rarely fit a string's inline buffer.
     static thread_local std::string name, text, scratch;
     size_t at = kHeader;
+    static thread_local std::string question;
+    question.clear();
     for (uint16_t i = 0; i < qd; ++i) {
       size_t next = read_name(m, at, name);
       if (!next || next + 4 > m.size()) return;
+      if (i == 0) question = name;
       if (i == 0 && !out.has(FieldId::kDnsReqQueryName)) {
         out.set(FieldId::kDnsReqQueryName, name);
         out.set(FieldId::kDnsReqQueryType, load_be16(m.data() + next));
@@ -163,6 +167,11 @@ class Dns final : public Dissector {
       size_t data = next + 10;
       if (data + len > m.size()) return;
       rdata_text(m, data, type, len, text, scratch);
+      // Addresses answered teach hosts their names: the name asked for, which the user saw
+      // (not a CNAME chain's last link).
+      if (hosts && response && ((type == 1 && len == 4) || (type == 28 && len == 16)))
+        hosts->learn(len == 4 ? IpAddress::v4(m.data() + data) : IpAddress::v6(m.data() + data),
+                     question.empty() ? std::string_view(name) : std::string_view(question));
       out.add_item(FieldId::kDnsRespRr);
       out.set_item(1, name);
       out.set_item(2, type);

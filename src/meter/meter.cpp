@@ -552,6 +552,7 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
   if (r.protocol == 6 && tcp_extra_ != SIZE_MAX)
     reinterpret_cast<const dissect::TcpTrack*>(table_.extra(id) + tcp_extra_)->to_record(r);
   dissection_.finish(f.app, r, arena_);
+  opt_.local_nets.label(r);
 }
 
 void Meter::emit_batch() {

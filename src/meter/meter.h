@@ -40,6 +40,7 @@ struct MeterOptions {
   uint32_t sample = 1;                        // count 1 packet in N
   bool stats = true;                          // packet size and inter-arrival statistics
   uint32_t dissect = dissect::kAllProtocols;  // payload dissectors (dissect::Protocol bits)
+  dissect::LocalNets local_nets;              // --local-net: traffic_direction
   packet::DecodeOptions decode;
   FragmentTracker::Options fragments;
 };
