@@ -221,8 +221,16 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
   }
   FlowContext& f = pool_[slot - 1];
   f.hosts = &hosts_;
+  // Whatever this packet makes the stream buffers grow by is counted on the way out.
+  struct CountGrowth {
+    FlowContext& f;
+    size_t& total;
+    size_t before = capacity();
+    size_t capacity() const { return f.stream[0].bytes.capacity() + f.stream[1].bytes.capacity(); }
+    ~CountGrowth() { total += capacity() - before; }
+  } count_growth{f, stream_bytes_};
   if (labeler_ && !f.label_done) {
-    if (!f.label_flow) f.label_flow = labeler_->new_flow();
+    if (!f.label_flow && (f.label_flow = labeler_->new_flow())) ++label_flows_;
     f.label_done = !f.label_flow || !labeler_->packet(f.label_flow, p, f.label_packets);
   }
   const bool label_wants = labeler_ && !f.label_done;
@@ -244,9 +252,10 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
   if (p.protocol == kProtoTcp && !f.owner->per_packet()) {
     Stream& s = f.stream[int(p.dir)];
     bool was_ended = s.ended;
+    bool grew = append_segment(s, p);
     // Nothing new for the dissector, unless this segment just ended the stream (a gap): it
     // then reads what it has.
-    if (!append_segment(s, p) && (was_ended || !s.ended)) return true;
+    if (!grew && (was_ended || !s.ended)) return true;
     data = {reinterpret_cast<const uint8_t*>(s.bytes.data()), s.bytes.size()};
   }
   if (!f.owner->feed(f, p, data)) {
@@ -272,19 +281,19 @@ void Dissection::finish(uint32_t slot, FlowRecord& r, Arena& arena) {
 void Dissection::release(uint32_t& slot) {
   if (slot == 0) return;
   FlowContext& f = pool_[slot - 1];
-  if (f.label_flow) labeler_->free_flow(f.label_flow);
+  if (f.label_flow) {
+    labeler_->free_flow(f.label_flow);
+    --label_flows_;
+  }
   f.reset();
   free_.push_back(slot);
   slot = 0;
 }
 
 size_t Dissection::memory_bytes() const {
-  size_t n = pool_.capacity() * sizeof(FlowContext) + free_.capacity() * sizeof(uint32_t);
-  for (const FlowContext& f : pool_) {
-    n += f.stream[0].bytes.capacity() + f.stream[1].bytes.capacity();
-    if (f.label_flow) n += labeler_->flow_bytes();
-  }
-  return n;
+  // Counted as they change: the run loop asks after every batch.
+  return pool_.capacity() * sizeof(FlowContext) + free_.capacity() * sizeof(uint32_t) +
+         stream_bytes_ + (labeler_ ? label_flows_ * labeler_->flow_bytes() : 0);
 }
 
 }  // namespace flowkit::dissect

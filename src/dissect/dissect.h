@@ -170,6 +170,8 @@ class Dissection {
   std::vector<std::unique_ptr<Dissector>> dissectors_;
   std::unique_ptr<class AppLabeler> labeler_;
   HostNames hosts_;
+  size_t stream_bytes_ = 0;        // capacity of every stream buffer in the pool
+  size_t label_flows_ = 0;         // flows with nDPI state
   std::vector<FlowContext> pool_;  // slot i at pool_[i - 1]
   std::vector<uint32_t> free_;
 };

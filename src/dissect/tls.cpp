@@ -3,13 +3,12 @@
 // sent in clear (TLS 1.2 and older).
 #include <fmt/format.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/x509.h>
 
 #include <algorithm>
 #include <ctime>
 
 #include "dissect/protocols.h"
+#include "dissect/x509.h"
 
 namespace flowkit::dissect {
 
@@ -26,11 +25,35 @@ bool grease(uint16_t v) {
   return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff);
 }
 
-std::string digest_hex(const EVP_MD* md, std::string_view s, size_t digits) {
+// A digest fetched once per thread with its context: EVP_Digest would fetch the algorithm and
+// take OpenSSL's global locks on every call.
+struct Digest {
+  EVP_MD* md;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  explicit Digest(const char* name) : md(EVP_MD_fetch(nullptr, name, nullptr)) {}
+  ~Digest() {
+    EVP_MD_CTX_free(ctx);
+    EVP_MD_free(md);
+  }
+};
+
+std::string digest_hex(Digest& d, std::string_view s, size_t digits) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
-  if (EVP_Digest(s.data(), s.size(), out, &n, md, nullptr) != 1) return {};
+  if (!d.md || EVP_DigestInit_ex2(d.ctx, d.md, nullptr) != 1 ||
+      EVP_DigestUpdate(d.ctx, s.data(), s.size()) != 1 || EVP_DigestFinal_ex(d.ctx, out, &n) != 1)
+    return {};
   return to_hex({out, n}).substr(0, digits);
+}
+
+std::string md5_hex(std::string_view s) {
+  static thread_local Digest md5("MD5");
+  return digest_hex(md5, s, 32);
+}
+
+std::string sha256_hex12(std::string_view s) {
+  static thread_local Digest sha256("SHA256");
+  return digest_hex(sha256, s, 12);
 }
 
 // "a-b-c" of the values (JA3's lists).
@@ -148,7 +171,7 @@ std::string ja3(const Hello& h) {
   dash_list(s, keep(h.groups));
   s += ',';
   dash_list(s, h.point_formats);
-  return digest_hex(EVP_md5(), s, 32);
+  return md5_hex(s);
 }
 
 // FoxIO's JA4 (https://github.com/FoxIO-LLC/ja4, JA4 TLS client fingerprint).
@@ -186,7 +209,7 @@ std::string ja4(const Hello& h, bool quic) {
   std::sort(ciphers.begin(), ciphers.end());
   std::string list;
   hex_list(list, ciphers);
-  out += ciphers.empty() ? std::string(12, '0') : digest_hex(EVP_sha256(), list, 12);
+  out += ciphers.empty() ? std::string(12, '0') : sha256_hex12(list);
   out += '_';
   std::vector<uint16_t> sorted;
   for (uint16_t x : exts)
@@ -198,50 +221,21 @@ std::string ja4(const Hello& h, bool quic) {
     list += '_';
     hex_list(list, h.sig_algs);
   }
-  out += sorted.empty() ? std::string(12, '0') : digest_hex(EVP_sha256(), list, 12);
+  out += sorted.empty() ? std::string(12, '0') : sha256_hex12(list);
   return out;
-}
-
-// The common name of an X.509 name, or "" when it has none.
-std::string common_name(const X509_NAME* name) {
-  int i = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
-  if (i < 0) return {};
-  const ASN1_STRING* s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
-  unsigned char* utf8 = nullptr;
-  int n = ASN1_STRING_to_UTF8(&utf8, s);
-  if (n < 0) return {};
-  std::string out(reinterpret_cast<char*>(utf8), size_t(n));
-  OPENSSL_free(utf8);
-  return out;
-}
-
-bool unix_seconds(const ASN1_TIME* t, uint64_t& out) {
-  struct tm tm {};
-  if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return false;
-  time_t s = timegm(&tm);
-  if (s < 0) return false;
-  out = uint64_t(s);
-  return true;
 }
 
 void read_certificate(std::span<const uint8_t> der, Results& out) {
-  const unsigned char* p = der.data();
-  X509* x = d2i_X509(nullptr, &p, long(der.size()));
-  if (!x) return;
-  if (std::string cn = common_name(X509_get_subject_name(x)); !cn.empty())
-    out.set(FieldId::kTlsSubjectCn, cn);
-  if (std::string cn = common_name(X509_get_issuer_name(x)); !cn.empty())
-    out.set(FieldId::kTlsIssuerCn, cn);
-  uint64_t t;
-  if (unix_seconds(X509_get0_notBefore(x), t)) out.set(FieldId::kTlsValidityNotBefore, t);
-  if (unix_seconds(X509_get0_notAfter(x), t)) out.set(FieldId::kTlsValidityNotAfter, t);
-  if (X509_PUBKEY* key = X509_get_X509_PUBKEY(x)) {
-    ASN1_OBJECT* alg = nullptr;
-    if (X509_PUBKEY_get0_param(&alg, nullptr, nullptr, nullptr, key) == 1 && alg) {
-      if (const char* name = OBJ_nid2ln(OBJ_obj2nid(alg))) out.set(FieldId::kTlsPublicKeyAlg, name);
-    }
+  static thread_local CertificateFields c;
+  c = {};
+  if (!read_x509(der, c)) return;
+  if (!c.subject_cn.empty()) out.set(FieldId::kTlsSubjectCn, c.subject_cn);
+  if (!c.issuer_cn.empty()) out.set(FieldId::kTlsIssuerCn, c.issuer_cn);
+  if (c.has_validity) {
+    out.set(FieldId::kTlsValidityNotBefore, c.not_before);
+    out.set(FieldId::kTlsValidityNotAfter, c.not_after);
   }
-  X509_free(x);
+  if (!c.key_algorithm.empty()) out.set(FieldId::kTlsPublicKeyAlg, c.key_algorithm);
 }
 
 void client_hello(Reader r, Results& out, Hello& h, bool quic) {
@@ -283,7 +277,7 @@ void server_hello(Reader r, Results& out, Hello& h) {
   for (uint16_t x : h.extensions)
     if (!grease(x)) exts.push_back(x);
   dash_list(s, exts);
-  out.set(FieldId::kTlsJa3s, digest_hex(EVP_md5(), s, 32));
+  out.set(FieldId::kTlsJa3s, md5_hex(s));
 }
 
 // An SSL 2.0 record header's ClientHello (RFC 6101 appendix E.2): cipher specs of 3 bytes.
