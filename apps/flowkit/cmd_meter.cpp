@@ -66,6 +66,7 @@ struct MeterArgs {
   bool no_stats = false;
   std::string dissect = "all";
   std::vector<std::string> local_nets;
+  uint32_t splt = 0;
   bool no_decap = false;
   std::string reader = "flowkit";
   int snaplen = 262144;
@@ -139,6 +140,7 @@ int run_meter(MeterArgs& a) {
     return run::kExitUsage;
   }
   mo.local_nets = std::move(local.value());
+  mo.splt = a.splt;
   mo.decode.decapsulate = !a.no_decap;
 
   run::OutputOptions& o = c.output;
@@ -278,6 +280,10 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                   "round trips and retransmissions; nDPI's application label). docs/fields.md\n"
                   "says what each field means")
       ->capture_default_str();
+  cmd->add_option("--splt", args->splt,
+                  "Keep each flow's first N packets (size, direction, gap) as the list field\n"
+                  "splt (SPLT features for classifiers); 8 bytes per packet per flow")
+      ->check(CLI::Range(0u, 64u));
   cmd->add_option("--local-net", args->local_nets,
                   "Your own networks (CIDR, comma-separated; repeatable): each record's\n"
                   "traffic_direction says inbound, outbound, internal or external")

@@ -134,6 +134,7 @@ constexpr std::pair<uint16_t, std::string_view> kAssignedIds[] = {
     {117, "traffic_direction"},
     {118, "src_host"},
     {119, "dst_host"},
+    {120, "splt"},
 };
 
 TEST(FieldRegistry, IdsAreThoseEverAssigned) {

@@ -85,6 +85,14 @@ struct DnsAnswer {
   friend bool operator==(const DnsAnswer&, const DnsAnswer&) = default;
 };
 
+// One of a flow's first packets (SPLT: sequence of packet lengths and times).
+struct SpltPacket {
+  uint16_t size = 0;      // IP bytes
+  uint8_t direction = 0;  // 0 forward, 1 reverse
+  uint32_t iat_us = 0;    // microseconds since the flow's previous packet (0 for the first)
+  friend bool operator==(const SpltPacket&, const SpltPacket&) = default;
+};
+
 // What payload dissectors learn about a flow (src/dissect; fields.def says what each means).
 // Every field has a presence bit of its own.
 struct AppRecord {
@@ -177,6 +185,7 @@ struct FlowRecord {
   uint64_t flows = 0;  // flows an aggregated record sums (registry: absent, 1, otherwise)
 
   List<DnsAnswer> dns_resp_rr;
+  List<SpltPacket> splt;
   AppRecord app;
 
   uint64_t present = 0;  // bits of the flow's kSet fields (registry)

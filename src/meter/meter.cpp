@@ -109,8 +109,19 @@ namespace {
 size_t stats_bytes(const MeterOptions& o) {
   return o.stats ? sizeof(FlowStats) : 0;
 }
+size_t tcp_bytes(const MeterOptions& o) {
+  return o.dissect & dissect::kTcpOptions ? sizeof(dissect::TcpTrack) : 0;
+}
+// The first packets of a flow (--splt): how many were kept, the last one's time, then theirs.
+struct SpltHead {
+  int64_t last_ts;
+  uint32_t count;
+};
+size_t splt_bytes(const MeterOptions& o) {
+  return o.splt ? sizeof(SpltHead) + o.splt * sizeof(SpltPacket) : 0;
+}
 size_t extra_bytes(const MeterOptions& o) {
-  return stats_bytes(o) + (o.dissect & dissect::kTcpOptions ? sizeof(dissect::TcpTrack) : 0);
+  return stats_bytes(o) + tcp_bytes(o) + splt_bytes(o);
 }
 
 }  // namespace
@@ -121,6 +132,7 @@ Meter::Meter(const MeterOptions& options, FlowSink& sink)
       table_(options.max_flows, options.idle_timeout_ns, extra_bytes(options)),
       fragments_(options.fragments, options.key.hash_secret),
       dissection_(options.dissect & ~uint32_t(dissect::kTcpOptions)),
+      splt_extra_(options.splt ? stats_bytes(options) + tcp_bytes(options) : SIZE_MAX),
       tcp_extra_(options.dissect & dissect::kTcpOptions ? stats_bytes(options) : SIZE_MAX),
       preparer_(options) {
   if (opt_.sample == 0) opt_.sample = 1;
@@ -372,6 +384,16 @@ void Meter::account(const packet::PacketView& v, const uint8_t* l4, const FlowKe
   }
 
   if (l4) dissect(f, id, d, v, l4, ts);
+  if (splt_extra_ != SIZE_MAX) {
+    auto& head = *reinterpret_cast<SpltHead*>(table_.extra(id) + splt_extra_);
+    if (head.count < opt_.splt) {
+      auto* p = reinterpret_cast<SpltPacket*>(table_.extra(id) + splt_extra_ + sizeof(SpltHead));
+      int64_t gap = head.count ? (ts - head.last_ts) / 1000 : 0;
+      p[head.count++] = {uint16_t(std::min<uint32_t>(v.ip_bytes, UINT16_MAX)), uint8_t(d),
+                         uint32_t(std::clamp<int64_t>(gap, 0, UINT32_MAX))};
+      head.last_ts = ts;
+    }
+  }
 
   if (v.protocol == 6 && opt_.tcp_end && !f.closing) {
     bool end = v.tcp_flags & kTcpRst;
@@ -464,6 +486,8 @@ void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {
     if (opt_.stats) *reinterpret_cast<FlowStats*>(table_.extra(id)) = FlowStats{};
     if (tcp_extra_ != SIZE_MAX)
       reinterpret_cast<dissect::TcpTrack*>(table_.extra(id) + tcp_extra_)->restart();
+    if (splt_extra_ != SIZE_MAX)
+      reinterpret_cast<SpltHead*>(table_.extra(id) + splt_extra_)->count = 0;
     return;
   }
   if (f.ext) ext_free_.push_back(f.ext);
@@ -553,6 +577,16 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
     reinterpret_cast<const dissect::TcpTrack*>(table_.extra(id) + tcp_extra_)->to_record(r);
   dissection_.finish(f.app, r, arena_);
   opt_.local_nets.label(r);
+  if (splt_extra_ != SIZE_MAX) {
+    const auto& head = *reinterpret_cast<const SpltHead*>(table_.extra(id) + splt_extra_);
+    if (head.count) {
+      const FieldInfo& field = field_info(FieldId::kSplt);
+      void* items = make_list(field, r, Direction::kForward, head.count, arena_);
+      std::memcpy(items, table_.extra(id) + splt_extra_ + sizeof(SpltHead),
+                  head.count * sizeof(SpltPacket));
+      mark_present(field, r, Direction::kForward);
+    }
+  }
 }
 
 void Meter::emit_batch() {

@@ -41,6 +41,7 @@ struct MeterOptions {
   bool stats = true;                          // packet size and inter-arrival statistics
   uint32_t dissect = dissect::kAllProtocols;  // payload dissectors (dissect::Protocol bits)
   dissect::LocalNets local_nets;              // --local-net: traffic_direction
+  uint32_t splt = 0;  // the first N packets of each flow as a list (--splt); 0: none
   packet::DecodeOptions decode;
   FragmentTracker::Options fragments;
 };
@@ -194,6 +195,7 @@ class Meter {
   FlowTable table_;
   FragmentTracker fragments_;
   dissect::Dissection dissection_;
+  size_t splt_extra_ = 0;                // offset of the SPLT entries in a flow's extra bytes
   size_t tcp_extra_ = 0;                 // offset of dissect::TcpTrack in a flow's extra bytes
   std::vector<FlowExt> ext_{FlowExt{}};  // index 0 is "none"
   std::vector<uint32_t> ext_free_;

@@ -1,8 +1,6 @@
 #include "meter/meter.h"
 
 #include <gtest/gtest.h>
-
-#include <map>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -12,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <vector>
 
 #include "core/field_registry.h"
@@ -68,6 +67,29 @@ constexpr uint8_t F = 1, S = 2, R = 4, P = 8, A = 16;
 
 std::vector<uint8_t> icmp(const char* s, const char* d, uint8_t type, uint8_t code) {
   return Frame().eth(0x0800).ipv4(1, s, d).bytes({type, code, 0, 0}).be32(1).done();
+}
+
+// --splt N keeps the first N packets of both directions, in order, and starts again with each
+// record of an active timeout.
+TEST(Meter, SpltKeepsTheFirstPackets) {
+  MeterOptions o;
+  o.splt = 3;
+  o.active_timeout_ns = 10 * kSec;
+  Feed run(o);
+  run.at(1.0, tcp("10.0.0.2", "10.0.0.1", 5000, 80, S))
+      .at(1.25, tcp("10.0.0.1", "10.0.0.2", 80, 5000, S | A))
+      .at(1.5, tcp("10.0.0.2", "10.0.0.1", 5000, 80, A, 100))
+      .at(2.0, tcp("10.0.0.2", "10.0.0.1", 5000, 80, A, 200))
+      .at(12.0, tcp("10.0.0.1", "10.0.0.2", 80, 5000, A, 10));
+  auto& flows = run.done();
+  ASSERT_EQ(flows.size(), 2u);
+  ASSERT_EQ(flows[0].splt.size, 3u);
+  EXPECT_EQ(flows[0].splt.items[0], (SpltPacket{40, 0, 0}));
+  EXPECT_EQ(flows[0].splt.items[1], (SpltPacket{40, 1, 250'000}));
+  EXPECT_EQ(flows[0].splt.items[2], (SpltPacket{140, 0, 250'000}));
+  ASSERT_EQ(flows[1].splt.size, 1u);
+  EXPECT_EQ(flows[1].splt.items[0], (SpltPacket{50, 1, 0}));
+  EXPECT_EQ(Feed().at(1.0, tcp("10.0.0.2", "10.0.0.1", 5000, 80, S)).done()[0].splt.size, 0u);
 }
 
 TEST(Meter, BiflowTakesDirectionFromFirstPacket) {
@@ -312,14 +334,14 @@ TEST(Meter, IcmpTypePerDirectionInOneFlow) {
 // are flows of their own per type, code and direction.
 TEST(Meter, IcmpKeyedByTypeAndCode) {
   Feed run;
-  run.at(0, icmp("1.1.1.1", "2.2.2.2", 8, 0))        // echo request
-      .at(0.1, icmp("2.2.2.2", "1.1.1.1", 0, 0))     // its reply: the same flow
-      .at(0.2, icmp("1.1.1.1", "2.2.2.2", 13, 0))    // timestamp request
-      .at(0.3, icmp("2.2.2.2", "1.1.1.1", 14, 0))    // its reply
-      .at(0.4, icmp("1.1.1.1", "2.2.2.2", 3, 1))     // host unreachable, one way
-      .at(0.5, icmp("2.2.2.2", "1.1.1.1", 3, 1))     // ... the other way: another flow
-      .at(0.6, icmp("1.1.1.1", "2.2.2.2", 3, 3))     // port unreachable: another code
-      .at(0.7, icmp("1.1.1.1", "2.2.2.2", 3, 1));    // the first unreachable again
+  run.at(0, icmp("1.1.1.1", "2.2.2.2", 8, 0))      // echo request
+      .at(0.1, icmp("2.2.2.2", "1.1.1.1", 0, 0))   // its reply: the same flow
+      .at(0.2, icmp("1.1.1.1", "2.2.2.2", 13, 0))  // timestamp request
+      .at(0.3, icmp("2.2.2.2", "1.1.1.1", 14, 0))  // its reply
+      .at(0.4, icmp("1.1.1.1", "2.2.2.2", 3, 1))   // host unreachable, one way
+      .at(0.5, icmp("2.2.2.2", "1.1.1.1", 3, 1))   // ... the other way: another flow
+      .at(0.6, icmp("1.1.1.1", "2.2.2.2", 3, 3))   // port unreachable: another code
+      .at(0.7, icmp("1.1.1.1", "2.2.2.2", 3, 1));  // the first unreachable again
   auto& flows = run.done();
   ASSERT_EQ(flows.size(), 5u);
   std::map<std::pair<int, int>, const FlowRecord*> by_type;
