@@ -19,20 +19,11 @@ dir=${BENCH_DIR:-build/bench-data}
 copies=${COPIES:-20}
 gen_packets=${PACKETS:-4000000}
 rounds=${ROUNDS:-3}
-shared=../shared/pcaps/ndpi-4.2
 [[ -x $fk ]] || { echo "$fk not built: cmake --build build --target flowkit" >&2; exit 1; }
-[[ -d $shared ]] || { echo "$shared not found: the benchmark replicates the shared captures" >&2; exit 1; }
 mkdir -p "$dir"
 
-ndpi=$dir/ndpi_x${copies}.pcap
-if [[ ! -s $ndpi ]]; then
-  inputs=()
-  for f in "$shared"/*.pcap "$shared"/*.pcapng "$shared"/*.cap; do
-    [[ -e $f ]] && inputs+=(--replicate "$f")
-  done
-  echo "writing $ndpi ($copies copies of ${#inputs[@]} nDPI captures)..." >&2
-  "$fk" gen -w "$ndpi" "${inputs[@]}" --copies "$copies" --seed 7 -q
-fi
+source bench/common.sh
+ndpi=$(ndpi_capture "$fk" "$dir" "$copies")
 synthetic=$dir/gen_${gen_packets}.pcap
 if [[ ! -s $synthetic ]]; then
   echo "writing $synthetic..." >&2

@@ -15,21 +15,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fk=${1:-build/apps/flowkit/flowkit}
 dir=${BENCH_DIR:-build/bench-data}
-shared=../shared/pcaps/ndpi-4.2
 for tool in valgrind nfpcapd; do
   command -v $tool >/dev/null || { echo "$tool missing: run scripts/bootstrap.sh" >&2; exit 1; }
 done
 [[ -x $fk ]] || { echo "$fk not built: cmake --build build --target flowkit" >&2; exit 1; }
-[[ -d $shared ]] || { echo "$shared not found: the benchmark replicates the shared captures" >&2; exit 1; }
 mkdir -p "$dir"
-pcap=$dir/ndpi_x1.pcap
-if [[ ! -s $pcap ]]; then
-  inputs=()
-  for f in "$shared"/*.pcap "$shared"/*.pcapng "$shared"/*.cap; do
-    [[ -e $f ]] && inputs+=(--replicate "$f")
-  done
-  "$fk" gen -w "$pcap" "${inputs[@]}" --copies 1 --seed 7 -q
-fi
+source bench/common.sh
+pcap=$(ndpi_capture "$fk" "$dir" 1)
 packets=$(capinfos -c -M "$pcap" 2>/dev/null | awk '/Number of packets/ {print $NF}')
 
 tmp=$(mktemp -d)

@@ -24,22 +24,11 @@ floor=${STAGE_FLOOR:-build/bench/stage_floor}
 dir=${BENCH_DIR:-build/bench-data}
 copies=${COPIES:-90}
 rounds=${ROUNDS:-3}
-shared=../shared/pcaps/ndpi-4.2
 command -v nfpcapd >/dev/null || { echo "nfpcapd missing: run scripts/bootstrap.sh" >&2; exit 1; }
 [[ -x $fk ]] || { echo "$fk not built: cmake --build build --target flowkit" >&2; exit 1; }
 [[ -x $floor ]] || { echo "$floor not built: cmake --build build --target stage_floor" >&2; exit 1; }
-[[ -d $shared ]] || { echo "$shared not found: the benchmark replicates the shared captures" >&2; exit 1; }
-mkdir -p "$dir"
-pcap=$dir/ndpi_x${copies}.pcap
-
-if [[ ! -s $pcap ]]; then
-  inputs=()
-  for f in "$shared"/*.pcap "$shared"/*.pcapng "$shared"/*.cap; do
-    [[ -e $f ]] && inputs+=(--replicate "$f")
-  done
-  echo "writing $pcap ($copies copies of ${#inputs[@]} nDPI captures)..." >&2
-  "$fk" gen -w "$pcap" "${inputs[@]}" --copies "$copies" --seed 7 -q
-fi
+source bench/common.sh
+pcap=$(ndpi_capture "$fk" "$dir" "$copies")
 packets=$(capinfos -c -M "$pcap" 2>/dev/null | awk '/Number of packets/ {print $NF}')
 size=$(stat -L -c %s "$pcap")
 echo "capture: $pcap, $packets packets, $((size / 1000000)) MB"

@@ -32,13 +32,8 @@ mkdir -p "$dir" "$out"
 [[ -x $dir/gen_big_pcap ]] || gcc -O2 -o "$dir/gen_big_pcap" "$gen_src"
 [[ -s $dir/big_2m.pcap ]] || "$dir/gen_big_pcap" "$dir/big_2m.pcap" 2000000 3 600 1
 [[ -s $dir/big_8m.pcap ]] || "$dir/gen_big_pcap" "$dir/big_8m.pcap" 8000000 3 600 2
-if [[ ! -s $dir/ndpi_x90.pcap ]]; then
-  inputs=()
-  for f in ../shared/pcaps/ndpi-4.2/*.pcap ../shared/pcaps/ndpi-4.2/*.pcapng; do
-    [[ -e $f ]] && inputs+=(--replicate "$f")
-  done
-  "$fk" gen -w "$dir/ndpi_x90.pcap" "${inputs[@]}" --copies 90 --seed 7 -q
-fi
+source bench/common.sh
+ndpi_capture "$fk" "$dir" 90 >/dev/null
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$out"/store-bench' EXIT

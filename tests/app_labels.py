@@ -9,23 +9,18 @@ ndpiReader, or a flowkit built with libndpi.
 import collections
 import csv
 import glob
-import ipaddress
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
-from testlib import check, finish
+from testlib import SKIP, check, endpoint, finish, missing
 
 # ndpiReader sees every packet of a flow from its SYN on; flowkit hands nDPI a flow's packets
 # from its first payload on, so the odd detection that needs the handshake differs.
 MIN_SAME = 0.99
 
-
-def endpoint(ip, port):
-    return (str(ipaddress.ip_address(ip)), int(port))
 
 
 def key(protocol, a, b):
@@ -56,12 +51,8 @@ def ndpi_reader(pcap, out):
 def main():
     flowkit, shared = sys.argv[1], sys.argv[2]
     folder = os.path.join(shared, "pcaps", "ndpi-4.2")
-    if not os.path.isdir(folder):
-        print(f"SKIP: {folder} not found (the shared test data lives in ../shared)")
-        return 77
-    if not shutil.which("ndpiReader"):
-        print("SKIP: ndpiReader is not installed (scripts/bootstrap.sh installs libndpi-bin)")
-        return 77
+    if skip := missing(folder, "ndpiReader", "libndpi-bin"):
+        return skip
     probe = subprocess.run([flowkit, "fields"], capture_output=True, text=True).stdout
     n = collections.Counter()
     differ = collections.Counter()
@@ -87,7 +78,7 @@ def main():
                     differ[(want[k], r.get("app_label"))] += 1
     if n["flows"] and n["labeled"] == 0 and "app_label" in probe:
         print("SKIP: this flowkit was built without libndpi (apt-get install libndpi-dev)")
-        return 77
+        return SKIP
     print(f"{n['flows']} connections both list; {n['same']} with the same label")
     for (theirs, mine), count in differ.most_common(10):
         print(f"  ndpiReader {theirs}, flowkit {mine}: {count}")

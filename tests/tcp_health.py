@@ -10,23 +10,18 @@ Exit 0 when every check passes, 1 otherwise, 77 (ctest's skip) without the share
 """
 import collections
 import glob
-import ipaddress
 import json
 import os
-import shutil
 import subprocess
 import sys
 
-from testlib import check, finish
+from testlib import check, endpoint, finish, missing
 
 CAPTURES = 60  # the first nDPI captures by name: about 2,200 connection directions
 FIELDS = ["tcp.analysis.initial_rtt", "tcp.analysis.retransmission",
           "tcp.analysis.fast_retransmission", "tcp.analysis.spurious_retransmission",
           "tcp.analysis.out_of_order", "tcp.analysis.zero_window"]
 
-
-def endpoint(ip, port):
-    return (str(ipaddress.ip_address(ip)), int(port))
 
 
 def tshark_connections(pcap):
@@ -56,12 +51,8 @@ def tshark_connections(pcap):
 def main():
     flowkit, shared = sys.argv[1], sys.argv[2]
     folder = os.path.join(shared, "pcaps", "ndpi-4.2")
-    if not os.path.isdir(folder):
-        print(f"SKIP: {folder} not found (the shared test data lives in ../shared)")
-        return 77
-    if not shutil.which("tshark"):
-        print("SKIP: tshark is not installed (scripts/bootstrap.sh installs it)")
-        return 77
+    if skip := missing(folder, "tshark"):
+        return skip
     n = collections.Counter()
     for pcap in sorted(glob.glob(os.path.join(folder, "*.pcap")))[:CAPTURES]:
         conns = tshark_connections(pcap)

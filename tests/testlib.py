@@ -1,6 +1,11 @@
 """What the Python test scripts share: a check that prints ok/FAIL and remembers failures, the
-exit status they give, and a free loopback port."""
+exit status they give, a free loopback port, the reasons to skip, and flow endpoints."""
+import ipaddress
+import os
+import shutil
 import socket
+
+SKIP = 77  # ctest's skip code
 
 problems = []
 
@@ -26,3 +31,20 @@ def free_port(kind=socket.SOCK_DGRAM):
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def missing(path=None, tool=None, package=None):
+    """Why the test cannot run (and says so), or None: shared data at `path` absent, or `tool`
+    not installed (from Debian's `package`)."""
+    if path and not os.path.exists(path):
+        print(f"SKIP: {path} not found (the shared test data lives in ../shared)")
+        return SKIP
+    if tool and not shutil.which(tool):
+        print(f"SKIP: {tool} is not installed (scripts/bootstrap.sh installs {package or tool})")
+        return SKIP
+    return None
+
+
+def endpoint(ip, port):
+    """(address in canonical text, port): one end of a flow, as flowkit and tshark write it."""
+    return (str(ipaddress.ip_address(ip)), int(port))

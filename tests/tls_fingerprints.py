@@ -8,24 +8,19 @@ usage: tls_fingerprints.py FLOWKIT SHARED_DIR
 Exit 0 when every check passes, 1 otherwise, 77 (ctest's skip) without the shared data or tshark.
 """
 import hashlib
-import ipaddress
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
-from testlib import check, finish
+from testlib import check, endpoint, finish, missing
 
 # Of the connections whose ClientHello tshark decodes, the share flowkit must fingerprint. The
 # rest are ClientHellos that begin after a gap in the capture or that tshark finds by port on
 # a stream whose start was not captured.
 MIN_COVERAGE = 0.95
 
-
-def endpoint(ip, port):
-    return (str(ipaddress.ip_address(ip)), int(port))
 
 
 def tshark_hellos(pcap):
@@ -102,12 +97,8 @@ def flowkit_hellos(flowkit, pcap, tmp):
 def main():
     flowkit, shared = sys.argv[1], sys.argv[2]
     inventory = os.path.join(shared, "pcaps", "INVENTORY.tsv")
-    if not os.path.exists(inventory):
-        print(f"SKIP: {inventory} not found (the shared test data lives in ../shared)")
-        return 77
-    if not shutil.which("tshark"):
-        print("SKIP: tshark is not installed (scripts/bootstrap.sh installs it)")
-        return 77
+    if skip := missing(inventory, "tshark"):
+        return skip
     pcaps, quic = [], []
     with open(inventory) as f:
         next(f)
@@ -117,7 +108,7 @@ def main():
                 pcaps.append(os.path.join(shared, "pcaps", cols[0]))
             if len(cols) >= 6 and " quic=" in " " + cols[5]:
                 quic.append(os.path.join(shared, "pcaps", cols[0]))
-    total = same = missing = 0
+    total = same = missed = 0
     ja3s_same = ja3s_total = 0
     with tempfile.TemporaryDirectory() as tmp:
         for pcap in pcaps:
@@ -130,7 +121,7 @@ def main():
                 total += 1
                 mine = got.get(conn)
                 if not mine or not mine[0]:
-                    missing += 1
+                    missed += 1
                     continue
                 if mine[0] == ja3:
                     same += 1
@@ -161,12 +152,12 @@ def main():
     check(quic_total >= 10 and quic_same == quic_total,
           f"every QUIC SNI tshark decrypts, flowkit reads ({quic_same} of {quic_total})")
     print(f"{len(pcaps)} captures with TLS; {total} ClientHellos tshark fingerprints, flowkit "
-          f"agrees on {same}, misses {missing}; JA3S agrees on {ja3s_same} of {ja3s_total}")
+          f"agrees on {same}, misses {missed}; JA3S agrees on {ja3s_same} of {ja3s_total}")
     check(total > 100, f"enough ClientHellos to judge ({total})")
-    check(same == total - missing, "every JA3 both compute is the same")
+    check(same == total - missed, "every JA3 both compute is the same")
     check(ja3s_same == ja3s_total, "every JA3S both compute is the same")
-    check(total and (total - missing) / total >= MIN_COVERAGE,
-          f"flowkit fingerprints {total - missing} of {total} ClientHellos "
+    check(total and (total - missed) / total >= MIN_COVERAGE,
+          f"flowkit fingerprints {total - missed} of {total} ClientHellos "
           f"(at least {MIN_COVERAGE:.0%})")
     return finish()
 
