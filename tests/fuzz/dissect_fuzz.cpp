@@ -34,13 +34,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t protocol = bits & 2 ? 6 : 17;
     uint16_t server = kPorts[bits >> 2 & 7], client = 40000;
     store_be32(l4 + 4, seq);
-    int d = int(dir);
+    int side = int(dir);
     dissect::Packet p{0,
                       dir,
                       protocol,
                       4,
-                      kAddr[d],
-                      kAddr[1 - d],
+                      kAddr[side],
+                      kAddr[1 - side],
                       dir == Direction::kForward ? client : server,
                       dir == Direction::kForward ? server : client,
                       {l4, size_t(protocol == 6 ? 20 : 8)},
