@@ -1,7 +1,9 @@
 // libFuzzer target for the payload dissectors: the input is a flow's packets, each a 2-byte
 // length, a byte whose bits give the direction, the transport (TCP or UDP) and which of a few
-// well-known ports the server uses, and a 4-byte TCP sequence number, before the payload. Every
-// dissector gets to claim the flow; the values found are applied to a record at the end.
+// well-known ports the server uses, and a 4-byte TCP sequence number, before the payload. The
+// first packet's transport and port are the flow's (a flow's key holds them, as the meter's
+// does). Every dissector gets to claim the flow; the values found are applied to a record at
+// the end.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -23,6 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t i = 0;
   uint8_t l4[20] = {};
   l4[12] = 0x50;
+  const uint8_t flow_bits = size > 2 ? data[2] : 0;
+  const uint8_t protocol = flow_bits & 2 ? 6 : 17;
+  const uint16_t server = kPorts[flow_bits >> 2 & 7], client = 40000;
   while (i + 7 <= size) {
     size_t len = size_t(data[i]) << 8 | data[i + 1];
     uint8_t bits = data[i + 2];
@@ -31,8 +36,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (len > size - i) len = size - i;
     if (len > dissect::kMaxPayload) len = dissect::kMaxPayload;
     Direction dir = Direction(bits & 1);
-    uint8_t protocol = bits & 2 ? 6 : 17;
-    uint16_t server = kPorts[bits >> 2 & 7], client = 40000;
     store_be32(l4 + 4, seq);
     int side = int(dir);
     dissect::Packet p{0,

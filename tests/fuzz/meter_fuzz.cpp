@@ -29,6 +29,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   o.fragments.max_datagrams = 3;
   o.fragments.timeout_ns = 2'000'000'000;
   o.key.biflow = size % 2 == 0;
+  // nDPI's module takes milliseconds to build, once per meter: dissect_fuzz covers its use.
+  o.dissect &= ~uint32_t(flowkit::dissect::kAppLabel);
   Count sink;
   flowkit::meter::Meter m(o, sink);
   int64_t t = 0;
