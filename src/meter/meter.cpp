@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <new>
+#include <utility>
 
 #include "core/field_registry.h"
 #include "dissect/tcp.h"
@@ -105,7 +106,7 @@ IpAddress ip_of(const uint8_t* b) {
 
 namespace {
 
-// A flow's extra bytes in the table: its statistics, then its TCP options.
+// A flow's extra bytes in the table: its statistics, its TCP state, then its first packets.
 size_t stats_bytes(const MeterOptions& o) {
   return o.stats ? sizeof(FlowStats) : 0;
 }
@@ -122,6 +123,23 @@ size_t splt_bytes(const MeterOptions& o) {
 }
 size_t extra_bytes(const MeterOptions& o) {
   return stats_bytes(o) + tcp_bytes(o) + splt_bytes(o);
+}
+
+// The part of a flow's extra bytes at `offset`, as T.
+template <class T>
+T& extra_at(FlowTable& table, uint32_t id, size_t offset) {
+  return *reinterpret_cast<T*>(table.extra(id) + offset);
+}
+template <class T>
+const T& extra_at(const FlowTable& table, uint32_t id, size_t offset) {
+  return *reinterpret_cast<const T*>(table.extra(id) + offset);
+}
+// The packets kept after their SpltHead.
+SpltPacket* splt_packets(SpltHead& head) {
+  return reinterpret_cast<SpltPacket*>(reinterpret_cast<uint8_t*>(&head) + sizeof(SpltHead));
+}
+const SpltPacket* splt_packets(const SpltHead& head) {
+  return splt_packets(const_cast<SpltHead&>(head));
 }
 
 }  // namespace
@@ -385,12 +403,12 @@ void Meter::account(const packet::PacketView& v, const uint8_t* l4, const FlowKe
 
   if (l4) dissect(f, id, d, v, l4, ts);
   if (splt_extra_ != SIZE_MAX) {
-    auto& head = *reinterpret_cast<SpltHead*>(table_.extra(id) + splt_extra_);
+    auto& head = extra_at<SpltHead>(table_, id, splt_extra_);
     if (head.count < opt_.splt) {
-      auto* p = reinterpret_cast<SpltPacket*>(table_.extra(id) + splt_extra_ + sizeof(SpltHead));
       int64_t gap = head.count ? (ts - head.last_ts) / 1000 : 0;
-      p[head.count++] = {uint16_t(std::min<uint32_t>(v.ip_bytes, UINT16_MAX)), uint8_t(d),
-                         uint32_t(std::clamp<int64_t>(gap, 0, UINT32_MAX))};
+      splt_packets(head)[head.count++] = {uint16_t(std::min<uint32_t>(v.ip_bytes, UINT16_MAX)),
+                                          uint8_t(d),
+                                          uint32_t(std::clamp<int64_t>(gap, 0, UINT32_MAX))};
       head.last_ts = ts;
     }
   }
@@ -413,9 +431,9 @@ void Meter::dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& 
                     const uint8_t* l4, int64_t ts) {
   uint32_t header = v.payload_offset - v.l4_offset;
   if (v.protocol == 6 && tcp_extra_ != SIZE_MAX) {
-    auto& t = *reinterpret_cast<dissect::TcpTrack*>(table_.extra(id) + tcp_extra_);
-    t.update({l4, header}, d, v.tcp_flags, v.ip_bytes, v.payload_len, ts,
-             f.dir[0].packets + f.dir[1].packets == 1);
+    extra_at<dissect::TcpTrack>(table_, id, tcp_extra_)
+        .update({l4, header}, d, v.tcp_flags, v.ip_bytes, v.payload_len, ts,
+                f.dir[0].packets + f.dir[1].packets == 1);
   }
   if (f.app_done || !dissection_.enabled()) return;
   dissect::Packet p{ts,           Direction(d),
@@ -484,10 +502,8 @@ void Meter::export_flow(uint32_t id, EndReason reason, bool keep) {
       for (DirExt& de : ext_[f.ext].dir) de.bytes_outer = 0;
     }
     if (opt_.stats) *reinterpret_cast<FlowStats*>(table_.extra(id)) = FlowStats{};
-    if (tcp_extra_ != SIZE_MAX)
-      reinterpret_cast<dissect::TcpTrack*>(table_.extra(id) + tcp_extra_)->restart();
-    if (splt_extra_ != SIZE_MAX)
-      reinterpret_cast<SpltHead*>(table_.extra(id) + splt_extra_)->count = 0;
+    if (tcp_extra_ != SIZE_MAX) extra_at<dissect::TcpTrack>(table_, id, tcp_extra_).restart();
+    if (splt_extra_ != SIZE_MAX) extra_at<SpltHead>(table_, id, splt_extra_).count = 0;
     return;
   }
   if (f.ext) ext_free_.push_back(f.ext);
@@ -574,16 +590,15 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
     r.piat = gap_summary(st.gap_both, packets);
   }
   if (r.protocol == 6 && tcp_extra_ != SIZE_MAX)
-    reinterpret_cast<const dissect::TcpTrack*>(table_.extra(id) + tcp_extra_)->to_record(r);
+    extra_at<dissect::TcpTrack>(std::as_const(table_), id, tcp_extra_).to_record(r);
   dissection_.finish(f.app, r, arena_);
   opt_.local_nets.label(r);
   if (splt_extra_ != SIZE_MAX) {
-    const auto& head = *reinterpret_cast<const SpltHead*>(table_.extra(id) + splt_extra_);
+    const auto& head = extra_at<SpltHead>(std::as_const(table_), id, splt_extra_);
     if (head.count) {
       const FieldInfo& field = field_info(FieldId::kSplt);
       void* items = make_list(field, r, Direction::kForward, head.count, arena_);
-      std::memcpy(items, table_.extra(id) + splt_extra_ + sizeof(SpltHead),
-                  head.count * sizeof(SpltPacket));
+      std::memcpy(items, splt_packets(head), head.count * sizeof(SpltPacket));
       mark_present(field, r, Direction::kForward);
     }
   }
