@@ -3,7 +3,9 @@
 # labels) cost the meter. The same capture metered with `--dissect all` (the default) and
 # `--dissect none`, writing a store as a user would (`-o store -w DIR`), with one thread and
 # with the default two, best of ROUNDS runs, interleaved. Prints seconds, packets/s, peak memory
-# and the ratio all/none; the issue's target is all/none <= 1.30 (dissectors under 30%).
+# and the ratio all/none; the issue's target is all/none <= 1.30 (dissectors under 30%). With the
+# databases of scripts/fetch_geoip.sh in GEOIP_DIR, also `--dissect all --geoip` (both
+# databases) against `--dissect all`: what placing both ends of every record costs.
 #
 # Captures (written once to BENCH_DIR and reused):
 #   - ndpi_xCOPIES.pcap: every nDPI capture replicated COPIES times with shifted addresses
@@ -12,6 +14,7 @@
 #
 # usage: bench/dissect.sh [FLOWKIT]     (default: build/apps/flowkit/flowkit)
 #   BENCH_DIR=build/bench-data COPIES=20 PACKETS=4000000 ROUNDS=3
+#   GEOIP_DIR=~/.cache/flowkit/geoip
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fk=${1:-build/apps/flowkit/flowkit}
@@ -19,6 +22,9 @@ dir=${BENCH_DIR:-build/bench-data}
 copies=${COPIES:-20}
 gen_packets=${PACKETS:-4000000}
 rounds=${ROUNDS:-3}
+geo=${GEOIP_DIR:-$HOME/.cache/flowkit/geoip}
+variants=(all none)
+if [[ -s $geo/country.mmdb && -s $geo/asn.mmdb ]]; then variants+=(geoip); fi
 [[ -x $fk ]] || { echo "$fk not built: cmake --build build --target flowkit" >&2; exit 1; }
 mkdir -p "$dir"
 
@@ -53,9 +59,11 @@ for pcap in "$ndpi" "$synthetic"; do
   rm -f "$tmp"/t*
   for ((i = 0; i < rounds; i++)); do
     for threads in 1 2; do
-      for d in all none; do
-        run "t${threads}_$d" "$fk" meter -r "$pcap" -o store -w "$tmp/store" -q \
-          --threads "$threads" --dissect "$d"
+      for v in "${variants[@]}"; do
+        args=(--dissect "$v")
+        [[ $v == geoip ]] && args=(--dissect all --geoip "$geo/country.mmdb" --geoip "$geo/asn.mmdb")
+        run "t${threads}_$v" "$fk" meter -r "$pcap" -o store -w "$tmp/store" -q \
+          --threads "$threads" "${args[@]}"
       done
     done
   done
@@ -66,6 +74,11 @@ for pcap in "$ndpi" "$synthetic"; do
       "$threads" "$all" "$(bc -l <<<"$packets / $all / 1000000")" $((rss_all / 1024)) \
       "$none" "$(bc -l <<<"$packets / $none / 1000000")" $((rss_none / 1024)) \
       "$(bc -l <<<"$all / $none")"
+    if [[ -s $tmp/t${threads}_geoip ]]; then
+      read -r geoip _ < <(best "$tmp/t${threads}_geoip")
+      printf '  --threads %s: all + --geoip %.2f s  (all+geoip)/all %.2f\n' "$threads" "$geoip" \
+        "$(bc -l <<<"$geoip / $all")"
+    fi
   done
 done
 echo "command: bench/dissect.sh $fk (COPIES=$copies PACKETS=$gen_packets ROUNDS=$rounds)"

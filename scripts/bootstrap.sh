@@ -9,13 +9,16 @@ packages=(
   build-essential cmake ninja-build pkg-config clang clang-format libclang-rt-14-dev
   # libraries (see docs/DESIGN in ../shared/DESIGN.md, "Dependencies")
   libpcap-dev libzstd-dev liblz4-dev libxxhash-dev libcli11-dev libfmt-dev nlohmann-json3-dev
-  libssl-dev libndpi-dev
+  libssl-dev libndpi-dev libmaxminddb-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev python3 python3-yaml valgrind
   # interop peers and reference tools
   tshark nfdump softflowd libfixbuf-tools tcpreplay python3-scapy iproute2 iputils-ping time bc
-  libndpi-bin
+  libndpi-bin mmdb-bin
 )
+# scripts/fetch_geoip.sh fetches GeoIP databases from the npm registry; a node install from
+# elsewhere serves as well as Debian's.
+command -v npm >/dev/null || packages+=(npm)
 if [[ ${1:-} == --bench ]]; then
   packages+=(clickhouse-server clickhouse-client)
 fi

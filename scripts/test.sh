@@ -10,6 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
+# The GeoIP test compares with these databases; without them (no registry) it skips.
+./scripts/fetch_geoip.sh || echo "test: no GeoIP databases, dissect.geoip will skip" >&2
 jobs=${JOBS:-2}
 
 echo "== release build and tests"

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """flowkit's JA3 and JA3S against tshark's (Wireshark's own implementation) on every shared
 capture that holds TLS: the same fingerprint for every connection both see, and flowkit finds
-nearly every ClientHello tshark finds. And the SNI of QUIC Initials, which both decrypt: the
-same name for every QUIC connection tshark names.
+nearly every ClientHello tshark finds. The same for DTLS (every handshake tshark decodes, SNI
+too). And the SNI of QUIC Initials, which both decrypt: the same name for every QUIC connection
+tshark names.
 
 usage: tls_fingerprints.py FLOWKIT SHARED_DIR
 Exit 0 when every check passes, 1 otherwise, 77 (ctest's skip) without the shared data or tshark.
@@ -23,18 +24,22 @@ MIN_COVERAGE = 0.95
 
 
 
-def tshark_hellos(pcap):
-    """{(client, server): (ja3, ja3s)} of the first ClientHello and ServerHello per connection."""
+def tshark_hellos(pcap, layer="tls"):
+    """{(client, server): [ja3, ja3s, sni]} of the first ClientHello and ServerHello per
+    connection; layer "tls" (over TCP) or "dtls" (over UDP)."""
+    l4 = "tcp" if layer == "tls" else "udp"
     out = subprocess.run(
-        ["tshark", "-r", pcap, "-Y", "tls.handshake.type == 1 or tls.handshake.type == 2",
-         "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|", "-e", "ip.src", "-e",
-         "ipv6.src", "-e", "tcp.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", "tcp.dstport",
-         "-e", "tls.handshake.type", "-e", "tls.handshake.ja3_full", "-e", "tls.handshake.ja3s"],
+        ["tshark", "-r", pcap, "-Y",
+         f"{layer}.handshake.type == 1 or {layer}.handshake.type == 2", "-T", "fields",
+         "-E", "occurrence=a", "-E", "aggregator=|", "-e", "ip.src", "-e", "ipv6.src",
+         "-e", f"{l4}.srcport", "-e", "ip.dst", "-e", "ipv6.dst", "-e", f"{l4}.dstport",
+         "-e", f"{layer}.handshake.type", "-e", f"{layer}.handshake.ja3_full",
+         "-e", f"{layer}.handshake.ja3s", "-e", f"{layer}.handshake.extensions_server_name"],
         capture_output=True, text=True).stdout
     hellos = {}
     for line in out.splitlines():
         cols = line.split("\t")
-        if len(cols) < 9 or not cols[2]:
+        if len(cols) < 10 or not cols[2]:
             continue
         # The innermost header keys the flow (tunnels: 6in4, GRE...), as flowkit keys it.
         last = [c.split("|")[-1] for c in cols[:6]]
@@ -47,7 +52,8 @@ def tshark_hellos(pcap):
             # A ClientHello without extensions: JA3's reference (salesforce/ja3) still writes
             # the three empty lists, Wireshark 4.0 leaves them out.
             full = ja3_full + ",," if ja3_full.count(",") == 2 else ja3_full
-            hellos.setdefault((src, dst), [hashlib.md5(full.encode()).hexdigest(), None])
+            hellos.setdefault((src, dst), [hashlib.md5(full.encode()).hexdigest(), None,
+                                           cols[9].split("|")[0] or None])
         if "2" in kinds and ja3s and (dst, src) in hellos and hellos[(dst, src)][1] is None:
             hellos[(dst, src)][1] = ja3s
     return hellos
@@ -99,7 +105,7 @@ def main():
     inventory = os.path.join(shared, "pcaps", "INVENTORY.tsv")
     if skip := missing(inventory, "tshark"):
         return skip
-    pcaps, quic = [], []
+    pcaps, quic, dtls = [], [], []
     with open(inventory) as f:
         next(f)
         for line in f:
@@ -108,6 +114,8 @@ def main():
                 pcaps.append(os.path.join(shared, "pcaps", cols[0]))
             if len(cols) >= 6 and " quic=" in " " + cols[5]:
                 quic.append(os.path.join(shared, "pcaps", cols[0]))
+            if len(cols) >= 6 and " dtls=" in " " + cols[5]:
+                dtls.append(os.path.join(shared, "pcaps", cols[0]))
     total = same = missed = 0
     ja3s_same = ja3s_total = 0
     with tempfile.TemporaryDirectory() as tmp:
@@ -117,7 +125,7 @@ def main():
                 continue
             got = flowkit_hellos(flowkit, pcap, tmp)
             name = os.path.relpath(pcap, os.path.join(shared, "pcaps"))
-            for conn, (ja3, ja3s) in sorted(want.items()):
+            for conn, (ja3, ja3s, _) in sorted(want.items()):
                 total += 1
                 mine = got.get(conn)
                 if not mine or not mine[0]:
@@ -133,6 +141,30 @@ def main():
                         ja3s_same += 1
                     else:
                         check(False, f"{name} {conn}: JA3S {mine[1]}, tshark {ja3s}")
+        # DTLS: a capture may begin with the server's packet (a CAPWAP tunnel already up), so
+        # a connection is its two ends in either order.
+        dtls_total = dtls_same = 0
+        for pcap in dtls:
+            want = tshark_hellos(pcap, "dtls")
+            got = {}
+            for r in flowkit_records(flowkit, pcap, tmp):
+                ends = frozenset([endpoint(r["src_ip"], r["src_port"]),
+                                  endpoint(r["dst_ip"], r["dst_port"])])
+                got[ends] = (r.get("tls_ja3"), r.get("tls_ja3s"), r.get("tls_sni"))
+            name = os.path.relpath(pcap, os.path.join(shared, "pcaps"))
+            for conn, values in sorted(want.items()):
+                dtls_total += 1
+                mine = got.get(frozenset(conn))
+                # tshark's JA3S belongs to the ServerHello it saw; none seen, none compared.
+                if mine and all(w is None or m == w for m, w in zip(mine, values)):
+                    dtls_same += 1
+                else:
+                    print(f"  {name} {conn}: DTLS JA3, JA3S, SNI {mine}, tshark {values}")
+        print(f"{len(dtls)} captures with DTLS: flowkit's JA3, JA3S and SNI are tshark's on "
+              f"{dtls_same} of {dtls_total} handshakes")
+        check(dtls_total >= 8 and dtls_same == dtls_total,
+              f"every DTLS handshake tshark decodes, flowkit reads alike ({dtls_same} of "
+              f"{dtls_total})")
         quic_total = quic_same = 0
         for pcap in quic:
             want = tshark_quic_names(pcap)

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "label_options.h"
 #include "run/collect_run.h"
 #include "run/exit_code.h"
 #include "store/store_dir.h"
@@ -28,6 +29,7 @@ struct CollectArgs {
   uint32_t template_lifetime = 0;
   size_t max_exporters = collect::CollectorOptions{}.max_exporters;
   bool renormalize = false;
+  LabelArgs labels;
   std::string user;
   double stats_interval = 0;
   bool quiet = false;
@@ -80,6 +82,8 @@ int run_collect(CollectArgs& a) {
   c.collector.limits.template_lifetime_s = a.template_lifetime;
   c.collector.max_exporters = a.max_exporters;
   c.collector.renormalize = a.renormalize;
+  if (!parse_label_options("collect", a.labels, c.collector.local_nets, c.collector.geoip))
+    return run::kExitUsage;
   c.user = a.user;
   c.loop.name = "flowkit collect";
   c.loop.quiet = a.quiet;
@@ -160,6 +164,7 @@ void add_collect_command(CLI::App& app, int* exit_code) {
       ->capture_default_str();
   cmd->add_flag("--renormalize", args->renormalize,
                 "Multiply packets and bytes by the sampling interval the exporter announced");
+  add_label_options(cmd, args->labels);
   cmd->add_option("--user", args->user, "Drop to this user once the sockets are bound");
   cmd->add_option("--stats-interval", args->stats_interval,
                   "Seconds between statistics lines on stderr, one per exporter (0: none)")

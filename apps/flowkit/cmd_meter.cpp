@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "commands.h"
+#include "label_options.h"
 #include "run/exit_code.h"
 #include "run/meter_run.h"
 
@@ -65,7 +66,7 @@ struct MeterArgs {
   uint32_t sample = 1;
   bool no_stats = false;
   std::string dissect = "all";
-  std::vector<std::string> local_nets;
+  LabelArgs labels;
   uint32_t splt = 0;
   bool no_decap = false;
   std::string reader = "flowkit";
@@ -132,14 +133,7 @@ int run_meter(MeterArgs& a) {
     return run::kExitUsage;
   }
   mo.dissect = dissect.value();
-  std::string nets;
-  for (const std::string& list : a.local_nets) nets += list + ",";
-  auto local = dissect::LocalNets::parse(nets);
-  if (!local) {
-    std::fprintf(stderr, "flowkit meter: --local-net: %s\n", local.status().message().c_str());
-    return run::kExitUsage;
-  }
-  mo.local_nets = std::move(local.value());
+  if (!parse_label_options("meter", a.labels, mo.local_nets, mo.geoip)) return run::kExitUsage;
   mo.splt = a.splt;
   mo.decode.decapsulate = !a.no_decap;
 
@@ -284,10 +278,7 @@ void add_meter_command(CLI::App& app, int* exit_code) {
                   "Keep each flow's first N packets (size, direction, gap) as the list field\n"
                   "splt (SPLT features for classifiers); 8 bytes per packet per flow")
       ->check(CLI::Range(0u, 64u));
-  cmd->add_option("--local-net", args->local_nets,
-                  "Your own networks (CIDR, comma-separated; repeatable): each record's\n"
-                  "traffic_direction says inbound, outbound, internal or external")
-      ->type_name("CIDR,...");
+  add_label_options(cmd, args->labels);
   cmd->add_flag("--no-decap", args->no_decap, "Do not open tunnels: the outer packet is the flow");
   cmd->add_option("--reader", args->reader,
                   "File reader: flowkit (fast, pcapng interfaces) or libpcap (for comparison)")

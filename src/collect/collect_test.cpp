@@ -59,7 +59,9 @@ TEST(PacketQueue, BlocksCarryDatagramsAndTheQueueIsBounded) {
     EXPECT_EQ(d.from, from);
     EXPECT_EQ(d.received_ns, 42);
     sizes.push_back(d.bytes.size());
-    if (d.bytes.size() == 3) EXPECT_EQ(d.bytes[2], 3);
+    if (d.bytes.size() == 3) {
+      EXPECT_EQ(d.bytes[2], 3);
+    }
   });
   ASSERT_EQ(sizes.size(), n);
   q.push(std::move(b));

@@ -118,6 +118,10 @@ void Collector::receive(const Datagram& d) {
       }
     }
   }
+  for (size_t i = before; i < records_.size(); ++i) {
+    options_.local_nets.label(records_[i]);
+    options_.geoip.label(records_[i]);
+  }
   if (records_.size() >= kBatch) flush();
 }
 

@@ -13,6 +13,8 @@
 #include "collect/packet_queue.h"
 #include "core/arena.h"
 #include "core/flow_sink.h"
+#include "dissect/geoip.h"
+#include "dissect/hosts.h"
 #include "ipfix/decoder.h"
 
 namespace flowkit::collect {
@@ -21,7 +23,9 @@ struct CollectorOptions {
   ipfix::DecoderLimits limits;
   size_t max_exporters = 512;
   uint32_t own_pen = ipfix::kDefaultPen;
-  bool renormalize = false;  // counters times the sampling interval
+  bool renormalize = false;       // counters times the sampling interval
+  dissect::LocalNets local_nets;  // --local-net: traffic_direction
+  dissect::GeoIp geoip;           // --geoip: countries and AS of both ends
 };
 
 struct ExporterCounts {

@@ -135,6 +135,10 @@ constexpr std::pair<uint16_t, std::string_view> kAssignedIds[] = {
     {118, "src_host"},
     {119, "dst_host"},
     {120, "splt"},
+    {121, "src_country"},
+    {122, "dst_country"},
+    {123, "src_as_org"},
+    {124, "dst_as_org"},
 };
 
 TEST(FieldRegistry, IdsAreThoseEverAssigned) {

@@ -113,6 +113,7 @@ struct AppRecord {
   std::string_view tls_subject_cn, tls_issuer_cn, tls_public_key_alg;
   std::string_view app_label, app_category;
   std::string_view traffic_direction, src_host, dst_host;
+  std::string_view src_country, dst_country, src_as_org, dst_as_org;
 
   friend bool operator==(const AppRecord&, const AppRecord&) = default;
 };

@@ -161,6 +161,7 @@ void add_dissectors(uint32_t protocols, std::vector<std::unique_ptr<Dissector>>&
   // DNS first: its ports are the surest sign. OpenVPN last: its test is the weakest.
   if (protocols & kDns) out.push_back(make_dns());
   if (protocols & kTls) out.push_back(make_tls());
+  if (protocols & kTls) out.push_back(make_dtls());
   if (protocols & kQuic) out.push_back(make_quic());
   if (protocols & kHttp) out.push_back(make_http());
   if (protocols & kSsh) out.push_back(make_ssh());

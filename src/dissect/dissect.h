@@ -38,7 +38,7 @@ inline constexpr uint32_t kMaxStream = 16384;
 // Which dissectors run (`flowkit meter --dissect`).
 enum Protocol : uint32_t {
   kDns = 1 << 0,
-  kTls = 1 << 1,
+  kTls = 1 << 1,  // TLS over TCP and DTLS over UDP
   kHttp = 1 << 2,
   kSsh = 1 << 3,
   kOpenVpn = 1 << 4,

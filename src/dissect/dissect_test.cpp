@@ -237,12 +237,14 @@ Bytes extension(uint16_t type, const Bytes& body) {
 }
 
 // The ClientHello of FoxIO's JA4 README example (t13d1516h2_8daaf6152771_e5627efa2ab1), with
-// GREASE values added where browsers put them.
-Bytes example_client_hello() {
+// GREASE values added where browsers put them. As DTLS 1.3 offers it, the handshake message
+// alone: legacy version DTLS 1.2, a cookie, DTLS's versions.
+Bytes example_client_hello(bool dtls = false) {
   Bytes h;
-  be16(h, 0x0303);
-  h.insert(h.end(), 32, 0x11);  // random
-  h.push_back(0);               // session id
+  be16(h, dtls ? 0xfefd : 0x0303);
+  h.insert(h.end(), 32, 0x11);                        // random
+  h.push_back(0);                                     // session id
+  if (dtls) append(h, prefixed(Bytes(20, 0xcc), 1));  // cookie
   append(h, prefixed(u16_list({0x0a0a, 0x1301, 0x1302, 0x1303, 0xc02b, 0xc02f, 0xc02c, 0xc030,
                                0xcca9, 0xcca8, 0xc013, 0xc014, 0x009c, 0x009d, 0x002f, 0x0035}),
                      2));
@@ -269,13 +271,16 @@ Bytes example_client_hello() {
   append(exts, extension(0x0012, {}));
   append(exts, extension(0x0033, prefixed({}, 2)));
   append(exts, extension(0x002d, prefixed({1}, 1)));
-  append(exts, extension(0x002b, prefixed(u16_list({0x3a3a, 0x0304, 0x0303}), 1)));
+  append(exts, extension(0x002b, prefixed(dtls ? u16_list({0x3a3a, 0xfefc, 0xfefd})
+                                               : u16_list({0x3a3a, 0x0304, 0x0303}),
+                                          1)));
   append(exts, extension(0x001b, prefixed({0, 2}, 1)));
   append(exts, extension(0x4469, {}));
   append(exts, extension(0x0015, Bytes(10, 0)));  // padding
   append(h, prefixed(exts, 2));
   Bytes msg{1};
   append(msg, prefixed(h, 3));
+  if (dtls) return msg;
   Bytes record{22, 3, 1};
   append(record, prefixed(msg, 2));
   return record;
@@ -316,6 +321,47 @@ TEST(Tls, TruncatedHellosNeverReadPastTheirEnd) {
     g.send(Direction::kForward, lying);
     g.record();
   }
+}
+
+// A DTLS record of epoch 0 holding one fragment of handshake message `msg` (type, 3-byte length,
+// body, as TLS has it).
+Bytes dtls_record(const Bytes& msg, uint32_t offset, uint32_t length) {
+  Bytes frag{msg[0], msg[1], msg[2], msg[3], 0, 0};  // message sequence 0
+  be24(frag, offset);
+  be24(frag, length);
+  frag.insert(frag.end(), msg.begin() + 4 + offset, msg.begin() + 4 + offset + length);
+  Bytes record{22, 0xfe, 0xfd, 0, 0, 0, 0, 0, 0, 0, 0};  // epoch 0, sequence 0
+  append(record, prefixed(frag, 2));
+  return record;
+}
+
+TEST(Dtls, AClientHelloInFragmentsAfterAHelloVerifyRequest) {
+  Bytes hello = example_client_hello(true);
+  uint32_t len = uint32_t(hello.size() - 4);
+  Bytes verify{3, 0, 0, 23, 0xfe, 0xff};
+  append(verify, prefixed(Bytes(20, 0xcc), 1));
+  for (bool capwap : {false, true}) {
+    Flow f(17, kPayloadDissectors, 40000, capwap ? 5246 : 4433);
+    Bytes preamble = capwap ? Bytes{1, 0, 0, 0} : Bytes{};
+    auto send = [&](Direction d, const Bytes& record) {
+      Bytes datagram = preamble;
+      append(datagram, record);
+      return f.send(d, datagram);
+    };
+    EXPECT_TRUE(send(Direction::kForward, dtls_record(hello, 0, len)));
+    EXPECT_TRUE(send(Direction::kReverse, dtls_record(verify, 0, uint32_t(verify.size() - 4))));
+    // The hello again, cookie and all, in two fragments of two datagrams.
+    EXPECT_TRUE(send(Direction::kForward, dtls_record(hello, 0, 100)));
+    EXPECT_TRUE(send(Direction::kForward, dtls_record(hello, 100, len - 100)));
+    FlowRecord r = f.record();
+    EXPECT_EQ(r.app.tls_ja4, "dd3d1516h2_8daaf6152771_e5627efa2ab1") << capwap;
+    EXPECT_EQ(r.app.tls_sni, "example.com");
+    EXPECT_EQ(r.app.tls_client_version, 0x3a3a);
+  }
+  // The fragments alone, the first missing: nothing is made of the second.
+  Flow g(17);
+  g.send(Direction::kForward, dtls_record(hello, 100, len - 100));
+  EXPECT_FALSE(g.record().present & field_info(FieldId::kTlsSni).bit);
 }
 
 // ---- The rest ----------------------------------------------------------------------------------

@@ -16,15 +16,16 @@ void add_dissectors(uint32_t protocols, std::vector<std::unique_ptr<Dissector>>&
 
 std::unique_ptr<Dissector> make_dns();
 std::unique_ptr<Dissector> make_tls();
+std::unique_ptr<Dissector> make_dtls();  // part of kTls
 std::unique_ptr<Dissector> make_http();
 std::unique_ptr<Dissector> make_ssh();
 std::unique_ptr<Dissector> make_openvpn();
 std::unique_ptr<Dissector> make_wireguard();
 std::unique_ptr<Dissector> make_quic();
 
-// A TLS handshake message that should be a ClientHello (TLS records or QUIC CRYPTO frames
-// stripped): its fields into `out`. False when it is not one, or not whole yet.
-bool read_client_hello(std::span<const uint8_t> handshake, Results& out, bool quic);
+// A QUIC Initial's handshake message (CRYPTO frames joined) that should be a ClientHello: its
+// fields into `out`. False when it is not one, or not whole yet.
+bool read_client_hello(std::span<const uint8_t> handshake, Results& out);
 
 // Reads big-endian values without running past the end: a read that would fails the reader,
 // returns zeros, and so does every read after it. Parsers check ok() once, at the end.

@@ -256,7 +256,7 @@ class Quic final : public Dissector {
       }
     }
     std::span<const uint8_t> hello(reinterpret_cast<const uint8_t*>(crypto.data()), covered);
-    if (read_client_hello(hello, f.results, true)) return false;
+    if (read_client_hello(hello, f.results)) return false;
     return ++f.state[0] < kMaxInitials;
   }
 };

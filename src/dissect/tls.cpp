@@ -1,6 +1,6 @@
-// TLS (and SSL 2.0-compatible ClientHellos): versions, SNI, ALPN, cipher suite, the JA3, JA3S
-// and JA4 fingerprints, and the server certificate's names, validity and key type when it is
-// sent in clear (TLS 1.2 and older).
+// TLS (and SSL 2.0-compatible ClientHellos) over TCP and DTLS over UDP: versions, SNI, ALPN,
+// cipher suite, the JA3, JA3S and JA4 fingerprints, and the server certificate's names, validity
+// and key type when it is sent in clear (TLS and DTLS 1.2 and older).
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -14,9 +14,9 @@ namespace flowkit::dissect {
 
 namespace {
 
-constexpr uint8_t kProtoTcp = 6;
+constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17;
 constexpr uint8_t kHandshake = 22;
-constexpr uint8_t kClientHello = 1, kServerHello = 2, kCertificate = 11;
+constexpr uint8_t kClientHello = 1, kServerHello = 2, kHelloVerifyRequest = 3, kCertificate = 11;
 constexpr uint16_t kExtSni = 0, kExtGroups = 10, kExtPointFormats = 11, kExtSigAlgs = 13,
                    kExtAlpn = 16, kExtVersions = 43;
 
@@ -174,17 +174,25 @@ std::string ja3(const Hello& h) {
   return md5_hex(s);
 }
 
+// Which protocol carries the handshake: JA4's first letter, and DTLS's ClientHello has a cookie.
+enum class Carrier : char { kTls = 't', kQuic = 'q', kDtls = 'd' };
+
 // FoxIO's JA4 (https://github.com/FoxIO-LLC/ja4, JA4 TLS client fingerprint).
-std::string ja4(const Hello& h, bool quic) {
+std::string ja4(const Hello& h, Carrier carrier) {
   uint16_t v = h.version;
+  // DTLS counts down (0xfeff is 1.0, 0xfefd 1.2): the highest is the smallest.
+  bool dtls = v >> 8 == 0xfe;
   for (uint16_t x : h.versions)
-    if (!grease(x) && x > v) v = x;
+    if (!grease(x) && (dtls ? x < v : x > v)) v = x;
   std::string_view ver = v == 0x0304   ? "13"
                          : v == 0x0303 ? "12"
                          : v == 0x0302 ? "11"
                          : v == 0x0301 ? "10"
                          : v == 0x0300 ? "s3"
                          : v == 0x0002 ? "s2"
+                         : v == 0xfeff ? "d1"
+                         : v == 0xfefd ? "d2"
+                         : v == 0xfefc ? "d3"
                                        : "00";
   std::vector<uint32_t> ciphers;
   std::vector<uint16_t> exts;
@@ -204,7 +212,7 @@ std::string ja4(const Hello& h, bool quic) {
     }
   }
   std::string out =
-      fmt::format("{}{}{}{:02}{:02}{}_", quic ? 'q' : 't', ver, h.sni.empty() ? 'i' : 'd',
+      fmt::format("{}{}{}{:02}{:02}{}_", char(carrier), ver, h.sni.empty() ? 'i' : 'd',
                   std::min<size_t>(ciphers.size(), 99), std::min<size_t>(exts.size(), 99), alpn);
   std::sort(ciphers.begin(), ciphers.end());
   std::string list;
@@ -238,11 +246,12 @@ void read_certificate(std::span<const uint8_t> der, Results& out) {
   if (!c.key_algorithm.empty()) out.set(FieldId::kTlsPublicKeyAlg, c.key_algorithm);
 }
 
-void client_hello(Reader r, Results& out, Hello& h, bool quic) {
+void client_hello(Reader r, Results& out, Hello& h, Carrier carrier) {
   h.clear();
   h.version = r.u16();
   r.skip(32);
-  r.skip(r.u8());  // session id
+  r.skip(r.u8());                                 // session id
+  if (carrier == Carrier::kDtls) r.skip(r.u8());  // cookie
   Reader ciphers = r.sub(r.u16());
   while (ciphers.left() >= 2) h.ciphers.push_back(ciphers.u16());
   r.skip(r.u8());  // compression methods
@@ -254,7 +263,7 @@ void client_hello(Reader r, Results& out, Hello& h, bool quic) {
   if (!h.sni.empty()) out.set(FieldId::kTlsSni, h.sni);
   if (!h.alpn.empty() && !out.has(FieldId::kTlsAlpn)) out.set(FieldId::kTlsAlpn, h.alpn[0]);
   out.set(FieldId::kTlsJa3, ja3(h));
-  out.set(FieldId::kTlsJa4, ja4(h, quic));
+  out.set(FieldId::kTlsJa4, ja4(h, carrier));
 }
 
 void server_hello(Reader r, Results& out, Hello& h) {
@@ -295,7 +304,7 @@ bool sslv2_client_hello(std::span<const uint8_t> data, Results& out, Hello& h) {
   if (!r.ok()) return false;
   out.set(FieldId::kTlsClientVersion, h.version);
   out.set(FieldId::kTlsJa3, ja3(h));
-  out.set(FieldId::kTlsJa4, ja4(h, false));
+  out.set(FieldId::kTlsJa4, ja4(h, Carrier::kTls));
   return true;
 }
 
@@ -346,7 +355,7 @@ class Tls final : public Dissector {
       if (h.left() < len) break;
       Reader m = h.sub(len);
       if (type == kClientHello) {
-        client_hello(m, f.results, hello, false);
+        client_hello(m, f.results, hello, Carrier::kTls);
         finished = true;  // a client says nothing more in clear that is read here
       } else if (type == kServerHello) {
         server_hello(m, f.results, hello);
@@ -368,19 +377,124 @@ class Tls final : public Dissector {
   }
 };
 
+// DTLS (RFC 6347, 9147): TLS's handshake in datagrams. Each record carries an epoch and a
+// sequence number, each handshake message a fragment offset, and the ClientHello a cookie; a
+// server may answer the first ClientHello with a HelloVerifyRequest and the client send it
+// again, cookie added. What is read is what TLS reads, from epoch 0 only (later epochs are
+// encrypted). A message larger than a datagram comes in fragments, which are joined in order in
+// the direction's stream buffer.
+class Dtls final : public Dissector {
+ public:
+  Protocol protocol() const override { return kTls; }
+
+  // DTLS 1.0, 1.2, 1.3 record versions, and OpenSSL's pre-RFC 0x0100 (DTLS1_BAD_VER).
+  static bool dtls_version(uint8_t hi, uint8_t lo) {
+    return (hi == 0xfe && (lo == 0xff || lo == 0xfd || lo == 0xfc)) || (hi == 1 && lo == 0);
+  }
+
+  // CAPWAP (RFC 5415) puts a 4-byte preamble, type 1, before each DTLS record; DTLS's content
+  // types are 20-25, so a first byte of 1 tells them apart.
+  static std::span<const uint8_t> records(std::span<const uint8_t> b) {
+    return b.size() > 4 && b[0] == 1 && b[4] == kHandshake ? b.subspan(4) : b;
+  }
+
+  bool claims(const Packet& p) const override {
+    auto b = records(p.payload);
+    return p.protocol == kProtoUdp && b.size() >= 25 && b[0] == kHandshake &&
+           dtls_version(b[1], b[2]) && b[3] == 0 && b[4] == 0 &&
+           (b[13] == kClientHello || b[13] == kServerHello || b[13] == kHelloVerifyRequest);
+  }
+
+  // state[0]: bit d once direction d has said what it says in clear; state[1]: datagrams read.
+  bool feed(FlowContext& f, const Packet& p, std::span<const uint8_t> data) const override {
+    int d = int(p.dir);
+    if (++f.state[1] > kMaxDatagrams) return false;
+    if (f.state[0] >> d & 1) return f.state[0] != 3;
+    bool finished = false;
+    Reader r(records(data));
+    while (!finished && r.left() >= 13) {
+      uint8_t type = r.u8();
+      uint8_t hi = r.u8(), lo = r.u8();
+      uint16_t epoch = r.u16();
+      r.skip(6);  // sequence number
+      Reader body = r.sub(r.u16());
+      if (!r.ok() || !dtls_version(hi, lo)) break;
+      if (type != kHandshake || epoch != 0) {
+        finished = true;  // ChangeCipherSpec, an alert, or encrypted: the clear part is over
+        break;
+      }
+      while (!finished && body.left() >= 12) {
+        uint8_t msg = body.u8();
+        uint32_t len = body.u24();
+        body.skip(2);  // message sequence
+        uint32_t offset = body.u24();
+        auto fragment = body.bytes(body.u24());
+        if (!body.ok()) break;
+        finished = message(f, d, msg, len, offset, fragment);
+      }
+    }
+    if (finished) f.state[0] |= 1u << d;
+    return f.state[0] != 3;
+  }
+
+ private:
+  static constexpr uint64_t kMaxDatagrams = 24;
+
+  // One handshake message's fragment: true once the direction is done.
+  static bool message(FlowContext& f, int d, uint8_t type, uint32_t len, uint32_t offset,
+                      std::span<const uint8_t> fragment) {
+    static thread_local Hello hello;
+    std::span<const uint8_t> whole = fragment;
+    if (offset != 0 || fragment.size() != len) {
+      // Joined in order, as senders send them (a certificate, a post-quantum ClientHello).
+      std::string& joined = f.stream[d].bytes;
+      if (len > kMaxStream) return false;
+      if (offset == 0) joined.clear();
+      if (offset != joined.size()) return false;
+      joined.append(as_text(fragment));
+      if (joined.size() < len) return false;
+      whole = {reinterpret_cast<const uint8_t*>(joined.data()), len};
+    }
+    Reader m(whole);
+    switch (type) {
+      case kClientHello:
+        client_hello(m, f.results, hello, Carrier::kDtls);
+        return f.results.has(FieldId::kTlsClientVersion);
+      case kServerHello:
+        server_hello(m, f.results, hello);
+        // DTLS 1.3 encrypts the rest of the server's flight.
+        return hello.versions.size() == 1 && hello.versions[0] == 0xfefc;
+      case kHelloVerifyRequest:
+        return false;
+      case kCertificate: {
+        Reader list = m.sub(m.u24());
+        auto first = list.bytes(list.u24());
+        if (list.ok()) read_certificate(first, f.results);
+        return true;
+      }
+      default:
+        return type >= 12;  // ServerKeyExchange, ServerHelloDone...: past the certificate
+    }
+  }
+};
+
 }  // namespace
 
 std::unique_ptr<Dissector> make_tls() {
   return std::make_unique<Tls>();
 }
 
-bool read_client_hello(std::span<const uint8_t> handshake, Results& out, bool quic) {
+std::unique_ptr<Dissector> make_dtls() {
+  return std::make_unique<Dtls>();
+}
+
+bool read_client_hello(std::span<const uint8_t> handshake, Results& out) {
   Reader r(handshake);
   if (r.u8() != kClientHello) return false;
   uint32_t len = r.u24();
   if (r.left() < len) return false;
   static thread_local Hello hello;
-  client_hello(r.sub(len), out, hello, quic);
+  client_hello(r.sub(len), out, hello, Carrier::kQuic);
   return true;
 }
 

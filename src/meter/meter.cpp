@@ -593,6 +593,7 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
     extra_at<dissect::TcpTrack>(std::as_const(table_), id, tcp_extra_).to_record(r);
   dissection_.finish(f.app, r, arena_);
   opt_.local_nets.label(r);
+  opt_.geoip.label(r);
   if (splt_extra_ != SIZE_MAX) {
     const auto& head = extra_at<SpltHead>(std::as_const(table_), id, splt_extra_);
     if (head.count) {

@@ -23,6 +23,7 @@
 #include "capture/packet_source.h"
 #include "core/flow_sink.h"
 #include "dissect/dissect.h"
+#include "dissect/geoip.h"
 #include "meter/flow_key.h"
 #include "meter/flow_table.h"
 #include "meter/fragment_tracker.h"
@@ -41,6 +42,7 @@ struct MeterOptions {
   bool stats = true;                          // packet size and inter-arrival statistics
   uint32_t dissect = dissect::kAllProtocols;  // payload dissectors (dissect::Protocol bits)
   dissect::LocalNets local_nets;              // --local-net: traffic_direction
+  dissect::GeoIp geoip;                       // --geoip: countries and AS of both ends
   uint32_t splt = 0;  // the first N packets of each flow as a list (--splt); 0: none
   packet::DecodeOptions decode;
   FragmentTracker::Options fragments;
