@@ -25,7 +25,7 @@ enum class EndReason : uint8_t {
   kUnknown = 0,
   kIdleTimeout = 1,
   kActiveTimeout = 2,
-  kEndOfFlow = 3,        // TCP FIN in both directions, or RST
+  kEndOfFlow = 3,        // TCP FIN in both directions, or RST; a new WireGuard handshake
   kForcedEnd = 4,        // end of input, Ctrl-C/SIGTERM
   kLackOfResources = 5,  // evicted from a full flow cache
 };

@@ -143,6 +143,10 @@ class Dissector {
   virtual bool per_packet() const { return false; }
   // Before the flow is exported: values that follow from all its packets.
   virtual void before_export(FlowContext& /*f*/, const FlowRecord& /*r*/) const {}
+  // Whether packet p, of a flow this dissector owns, starts a new session of its protocol on the
+  // same key (a WireGuard handshake with a new sender index): the meter then ends the flow
+  // before p and starts a new one with it, as ipfixprobe's FLOW_FLUSH_WITH_REINSERT does.
+  virtual bool new_session(const FlowContext& /*f*/, const Packet& /*p*/) const { return false; }
 };
 
 class Dissection {
@@ -157,6 +161,12 @@ class Dissection {
   // A packet of a flow whose slot is `slot` (0 until the flow's first payload). Returns false
   // once no dissector wants more packets of the flow.
   bool packet(uint32_t& slot, const Packet& p);
+  // Whether p starts a new session in the flow (Dissector::new_session), before p is fed.
+  bool new_session(uint32_t slot, const Packet& p) const {
+    if (slot == 0) return false;
+    const FlowContext& f = pool_[slot - 1];
+    return f.owner && !f.done && f.owner->new_session(f, p);
+  }
   // Sets what was learned in r (strings in `arena`): the flow's own values, nDPI's label (its
   // guess for a flow without a slot), and the hosts' names from DNS answers seen so far.
   void finish(uint32_t slot, FlowRecord& r, Arena& arena);

@@ -14,8 +14,10 @@ constexpr uint8_t kProtoTcp = 6, kProtoUdp = 17;
 
 constexpr size_t kWgInitiation = 148, kWgResponse = 92, kWgCookie = 64, kWgMinData = 32;
 
-// A WireGuard message: type 1-4 with three zero bytes, in the type's size.
-bool wg_message(std::span<const uint8_t> b) {
+// A WireGuard message: type 1-4 with three zero bytes, in the type's size. Transport data is
+// padded to 16 bytes, but captures hold data packets that are not (as ipfixprobe, which takes
+// any of 32 bytes or more): only a flow's first packet, which claims it, must be.
+bool wg_message(std::span<const uint8_t> b, bool first = false) {
   if (b.size() < kWgMinData || b[0] < 1 || b[0] > 4 || b[1] || b[2] || b[3]) return false;
   switch (b[0]) {
     case 1:
@@ -25,7 +27,7 @@ bool wg_message(std::span<const uint8_t> b) {
     case 3:
       return b.size() == kWgCookie;
     default:
-      return b.size() % 16 == 0;
+      return !first || b.size() % 16 == 0;
   }
 }
 
@@ -33,7 +35,14 @@ class WireGuard final : public Dissector {
  public:
   Protocol protocol() const override { return kWireGuard; }
   bool claims(const Packet& p) const override {
-    return p.protocol == kProtoUdp && wg_message(p.payload);
+    return p.protocol == kProtoUdp && wg_message(p.payload, true);
+  }
+  // An initiation whose sender index is not the one its side had: a new handshake, so a new
+  // session (WireGuard starts one every two minutes on the same ports).
+  bool new_session(const FlowContext& f, const Packet& p) const override {
+    uint64_t had = f.state[int(p.dir)];
+    return p.payload.size() == kWgInitiation && wg_message(p.payload) && p.payload[0] == 1 &&
+           had != 0 && had != load_le32(p.payload.data() + 4);
   }
   // state[0]: the forward side's index, state[1] the reverse side's (each chosen by that side).
   bool feed(FlowContext& f, const Packet& p, std::span<const uint8_t> b) const override {

@@ -314,6 +314,10 @@ void Meter::account(const packet::PacketView& v, const uint8_t* l4, const FlowKe
     // A new connection reuses the ports of one that has just ended.
     else if (f.closing && v.protocol == 6 && (v.tcp_flags & (kTcpSyn | kTcpAck)) == kTcpSyn)
       ended = EndReason::kEndOfFlow;
+    // A dissector sees its protocol start a new session (a WireGuard handshake).
+    else if (l4 && f.app && !f.app_done &&
+             dissection_.new_session(f.app, app_packet(v, l4, int(swapped) ^ f.fwd_endpoint, ts)))
+      ended = EndReason::kEndOfFlow;
     if (ended != EndReason::kUnknown) {
       export_flow(id, ended, false);
       id = table_.find_or_insert(key, hash, true, now_, &inserted);
@@ -427,6 +431,16 @@ void Meter::account(const packet::PacketView& v, const uint8_t* l4, const FlowKe
   }
 }
 
+dissect::Packet Meter::app_packet(const packet::PacketView& v, const uint8_t* l4, int d,
+                                  int64_t ts) {
+  uint32_t header = v.payload_offset - v.l4_offset;
+  return {ts,           Direction(d),
+          v.protocol,   v.ip_version,
+          v.src,        v.dst,
+          v.src_port,   v.dst_port,
+          {l4, header}, {l4 + header, std::min(v.payload_len, dissect::kMaxPayload)}};
+}
+
 void Meter::dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& v,
                     const uint8_t* l4, int64_t ts) {
   uint32_t header = v.payload_offset - v.l4_offset;
@@ -436,12 +450,7 @@ void Meter::dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& 
                 f.dir[0].packets + f.dir[1].packets == 1);
   }
   if (f.app_done || !dissection_.enabled()) return;
-  dissect::Packet p{ts,           Direction(d),
-                    v.protocol,   v.ip_version,
-                    v.src,        v.dst,
-                    v.src_port,   v.dst_port,
-                    {l4, header}, {l4 + header, std::min(v.payload_len, dissect::kMaxPayload)}};
-  if (!dissection_.packet(f.app, p)) f.app_done = 1;
+  if (!dissection_.packet(f.app, app_packet(v, l4, d, ts))) f.app_done = 1;
 }
 
 Meter::FlowExt& Meter::ext_of(FlowState& f) {

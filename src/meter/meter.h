@@ -178,6 +178,9 @@ class Meter {
   [[gnu::always_inline]] inline void account(const packet::PacketView& v, const uint8_t* l4,
                                              const FlowKey& key, uint64_t hash, bool swapped,
                                              int64_t ts, uint32_t interface);
+  // The packet as dissectors see it, d its direction in the flow.
+  static dissect::Packet app_packet(const packet::PacketView& v, const uint8_t* l4, int d,
+                                    int64_t ts);
   void dissect(FlowState& f, uint32_t id, int d, const packet::PacketView& v, const uint8_t* l4,
                int64_t ts);
   FlowExt& ext_of(FlowState& f);
