@@ -22,14 +22,36 @@ constexpr uint8_t kProtoTcp = 6;
 // Packets nDPI is given at most per flow, as ndpiReader (reader_util.c) stops.
 constexpr uint32_t kMaxTcpPackets = 80, kMaxUdpPackets = 24;
 
+// The label ("TLS.Google") into name, and the category's name, or null.
+const char* names(ndpi_detection_module_struct* ndpi, const ndpi_protocol& proto,
+                  char (&name)[64]) {
+  ndpi_protocol2name(ndpi, proto, name, sizeof name);
+  const char* category = ndpi_category_get_name(ndpi, proto.category);
+  return category && *category ? category : nullptr;
+}
+
 void set_label(ndpi_detection_module_struct* ndpi, FlowRecord& r, const ndpi_protocol& proto,
                Arena& arena) {
   char name[64];
-  ndpi_protocol2name(ndpi, proto, name, sizeof name);
+  const char* category = names(ndpi, proto, name);
   field_info(FieldId::kAppLabel).set(r, Direction::kForward, FieldValue(arena.copy(name)));
-  const char* category = ndpi_category_get_name(ndpi, proto.category);
-  if (category && *category)
+  if (category)
     field_info(FieldId::kAppCategory).set(r, Direction::kForward, FieldValue(arena.copy(category)));
+}
+
+// What nDPI detected, or its guess when it detected nothing.
+ndpi_protocol final_protocol(ndpi_detection_module_struct* ndpi, ndpi_flow_struct* f) {
+  ndpi_protocol proto = NDPI_PROTOCOL_NULL;
+  if (f->detected_protocol_stack[0] != NDPI_PROTOCOL_UNKNOWN) {
+    proto.master_protocol = f->detected_protocol_stack[1];
+    proto.app_protocol = f->detected_protocol_stack[0];
+    proto.category = f->category;
+  }
+  if (proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
+    uint8_t guessed = 0;
+    proto = ndpi_detection_giveup(ndpi, f, 1, &guessed);
+  }
+  return proto;
 }
 
 }  // namespace
@@ -116,18 +138,16 @@ bool AppLabeler::packet(void* flow, const Packet& p, uint32_t& packets) {
 }
 
 void AppLabeler::finish(void* flow, FlowRecord& r, Arena& arena) {
-  auto* f = static_cast<ndpi_flow_struct*>(flow);
-  ndpi_protocol proto = NDPI_PROTOCOL_NULL;
-  if (f->detected_protocol_stack[0] != NDPI_PROTOCOL_UNKNOWN) {
-    proto.master_protocol = f->detected_protocol_stack[1];
-    proto.app_protocol = f->detected_protocol_stack[0];
-    proto.category = f->category;
-  }
-  if (proto.app_protocol == NDPI_PROTOCOL_UNKNOWN) {
-    uint8_t guessed = 0;
-    proto = ndpi_detection_giveup(impl_->ndpi, f, 1, &guessed);
-  }
-  set_label(impl_->ndpi, r, proto, arena);
+  set_label(impl_->ndpi, r, final_protocol(impl_->ndpi, static_cast<ndpi_flow_struct*>(flow)),
+            arena);
+}
+
+void AppLabeler::label(void* flow, Results& out) {
+  char name[64];
+  const char* category =
+      names(impl_->ndpi, final_protocol(impl_->ndpi, static_cast<ndpi_flow_struct*>(flow)), name);
+  out.set(FieldId::kAppLabel, std::string_view(name));
+  if (category) out.set(FieldId::kAppCategory, std::string_view(category));
 }
 
 void AppLabeler::guess(FlowRecord& r, Arena& arena) {
@@ -156,6 +176,7 @@ bool AppLabeler::packet(void*, const Packet&, uint32_t&) {
   return false;
 }
 void AppLabeler::finish(void*, FlowRecord&, Arena&) {}
+void AppLabeler::label(void*, Results&) {}
 void AppLabeler::guess(FlowRecord&, Arena&) {}
 size_t AppLabeler::flow_bytes() const {
   return 0;

@@ -16,6 +16,7 @@
 namespace flowkit::dissect {
 
 struct Packet;
+class Results;
 
 class AppLabeler {
  public:
@@ -31,6 +32,8 @@ class AppLabeler {
   // The flow's label and category into r (strings in `arena`); gives up on an undetected flow
   // with nDPI's guess by ports.
   void finish(void* flow, FlowRecord& r, Arena& arena);
+  // The same, once the label is final, into a flow's results.
+  void label(void* flow, Results& out);
   // A flow nDPI never saw (no payload): its guess by protocol, addresses and ports.
   void guess(FlowRecord& r, Arena& arena);
   size_t flow_bytes() const;

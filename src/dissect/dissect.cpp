@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
+#include <cstring>
+
 #include "core/byte_io.h"
 #include "dissect/app_label.h"
 #include "dissect/protocols.h"
@@ -93,11 +96,40 @@ void Results::clear() {
 }
 
 void Results::apply(FlowRecord& r, Arena& arena) const {
-  auto text = [&](const Entry& e) {
-    return arena.copy(std::string_view(text_).substr(e.off, e.len));
-  };
-  for (size_t i = 0; i < entries_.size(); ++i) {
-    const Entry& e = entries_[i];
+  apply(entries_, text_, r, arena);
+}
+
+void* Results::pack() const {
+  size_t entries = entries_.size() * sizeof(Entry);
+  auto* p = static_cast<uint8_t*>(std::malloc(sizeof(Packed) + entries + text_.size()));
+  if (!p) return nullptr;
+  Packed head{uint32_t(entries_.size()), uint32_t(text_.size())};
+  std::memcpy(p, &head, sizeof head);
+  if (entries) std::memcpy(p + sizeof head, entries_.data(), entries);
+  if (!text_.empty()) std::memcpy(p + sizeof head + entries, text_.data(), text_.size());
+  return p;
+}
+
+size_t Results::packed_bytes(const void* packed) {
+  Packed head;
+  std::memcpy(&head, packed, sizeof head);
+  return sizeof head + head.entries * sizeof(Entry) + head.text;
+}
+
+void Results::apply_packed(const void* packed, FlowRecord& r, Arena& arena) {
+  Packed head;
+  std::memcpy(&head, packed, sizeof head);
+  const auto* p = static_cast<const uint8_t*>(packed) + sizeof head;
+  // Entry is 8-byte aligned and so is the block (malloc) past its 8-byte head.
+  apply({reinterpret_cast<const Entry*>(p), head.entries},
+        {reinterpret_cast<const char*>(p + head.entries * sizeof(Entry)), head.text}, r, arena);
+}
+
+void Results::apply(std::span<const Entry> entries, std::string_view chars, FlowRecord& r,
+                    Arena& arena) {
+  auto text = [&](const Entry& e) { return arena.copy(chars.substr(e.off, e.len)); };
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const Entry& e = entries[i];
     const FieldInfo& f = field_info(e.field);
     if (e.kind == Kind::kNumber) {
       f.set(r, e.dir, FieldValue(e.num));
@@ -107,8 +139,8 @@ void Results::apply(FlowRecord& r, Arena& arena) const {
       // All items of this list, which follow one another's fields.
       uint32_t n = 0;
       size_t end = i;
-      for (; end < entries_.size(); ++end) {
-        const Entry& x = entries_[end];
+      for (; end < entries.size(); ++end) {
+        const Entry& x = entries[end];
         if (x.kind == Kind::kItem && x.field == e.field)
           ++n;
         else if (x.kind != Kind::kItemNumber && x.kind != Kind::kItemText)
@@ -117,7 +149,7 @@ void Results::apply(FlowRecord& r, Arena& arena) const {
       auto* items = static_cast<uint8_t*>(make_list(f, r, e.dir, n, arena));
       int64_t at = -1;
       for (size_t j = i; j < end; ++j) {
-        const Entry& x = entries_[j];
+        const Entry& x = entries[j];
         if (x.kind == Kind::kItem) {
           ++at;
           continue;
@@ -173,6 +205,7 @@ Dissection::~Dissection() {
   // nDPI's state of flows still in the pool (a meter stopped without flushing, a test).
   for (FlowContext& f : pool_)
     if (f.label_flow) labeler_->free_flow(f.label_flow);
+  for (void* p : packed_) std::free(p);
 }
 
 namespace {
@@ -208,6 +241,35 @@ bool Dissection::wants_empty(const FlowContext& f) const {
 }
 
 bool Dissection::packet(uint32_t& slot, const Packet& p) {
+  bool more = feed(slot, p);
+  if (!more && slot) pack(slot);
+  return more;
+}
+
+void Dissection::pack(uint32_t& slot) {
+  FlowContext& f = pool_[slot - 1];
+  if (f.owner && f.owner->exports_late()) return;
+  if (f.label_flow) labeler_->label(f.label_flow, f.results);
+  if (f.results.empty()) {  // nothing learned (and no label): nothing to keep
+    release(slot);
+    return;
+  }
+  void* packed = f.results.pack();
+  if (!packed) return;  // no memory: the context stays
+  release(slot);
+  if (!packed_free_.empty()) {
+    slot = packed_free_.back();
+    packed_free_.pop_back();
+    packed_[slot] = packed;
+  } else {
+    slot = uint32_t(packed_.size());
+    packed_.push_back(packed);
+  }
+  slot |= kPacked;
+  packed_bytes_ += Results::packed_bytes(packed);
+}
+
+bool Dissection::feed(uint32_t& slot, const Packet& p) {
   // Packets without payload matter only to nDPI once it started and to a dissector that
   // judges every packet.
   if (p.payload.empty() && (slot == 0 || !wants_empty(pool_[slot - 1]))) return true;
@@ -269,6 +331,10 @@ bool Dissection::packet(uint32_t& slot, const Packet& p) {
 
 void Dissection::finish(uint32_t slot, FlowRecord& r, Arena& arena) {
   hosts_.label(r, arena);
+  if (slot & kPacked) {
+    Results::apply_packed(packed_[slot & ~kPacked], r, arena);
+    return;
+  }
   if (slot == 0) {
     if (labeler_) labeler_->guess(r, arena);
     return;
@@ -280,6 +346,15 @@ void Dissection::finish(uint32_t slot, FlowRecord& r, Arena& arena) {
 }
 
 void Dissection::release(uint32_t& slot) {
+  if (slot & kPacked) {
+    uint32_t i = slot & ~kPacked;
+    packed_bytes_ -= Results::packed_bytes(packed_[i]);
+    std::free(packed_[i]);
+    packed_[i] = nullptr;
+    packed_free_.push_back(i);
+    slot = 0;
+    return;
+  }
   if (slot == 0) return;
   FlowContext& f = pool_[slot - 1];
   if (f.label_flow) {
@@ -294,7 +369,9 @@ void Dissection::release(uint32_t& slot) {
 size_t Dissection::memory_bytes() const {
   // Counted as they change: the run loop asks after every batch.
   return pool_.capacity() * sizeof(FlowContext) + free_.capacity() * sizeof(uint32_t) +
-         stream_bytes_ + (labeler_ ? label_flows_ * labeler_->flow_bytes() : 0);
+         stream_bytes_ + packed_bytes_ +
+         (packed_.capacity() + packed_free_.capacity()) * sizeof(void*) +
+         (labeler_ ? label_flows_ * labeler_->flow_bytes() : 0);
 }
 
 }  // namespace flowkit::dissect

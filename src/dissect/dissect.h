@@ -88,6 +88,11 @@ class Results {
   void clear();
   // Sets the values in r, its strings copied into `arena`.
   void apply(FlowRecord& r, Arena& arena) const;
+  // The values in one block of memory, for a flow whose dissection is over (its context goes
+  // back to the pool while the flow lives on): give it to apply_packed, then to std::free.
+  void* pack() const;
+  static void apply_packed(const void* packed, FlowRecord& r, Arena& arena);
+  static size_t packed_bytes(const void* packed);
 
  private:
   enum class Kind : uint8_t { kNumber, kText, kItem, kItemNumber, kItemText };
@@ -99,6 +104,11 @@ class Results {
     uint32_t off, len;
     uint64_t num;
   };
+  struct Packed {
+    uint32_t entries, text;  // counts; the entries, then the text, follow
+  };
+  static void apply(std::span<const Entry> entries, std::string_view text, FlowRecord& r,
+                    Arena& arena);
   void put(Entry e);
   std::vector<Entry> entries_;
   std::string text_;
@@ -141,8 +151,10 @@ class Dissector {
   virtual bool feed(FlowContext& f, const Packet& p, std::span<const uint8_t> data) const = 0;
   // True for dissectors that judge each TCP segment on its own rather than the stream.
   virtual bool per_packet() const { return false; }
-  // Before the flow is exported: values that follow from all its packets.
+  // Before the flow is exported: values that follow from all its packets. A dissector that
+  // needs its state there says so with exports_late(): its flows keep their context.
   virtual void before_export(FlowContext& /*f*/, const FlowRecord& /*r*/) const {}
+  virtual bool exports_late() const { return false; }
   // Whether packet p, of a flow this dissector owns, starts a new session of its protocol on the
   // same key (a WireGuard handshake with a new sender index): the meter then ends the flow
   // before p and starts a new one with it, as ipfixprobe's FLOW_FLUSH_WITH_REINSERT does.
@@ -159,11 +171,12 @@ class Dissection {
   // True when any payload dissector runs.
   bool enabled() const { return !dissectors_.empty() || labeler_; }
   // A packet of a flow whose slot is `slot` (0 until the flow's first payload). Returns false
-  // once no dissector wants more packets of the flow.
+  // once no dissector wants more packets of the flow: its values are then packed, its context
+  // (and nDPI's state) go back to the pool, and the slot names the packed values.
   bool packet(uint32_t& slot, const Packet& p);
   // Whether p starts a new session in the flow (Dissector::new_session), before p is fed.
   bool new_session(uint32_t slot, const Packet& p) const {
-    if (slot == 0) return false;
+    if (slot == 0 || slot & kPacked) return false;
     const FlowContext& f = pool_[slot - 1];
     return f.owner && !f.done && f.owner->new_session(f, p);
   }
@@ -175,6 +188,11 @@ class Dissection {
   size_t memory_bytes() const;
 
  private:
+  // Slots with this bit name packed values (packed_) rather than a context.
+  static constexpr uint32_t kPacked = 1u << 31;
+  bool feed(uint32_t& slot, const Packet& p);
+  // The flow's dissection is over: its values packed, nDPI's label final, the context freed.
+  void pack(uint32_t& slot);
   // Whether the flow's next packet without payload is wanted (by nDPI, or a per-packet owner).
   bool wants_empty(const FlowContext& f) const;
   std::vector<std::unique_ptr<Dissector>> dissectors_;
@@ -184,6 +202,9 @@ class Dissection {
   size_t label_flows_ = 0;         // flows with nDPI state
   std::vector<FlowContext> pool_;  // slot i at pool_[i - 1]
   std::vector<uint32_t> free_;
+  std::vector<void*> packed_;  // slot kPacked | i at packed_[i]
+  std::vector<uint32_t> packed_free_;
+  size_t packed_bytes_ = 0;
 };
 
 }  // namespace flowkit::dissect

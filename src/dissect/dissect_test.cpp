@@ -154,6 +154,28 @@ TEST(Dns, QueryAndResponseOverUdp) {
   EXPECT_EQ(r.dns_resp_rr.items[1].ttl, 60u);
 }
 
+TEST(Dissection, AFinishedFlowKeepsItsValuesPackedAndItsContextGoesBack) {
+  Flow f(17, kPayloadDissectors, 40000, 53);
+  size_t empty = f.dissection().memory_bytes();
+  f.send(Direction::kForward, dns_query(9));
+  uint32_t context = f.slot();
+  EXPECT_FALSE(f.send(Direction::kReverse, dns_response(9)));
+  EXPECT_NE(f.slot(), context);  // the values packed, the context free for the next flow
+  // Each record of the flow (an active timeout makes several) gets the values.
+  for (int i = 0; i < 2; ++i) {
+    FlowRecord r = f.record();
+    EXPECT_EQ(r.app.dns_query_name, "www.example.org");
+    ASSERT_EQ(r.dns_resp_rr.size, 2u);
+    EXPECT_EQ(r.dns_resp_rr.items[1].data, "192.0.2.7");
+  }
+  uint32_t slot = f.slot();
+  size_t held = f.dissection().memory_bytes();
+  f.dissection().release(slot);
+  EXPECT_EQ(slot, 0u);
+  EXPECT_LT(f.dissection().memory_bytes(), held);
+  EXPECT_GE(f.dissection().memory_bytes(), empty);
+}
+
 TEST(Dns, OverTcpAcrossSegmentsWithARetransmission) {
   Flow f(6, kPayloadDissectors, 40000, 53);
   Bytes q = prefixed(dns_query(7), 2);

@@ -205,6 +205,7 @@ class OpenVpn final : public Dissector {
     return true;
   }
 
+  bool exports_late() const override { return true; }
   void before_export(FlowContext& f, const FlowRecord& r) const override {
     uint64_t packets = r.packets();
     if (packets <= kMinPackets) return;
