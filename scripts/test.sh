@@ -79,7 +79,11 @@ for node in tree.body:
       -max_len=4096 -print_final_stats=1 2>&1 || true)
     grep -E "stat::number_of_executed_units|ERROR|SUMMARY|runtime error" <<<"$out" || true
     # A crash leaves a crash-* file and a non-zero status; undefined behaviour only a report.
-    if ls crash-* leak-* timeout-* >/dev/null 2>&1; then echo "fuzzer found a crash" >&2; exit 1; fi
+    if compgen -G "crash-*" >/dev/null || compgen -G "leak-*" >/dev/null ||
+      compgen -G "timeout-*" >/dev/null; then
+      echo "fuzzer found a crash: $(ls crash-* leak-* timeout-* 2>/dev/null)" >&2
+      exit 1
+    fi
     if grep -q "runtime error" <<<"$out"; then echo "fuzzer found undefined behaviour" >&2; exit 1; fi
   done
 fi

@@ -1,5 +1,6 @@
 #include "core/arena.h"
 
+#include <bit>
 #include <cstring>
 
 #include "core/field_registry.h"
@@ -62,16 +63,35 @@ FieldValue deep_copy(const FieldValue& v, Arena& arena) {
 
 namespace {
 
-// The columns whose values can point outside the record, found once: a record with none of them
-// set costs one load per column.
-std::span<const Column> variable_columns() {
-  static const std::vector<Column> columns = [] {
-    std::vector<Column> out;
+// The columns whose values can point outside the record, found once, by where their presence
+// bit is: a record costs a loop over the bits it has set, not over every such column.
+struct VariableColumns {
+  const Column* flow[64] = {};    // by bit of FlowRecord::present
+  const Column* dir[2][64] = {};  // by bit of DirectionRecord::present, per direction
+  uint64_t flow_mask = 0, dir_mask[2] = {};
+  std::vector<Column> unflagged;  // without a presence bit (none today): looked at each time
+};
+
+const VariableColumns& variable_columns() {
+  static const VariableColumns columns = [] {
+    VariableColumns out;
     for (const Column& c : all_columns()) {
       const FieldInfo& f = *c.field;
-      if (!f.derived &&
-          (f.type == FieldType::kUtf8 || f.type == FieldType::kBytes || f.type == FieldType::kList))
-        out.push_back(c);
+      if (f.derived ||
+          (f.type != FieldType::kUtf8 && f.type != FieldType::kBytes && f.type != FieldType::kList))
+        continue;
+      if (f.presence != Presence::kSet) {
+        out.unflagged.push_back(c);
+        continue;
+      }
+      int bit = std::countr_zero(f.bit);
+      if (f.scope == FieldScope::kFlow) {
+        out.flow[bit] = &c;
+        out.flow_mask |= f.bit;
+      } else {
+        out.dir[int(c.dir)][bit] = &c;
+        out.dir_mask[int(c.dir)] |= f.bit;
+      }
     }
     return out;
   }();
@@ -84,22 +104,24 @@ bool empty_value(const FieldValue& v) {
   return !l || l->size == 0;
 }
 
+void own_value(FlowRecord& r, const Column& c, Arena& arena) {
+  FieldValue v = c.field->get(r, c.dir);
+  if (!empty_value(v)) c.field->set(r, c.dir, deep_copy(v, arena));
+}
+
 }  // namespace
 
 void own_values(FlowRecord& r, Arena& arena) {
-  // An unset value is empty whether or not the field is present; a field with a presence bit
-  // that is clear is skipped without building its value.
-  for (const Column& c : variable_columns()) {
-    const FieldInfo& f = *c.field;
-    if (f.presence == Presence::kSet) {
-      uint64_t bits = f.scope == FieldScope::kFlow   ? r.present
-                      : c.dir == Direction::kForward ? r.fwd.present
-                                                     : r.rev.present;
-      if (!(bits & f.bit)) continue;
-    }
-    FieldValue v = c.field->get(r, c.dir);
-    if (!empty_value(v)) f.set(r, c.dir, deep_copy(v, arena));
+  // An unset value is empty whether or not the field is present; a field whose presence bit is
+  // clear is skipped without building its value.
+  const VariableColumns& v = variable_columns();
+  for (uint64_t m = r.present & v.flow_mask; m; m &= m - 1)
+    own_value(r, *v.flow[std::countr_zero(m)], arena);
+  for (int d = 0; d < 2; ++d) {
+    for (uint64_t m = (d ? r.rev : r.fwd).present & v.dir_mask[d]; m; m &= m - 1)
+      own_value(r, *v.dir[d][std::countr_zero(m)], arena);
   }
+  for (const Column& c : v.unflagged) own_value(r, c, arena);
 }
 
 FlowRecord copy_record(const FlowRecord& r, Arena& arena) {

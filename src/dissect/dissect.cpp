@@ -241,6 +241,7 @@ bool Dissection::wants_empty(const FlowContext& f) const {
 }
 
 bool Dissection::packet(uint32_t& slot, const Packet& p) {
+  if (slot & kPacked) return false;  // its dissection is over: the values are packed
   bool more = feed(slot, p);
   if (!more && slot) pack(slot);
   return more;

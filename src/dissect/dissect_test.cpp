@@ -161,6 +161,8 @@ TEST(Dissection, AFinishedFlowKeepsItsValuesPackedAndItsContextGoesBack) {
   uint32_t context = f.slot();
   EXPECT_FALSE(f.send(Direction::kReverse, dns_response(9)));
   EXPECT_NE(f.slot(), context);  // the values packed, the context free for the next flow
+  // A caller that feeds more anyway is told again that nothing more is wanted.
+  EXPECT_FALSE(f.send(Direction::kReverse, dns_response(9)));
   // Each record of the flow (an active timeout makes several) gets the values.
   for (int i = 0; i < 2; ++i) {
     FlowRecord r = f.record();
