@@ -63,6 +63,14 @@ class IpAddress {
   std::array<uint8_t, 16> b_{};
 };
 
+// A well-mixed hash of an address, for tables and caches keyed by it (use the high bits).
+inline uint64_t hash_of(const IpAddress& a) {
+  uint64_t x, y;
+  std::memcpy(&x, a.bytes(), 8);
+  std::memcpy(&y, a.bytes() + 8, 8);
+  return (x ^ (y * 0x9e3779b97f4a7c15)) * 0xff51afd7ed558ccd;
+}
+
 struct MacAddress {
   std::array<uint8_t, 6> b{};
 

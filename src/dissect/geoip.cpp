@@ -17,10 +17,7 @@ namespace {
 constexpr size_t kCacheSize = 8192;  // a power of two
 
 size_t slot_of(const IpAddress& a) {
-  uint64_t x, y;
-  std::memcpy(&x, a.bytes(), 8);
-  std::memcpy(&y, a.bytes() + 8, 8);
-  return size_t((x ^ (y * 0x9e3779b97f4a7c15)) * 0xff51afd7ed558ccd >> 40) & (kCacheSize - 1);
+  return size_t(hash_of(a) >> 40) & (kCacheSize - 1);
 }
 }  // namespace
 

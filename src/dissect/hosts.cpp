@@ -10,10 +10,7 @@
 namespace flowkit::dissect {
 
 size_t HostNames::Hash::operator()(const IpAddress& a) const {
-  uint64_t x, y;
-  std::memcpy(&x, a.bytes(), 8);
-  std::memcpy(&y, a.bytes() + 8, 8);
-  return size_t((x ^ (y * 0x9e3779b97f4a7c15)) * 0xff51afd7ed558ccd >> 17);
+  return size_t(hash_of(a) >> 17);
 }
 
 void HostNames::learn(const IpAddress& address, std::string_view name) {
