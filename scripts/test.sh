@@ -6,7 +6,7 @@
 # exported in one process); the meter's tests under ThreadSanitizer; then each libFuzzer target
 # for a short while. Tests that need
 # ../shared skip when it is absent.
-#   FLOWKIT_FUZZ_SECONDS=N   seconds per fuzz target (default 20; 0 skips fuzzing)
+#   FLOWKIT_FUZZ_SECONDS=N   seconds per fuzz target (default 10; 0 skips fuzzing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh
@@ -38,7 +38,7 @@ TSAN_OPTIONS=halt_on_error=1 build-tsan/src/store/store_test --gtest_brief=1 \
   --gtest_filter=-StoreFaults.SigkillWhileWritingKeepsEveryDurableBlock
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/collect/collect_test --gtest_brief=1
 
-fuzz_seconds=${FLOWKIT_FUZZ_SECONDS:-20}
+fuzz_seconds=${FLOWKIT_FUZZ_SECONDS:-10}
 if [[ $fuzz_seconds -gt 0 ]]; then
   echo "== libFuzzer targets, ${fuzz_seconds}s each"
   CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
