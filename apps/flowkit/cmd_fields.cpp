@@ -42,6 +42,66 @@ std::string cell(std::string_view text) {
   return out;
 }
 
+// What the one-line descriptions cannot say: which packets the metadata comes from. Each rule
+// names the constant or file that makes it so, to be changed together.
+constexpr std::string_view kDissectionRules = R"(
+## Which packets the metadata comes from
+
+These rules hold for every application field (DNS, HTTP, TLS, QUIC, SSH, OpenVPN, WireGuard,
+the application label) unless its description above says otherwise, so that a result can be
+reproduced from the capture by hand.
+
+- **Which flows.** `flowkit meter --dissect LIST` chooses the dissectors (`all` by default:
+  dns, tls, quic, http, ssh, ovpn, wg, tcp, ndpi). A field is absent from a record when its
+  dissector did not run or did not find its message; it is never a guess, except
+  `app_label`, which is nDPI's guess by ports when nDPI found nothing better.
+- **Which packets.** Packets with payload, in the order the meter counts them, both
+  directions. The first payload packet that a dissector
+  recognises gives it the flow (DNS by its header, TLS by a handshake record, HTTP by a
+  request or response line, and so on); one flow has one dissector. A flow whose first 16
+  payload packets no dissector recognised is not dissected further (16 leaves room for a
+  STARTTLS exchange before the ClientHello; `kMaxUnclaimed` in `src/dissect/dissect.cpp`).
+  The dissector then reads the flow until it has what it wants (usually the first request
+  and the first response) and stops. Two read alongside it: nDPI reads every packet of the
+  flow until it has decided, as `ndpiReader` does, and `tcp` reads the TCP header (not the
+  payload) of every packet of the flow.
+- **How much of each packet.** At most 4096 bytes of a packet's payload
+  (`dissect::kMaxPayload`); both meter threads cut at the same place, so `--threads 1` and
+  `--threads 2` give the same records. TCP is read as each direction's byte stream,
+  reassembled in sequence order from that direction's first payload segment, up to 16384
+  bytes (`dissect::kMaxStream`): a handshake or a request split over segments reads as one;
+  a missing segment ends the stream at the gap (later bytes are not read). UDP is read a
+  datagram at a time, and so is OpenVPN over TCP (a packet, its length prefix included). Of
+  a fragmented IP packet, only the first fragment's payload is read.
+- **Which message.** "First" in a description means the first message of that kind in the
+  order above: the first DNS question and response, the first HTTP request and response,
+  the ClientHello and ServerHello of the handshake, the server's first certificate.
+  Per-direction fields (`dns_flags`, `tcp_*`, `banner`) are each direction's own, in
+  `_rev` for the reverse direction of a biflow.
+- **Long flows.** A flow exported by the active timeout carries, in each of its records,
+  the values learned since it began; the dissectors do not start over. A dissector may end a
+  flow and start a new record on the same key when its protocol starts a new session
+  (WireGuard: an initiation with a new sender index; end reason `end`).
+- **Host names** (`src_host`, `dst_host`) come from the A and AAAA answers of DNS responses
+  the meter read earlier in the same run (the question's name; the most recent answer for an
+  address wins; the last 65536 answers are kept).
+- **WireGuard** (`wg_conf_level`): every payload packet of the flow must be a WireGuard
+  message: types 1-4 followed by three zero bytes, an initiation 148 bytes, a response 92,
+  a cookie reply 64, transport data at least 32 (a multiple of 16 when it is the flow's
+  first packet).
+  The level is 100, or 1 when bytes 4-7 of the first message are 00 01 00 00 (what a DNS
+  header's counts look like), and becomes 0, with no further packets read, at the first
+  packet that is not such a message. `wg_src_peer` and `wg_dst_peer` are the sender indexes
+  each side chose (from initiations and responses, or the receiver index of later messages).
+- **OpenVPN** (`ovpn_conf_level`, ipfixprobe's measure): the opcodes of every packet drive
+  a state machine: client reset, server reset, the client's ACK, a control packet holding a
+  TLS ClientHello from the client and one holding a ServerHello from the server, control and
+  ACK packets, then data. Four packets in a row that do not advance it reset it. At export,
+  a flow of more than 20 packets that reached the data state has 100; otherwise, with more
+  than 20 large packets (over 500 payload bytes, RTP left out) of which at least 60% carry a
+  data opcode, 80 times that share; flows of 5 packets or fewer have no value, others 0.
+)";
+
 std::string markdown() {
   std::string out =
       "# Flow fields\n\n"
@@ -73,6 +133,7 @@ std::string markdown() {
                                                 : fmt::format("{}", item.ipfix.id),
                          cell(item.description));
   }
+  out += kDissectionRules;
   return out;
 }
 
