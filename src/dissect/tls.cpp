@@ -308,6 +308,32 @@ bool sslv2_client_hello(std::span<const uint8_t> data, Results& out, Hello& h) {
   return true;
 }
 
+// One whole handshake message of TLS or DTLS; true once its direction has said all that it says
+// in clear and is read here: the client after its hello, the server after its certificate (or
+// after its hello when version 1.3 encrypts the rest of its flight). A HelloVerifyRequest (DTLS)
+// is followed by the client's hello again.
+bool handshake_message(uint8_t type, Reader m, Results& out, Hello& hello, Carrier carrier) {
+  switch (type) {
+    case kClientHello:
+      client_hello(m, out, hello, carrier);
+      return out.has(FieldId::kTlsClientVersion);
+    case kServerHello: {
+      server_hello(m, out, hello);
+      if (hello.versions.size() != 1) return false;
+      uint16_t v = hello.versions[0];
+      return carrier == Carrier::kDtls ? v == 0xfefc : v >= 0x0304;
+    }
+    case kCertificate: {
+      Reader list = m.sub(m.u24());
+      auto first = list.bytes(list.u24());
+      if (list.ok()) read_certificate(first, out);
+      return true;
+    }
+    default:
+      return type >= 12;  // ServerKeyExchange, ServerHelloDone...: past the certificate
+  }
+}
+
 class Tls final : public Dissector {
  public:
   Protocol protocol() const override { return kTls; }
@@ -353,24 +379,7 @@ class Tls final : public Dissector {
       uint8_t type = h.u8();
       uint32_t len = h.u24();
       if (h.left() < len) break;
-      Reader m = h.sub(len);
-      if (type == kClientHello) {
-        client_hello(m, f.results, hello, Carrier::kTls);
-        finished = true;  // a client says nothing more in clear that is read here
-      } else if (type == kServerHello) {
-        server_hello(m, f.results, hello);
-        // TLS 1.3 encrypts the rest of the server's flight.
-        if (f.results.has(FieldId::kTlsServerVersion) && hello.versions.size() == 1 &&
-            hello.versions[0] >= 0x0304)
-          finished = true;
-      } else if (type == kCertificate) {
-        Reader list = m.sub(m.u24());
-        auto first = list.bytes(list.u24());
-        if (list.ok()) read_certificate(first, f.results);
-        finished = true;
-      } else if (type >= 12) {
-        finished = true;  // ServerKeyExchange, ServerHelloDone...: past the certificate
-      }
+      if (handshake_message(type, h.sub(len), f.results, hello, Carrier::kTls)) finished = true;
     }
     if (finished) f.state[0] |= 1u << d;
     return f.state[0] != 3;
@@ -455,26 +464,7 @@ class Dtls final : public Dissector {
       if (joined.size() < len) return false;
       whole = {reinterpret_cast<const uint8_t*>(joined.data()), len};
     }
-    Reader m(whole);
-    switch (type) {
-      case kClientHello:
-        client_hello(m, f.results, hello, Carrier::kDtls);
-        return f.results.has(FieldId::kTlsClientVersion);
-      case kServerHello:
-        server_hello(m, f.results, hello);
-        // DTLS 1.3 encrypts the rest of the server's flight.
-        return hello.versions.size() == 1 && hello.versions[0] == 0xfefc;
-      case kHelloVerifyRequest:
-        return false;
-      case kCertificate: {
-        Reader list = m.sub(m.u24());
-        auto first = list.bytes(list.u24());
-        if (list.ok()) read_certificate(first, f.results);
-        return true;
-      }
-      default:
-        return type >= 12;  // ServerKeyExchange, ServerHelloDone...: past the certificate
-    }
+    return handshake_message(type, Reader(whole), f.results, hello, Carrier::kDtls);
   }
 };
 
