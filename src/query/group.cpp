@@ -300,7 +300,6 @@ bool GroupTable::add_key(std::span<const uint8_t> key, uint64_t hash, const Coun
 bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
                      int only_part) {
   static thread_local std::vector<std::vector<PartData>> parts;
-  static thread_local std::vector<uint8_t> key, other;
   parts.resize(spec_.tuples.size());
   for (size_t t = 0; t < spec_.tuples.size(); ++t) {
     parts[t].resize(spec_.tuples[t].size());
@@ -316,9 +315,24 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
   }
   const store::ColumnData* proto = b.find(FieldId::kProtocol);
 
-  // The key of tuple t for a row, in `out`; false when a part has no value.
-  auto make_key = [&](size_t t, uint32_t row, std::vector<uint8_t>& out) {
-    out.clear();
+  // Rows go in batches: their keys are made (in place, at the end of `batch`) and hashed and
+  // their slots prefetched first, so that the table's cache misses overlap.
+  constexpr size_t kBatch = 16;
+  struct Pending {
+    uint32_t row;
+    uint32_t at, size;  // of the key in `batch`
+    uint64_t hash;
+  };
+  static thread_local std::vector<uint8_t> batch;
+  // Room for n more key bytes at the end of `batch`.
+  auto grow = [&](size_t n) {
+    batch.resize(batch.size() + n);
+    return batch.data() + batch.size() - n;
+  };
+  // Appends the key of tuple t for a row to `batch`; false (and nothing appended) when a part
+  // has no value.
+  auto make_key = [&](size_t t, uint32_t row) {
+    const size_t start = batch.size();
     for (size_t k = 0; k < spec_.tuples[t].size(); ++k) {
       const KeyPart& p = spec_.tuples[t][k];
       const PartData& d = parts[t][k];
@@ -327,40 +341,31 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
         if (number_has(d.numbers, row)) {
           v = number_bits(d.numbers, row);
         } else if (!p.absent_is_zero) {
+          batch.resize(start);
           return false;
         }
-        uint8_t bytes8[8];
-        std::memcpy(bytes8, &v, 8);
-        out.insert(out.end(), bytes8, bytes8 + 8);
+        std::memcpy(grow(8), &v, 8);
       } else if (!d.column || !d.column->has(row)) {
+        batch.resize(start);
         return false;
       } else if (p.kind == KeyPart::kAddress) {
         const uint8_t* a = d.column->ips[row].bytes();
-        for (int i = 0; i < 16; ++i) {
-          int keep = std::clamp(p.prefix - i * 8, 0, 8);
-          out.push_back(uint8_t(a[i] & (0xff00 >> keep)));
-        }
+        uint8_t* o = grow(16);
+        std::memcpy(o, a, 16);
+        if (p.prefix < 128)
+          for (int i = 0; i < 16; ++i)
+            o[i] &= uint8_t(0xff00 >> std::clamp(p.prefix - i * 8, 0, 8));
       } else {
         std::string_view s = d.column->strings[row];
         uint32_t n = uint32_t(s.size());
-        uint8_t len[4];
-        std::memcpy(len, &n, 4);
-        out.insert(out.end(), len, len + 4);
-        out.insert(out.end(), s.begin(), s.end());
+        uint8_t* o = grow(4 + s.size());
+        std::memcpy(o, &n, 4);
+        std::memcpy(o + 4, s.data(), s.size());
       }
     }
     return true;
   };
 
-  // Rows go in batches: their keys are made and hashed and their slots prefetched first, so
-  // that the table's cache misses overlap.
-  constexpr size_t kBatch = 16;
-  struct Pending {
-    uint32_t row;
-    uint32_t at, size;  // of the key in `batch`
-    uint64_t hash;
-  };
-  static thread_local std::vector<uint8_t> batch;
   Pending pending[kBatch * 2];
   size_t n = 0;
   auto flush = [&]() {
@@ -379,26 +384,27 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
     batch.clear();
     return true;
   };
-  auto queue = [&](uint32_t row, const std::vector<uint8_t>& k) {
-    uint64_t hash = XXH3_64bits(k.data(), k.size());
+  // The key just made at the end of `batch`, from `at`: queued, or dropped when it belongs to
+  // another thread's partition.
+  auto queue = [&](uint32_t row, size_t at) {
+    const size_t size = batch.size() - at;
+    uint64_t hash = XXH3_64bits(batch.data() + at, size);
     size_t part = (hash >> 40) % parts_.size();
-    if (only_part >= 0 && part != size_t(only_part)) return;
-    Pending& p = pending[n++];
-    p.row = row;
-    p.at = uint32_t(batch.size());
-    p.size = uint32_t(k.size());
-    p.hash = hash;
-    batch.insert(batch.end(), k.begin(), k.end());
+    if (only_part >= 0 && part != size_t(only_part)) {
+      batch.resize(at);
+      return;
+    }
+    pending[n++] = {row, uint32_t(at), uint32_t(size), hash};
     parts_[part]->prefetch(hash);
   };
   batch.clear();
   for (uint32_t row = 0; row < b.rows; ++row) {
     if (!mask.empty() && !mask[row]) continue;
-    bool have = make_key(0, row, key);
-    if (have) queue(row, key);
     // Both ends count, even when they give the same key (as nfdump counts them).
-    for (size_t t = 1; t < spec_.tuples.size(); ++t)
-      if (make_key(t, row, other)) queue(row, other);
+    for (size_t t = 0; t < spec_.tuples.size(); ++t) {
+      size_t at = batch.size();
+      if (make_key(t, row)) queue(row, at);
+    }
     if (n >= kBatch && !flush()) return false;
   }
   return flush();
