@@ -100,6 +100,28 @@ def flowkit_hellos(flowkit, pcap, tmp):
     return found
 
 
+def agree(flowkit, pcaps, tmp, shared, what, tshark_values, key, values, alike):
+    """(agreeing, compared) connections of the captures: tshark_values(pcap) gives
+    {(end, end): values}, flowkit's records give values(record) under key(src, dst); key is
+    applied to tshark's ends too. Each disagreement is printed."""
+    agreeing = compared = 0
+    for pcap in pcaps:
+        want = tshark_values(pcap)
+        if not want:
+            continue
+        got = {key(endpoint(r["src_ip"], r["src_port"]), endpoint(r["dst_ip"], r["dst_port"])):
+               values(r) for r in flowkit_records(flowkit, pcap, tmp)}
+        name = os.path.relpath(pcap, os.path.join(shared, "pcaps"))
+        for conn, theirs in sorted(want.items()):
+            compared += 1
+            mine = got.get(key(*conn))
+            if mine is not None and alike(mine, theirs):
+                agreeing += 1
+            else:
+                print(f"  {name} {conn}: {what} {mine}, tshark {theirs}")
+    return agreeing, compared
+
+
 def main():
     flowkit, shared = sys.argv[1], sys.argv[2]
     inventory = os.path.join(shared, "pcaps", "INVENTORY.tsv")
@@ -142,43 +164,21 @@ def main():
                     else:
                         check(False, f"{name} {conn}: JA3S {mine[1]}, tshark {ja3s}")
         # DTLS: a capture may begin with the server's packet (a CAPWAP tunnel already up), so
-        # a connection is its two ends in either order.
-        dtls_total = dtls_same = 0
-        for pcap in dtls:
-            want = tshark_hellos(pcap, "dtls")
-            got = {}
-            for r in flowkit_records(flowkit, pcap, tmp):
-                ends = frozenset([endpoint(r["src_ip"], r["src_port"]),
-                                  endpoint(r["dst_ip"], r["dst_port"])])
-                got[ends] = (r.get("tls_ja3"), r.get("tls_ja3s"), r.get("tls_sni"))
-            name = os.path.relpath(pcap, os.path.join(shared, "pcaps"))
-            for conn, values in sorted(want.items()):
-                dtls_total += 1
-                mine = got.get(frozenset(conn))
-                # tshark's JA3S belongs to the ServerHello it saw; none seen, none compared.
-                if mine and all(w is None or m == w for m, w in zip(mine, values)):
-                    dtls_same += 1
-                else:
-                    print(f"  {name} {conn}: DTLS JA3, JA3S, SNI {mine}, tshark {values}")
-        print(f"{len(dtls)} captures with DTLS: flowkit's JA3, JA3S and SNI are tshark's on "
-              f"{dtls_same} of {dtls_total} handshakes")
-        check(dtls_total >= 8 and dtls_same == dtls_total,
-              f"every DTLS handshake tshark decodes, flowkit reads alike ({dtls_same} of "
-              f"{dtls_total})")
-        quic_total = quic_same = 0
-        for pcap in quic:
-            want = tshark_quic_names(pcap)
-            if not want:
-                continue
-            got = {(endpoint(r["src_ip"], r["src_port"]), endpoint(r["dst_ip"], r["dst_port"])):
-                   r.get("tls_sni") for r in flowkit_records(flowkit, pcap, tmp)}
-            name = os.path.relpath(pcap, os.path.join(shared, "pcaps"))
-            for conn, sni in sorted(want.items()):
-                quic_total += 1
-                if got.get(conn) == sni:
-                    quic_same += 1
-                else:
-                    print(f"  {name} {conn}: QUIC SNI {got.get(conn)}, tshark {sni}")
+        # a connection is its two ends in either order. tshark's JA3S belongs to the
+        # ServerHello it saw; none seen, none compared.
+        dtls_same, dtls_total = agree(
+            flowkit, dtls, tmp, shared, "DTLS JA3, JA3S, SNI",
+            lambda pcap: tshark_hellos(pcap, "dtls"), lambda a, b: frozenset([a, b]),
+            lambda r: (r.get("tls_ja3"), r.get("tls_ja3s"), r.get("tls_sni")),
+            lambda mine, theirs: all(w is None or m == w for m, w in zip(mine, theirs)))
+        quic_same, quic_total = agree(
+            flowkit, quic, tmp, shared, "QUIC SNI", tshark_quic_names, lambda a, b: (a, b),
+            lambda r: r.get("tls_sni"), lambda mine, theirs: mine == theirs)
+    print(f"{len(dtls)} captures with DTLS: flowkit's JA3, JA3S and SNI are tshark's on "
+          f"{dtls_same} of {dtls_total} handshakes")
+    check(dtls_total >= 8 and dtls_same == dtls_total,
+          f"every DTLS handshake tshark decodes, flowkit reads alike ({dtls_same} of "
+          f"{dtls_total})")
     print(f"{len(quic)} captures with QUIC: flowkit reads the SNI tshark decrypts on {quic_same} "
           f"of {quic_total} connections")
     check(quic_total >= 10 and quic_same == quic_total,
