@@ -5,6 +5,8 @@
 
 #include "commands.h"
 #include "core/field_registry.h"
+#include "dissect/dissect.h"
+#include "dissect/hosts.h"
 #include "ipfix/information_elements.h"
 
 namespace flowkit::app {
@@ -42,8 +44,8 @@ std::string cell(std::string_view text) {
   return out;
 }
 
-// What the one-line descriptions cannot say: which packets the metadata comes from. Each rule
-// names the constant or file that makes it so, to be changed together.
+// What the one-line descriptions cannot say: which packets the metadata comes from. Its limits
+// are the dissectors' own constants, formatted in by markdown().
 constexpr std::string_view kDissectionRules = R"(
 ## Which packets the metadata comes from
 
@@ -56,19 +58,19 @@ reproduced from the capture by hand.
   dissector did not run or did not find its message; it is never a guess, except
   `app_label`, which is nDPI's guess by ports when nDPI found nothing better.
 - **Which packets.** Packets with payload, in the order the meter counts them, both
-  directions. The first payload packet that a dissector
-  recognises gives it the flow (DNS by its header, TLS by a handshake record, HTTP by a
-  request or response line, and so on); one flow has one dissector. A flow whose first 16
-  payload packets no dissector recognised is not dissected further (16 leaves room for a
-  STARTTLS exchange before the ClientHello; `kMaxUnclaimed` in `src/dissect/dissect.cpp`).
+  directions. The first payload packet that a dissector recognises gives it the flow (DNS by
+  its header, TLS by a handshake record, HTTP by a request or response line, and so on); one
+  flow has one dissector. A flow whose first {0} payload packets no dissector recognised is
+  not dissected further (room for a STARTTLS exchange before the ClientHello;
+  `dissect::kMaxUnclaimed`).
   The dissector then reads the flow until it has what it wants (usually the first request
   and the first response) and stops. Two read alongside it: nDPI reads every packet of the
   flow until it has decided, as `ndpiReader` does, and `tcp` reads the TCP header (not the
   payload) of every packet of the flow.
-- **How much of each packet.** At most 4096 bytes of a packet's payload
+- **How much of each packet.** At most {1} bytes of a packet's payload
   (`dissect::kMaxPayload`); both meter threads cut at the same place, so `--threads 1` and
   `--threads 2` give the same records. TCP is read as each direction's byte stream,
-  reassembled in sequence order from that direction's first payload segment, up to 16384
+  reassembled in sequence order from that direction's first payload segment, up to {2}
   bytes (`dissect::kMaxStream`): a handshake or a request split over segments reads as one;
   a missing segment ends the stream at the gap (later bytes are not read). UDP is read a
   datagram at a time, and so is OpenVPN over TCP (a packet, its length prefix included). Of
@@ -84,7 +86,7 @@ reproduced from the capture by hand.
   (WireGuard: an initiation with a new sender index; end reason `end`).
 - **Host names** (`src_host`, `dst_host`) come from the A and AAAA answers of DNS responses
   the meter read earlier in the same run (the question's name; the most recent answer for an
-  address wins; the last 65536 answers are kept).
+  address wins; the last {3} answers are kept).
 - **WireGuard** (`wg_conf_level`): every payload packet of the flow must be a WireGuard
   message: types 1-4 followed by three zero bytes, an initiation 148 bytes, a response 92,
   a cookie reply 64, transport data at least 32 (a multiple of 16 when it is the flow's
@@ -133,7 +135,8 @@ std::string markdown() {
                                                 : fmt::format("{}", item.ipfix.id),
                          cell(item.description));
   }
-  out += kDissectionRules;
+  out += fmt::format(kDissectionRules, dissect::kMaxUnclaimed, dissect::kMaxPayload,
+                     dissect::kMaxStream, dissect::HostNames::kDefaultCapacity);
   return out;
 }
 

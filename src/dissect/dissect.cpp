@@ -14,9 +14,6 @@ namespace flowkit::dissect {
 namespace {
 
 constexpr uint8_t kProtoTcp = 6;
-// Payload packets a flow may show before every dissector has declined it: enough for a
-// STARTTLS exchange (SMTP, IMAP, FTP) before its ClientHello.
-constexpr uint8_t kMaxUnclaimed = 16;
 
 }  // namespace
 

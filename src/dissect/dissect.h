@@ -34,6 +34,9 @@ inline constexpr uint32_t kMaxPayload = 4096;
 // Bytes of a TCP direction's stream kept for reassembly (a ClientHello, a server's first
 // flight with its certificate, HTTP headers).
 inline constexpr uint32_t kMaxStream = 16384;
+// Payload packets a flow may show before every dissector has declined it: enough for a
+// STARTTLS exchange (SMTP, IMAP, FTP) before its ClientHello.
+inline constexpr uint8_t kMaxUnclaimed = 16;
 
 // Which dissectors run (`flowkit meter --dissect`).
 enum Protocol : uint32_t {

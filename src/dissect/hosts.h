@@ -19,7 +19,8 @@ namespace flowkit::dissect {
 // forgotten first). A later answer for an address replaces its name.
 class HostNames {
  public:
-  explicit HostNames(size_t capacity = 65536) : capacity_(capacity) {}
+  static constexpr size_t kDefaultCapacity = 65536;
+  explicit HostNames(size_t capacity = kDefaultCapacity) : capacity_(capacity) {}
   void learn(const IpAddress& address, std::string_view name);
   // The name of an address, or "" when no answer named it.
   std::string_view find(const IpAddress& address) const;
