@@ -40,8 +40,10 @@ TSAN_OPTIONS=halt_on_error=1 build-tsan/src/meter/meter_test --gtest_brief=1
 # The store's writer thread: the tests that write through it (not the one that forks a writer
 # to kill it: TSan forbids threads after a fork; not the single-threaded readers, which take
 # minutes under TSan).
+writer_tests=Store.EveryField*:Store.ManyBlocks*:StoreFaults.AFullDisk*
+writer_tests+=:StoreFaults.ADiskThatStays*:StoreFaults.ReadersWhileAWriterAppends
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/store/store_test --gtest_brief=1 \
-  --gtest_filter='Store.EveryField*:Store.ManyBlocks*:StoreFaults.AFullDisk*:StoreFaults.ADiskThatStays*:StoreFaults.ReadersWhileAWriterAppends'
+  --gtest_filter="$writer_tests"
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/collect/collect_test --gtest_brief=1
 
 fuzz_seconds=${FLOWKIT_FUZZ_SECONDS:-10}
