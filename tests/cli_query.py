@@ -168,9 +168,9 @@ def main():
               "-R FIRST:LAST backwards is refused with a message: " + q.stderr.strip())
         # Groups that outgrow --max-memory stop the query with a message.
         q = subprocess.run([fk, "query", "-R", store, "-A", "srcip,srcport,dstip,dstport",
-                            "--max-memory", "1"], capture_output=True, text=True)
+                            "--max-memory", "128K"], capture_output=True, text=True)
         check(q.returncode == 1 and "--max-memory" in q.stderr,
-              "-A beyond --max-memory 1 stops with a message: " + q.stderr.strip())
+              "-A beyond --max-memory 128K stops with a message: " + q.stderr.strip())
         q = subprocess.run([fk, "query", "-R", store, "-O", "bytes", "--max-memory", "1"],
                            capture_output=True, text=True)
         check(q.returncode == 1 and "--max-memory" in q.stderr,

@@ -1,6 +1,7 @@
 // flowkit query: nfdump's habits on flowkit's store.
 #include <fmt/core.h>
 
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "commands.h"
 #include "run/exit_code.h"
 #include "run/query_run.h"
+#include "store/store_dir.h"
 
 namespace flowkit::app {
 namespace {
@@ -23,7 +25,7 @@ struct QueryArgs {
   std::string aggregate, order;
   bool aggregate_all = false;
   unsigned threads = 0;
-  uint64_t max_memory_mib = 0;
+  std::string max_memory;
   std::string output = "line";
   std::string write = "-";
   bool quiet = false;
@@ -64,7 +66,18 @@ int run_query(QueryArgs& a) {
   c.aggregate = a.aggregate_all ? "srcip,dstip,srcport,dstport,proto" : a.aggregate;
   c.order = a.order;
   c.threads = a.threads;
-  c.max_memory = a.max_memory_mib << 20;
+  if (!a.max_memory.empty()) {
+    // A bare number is MiB, as before sizes took a unit.
+    bool bare = a.max_memory.find_first_not_of("0123456789") == std::string::npos;
+    auto size = store::parse_size(a.max_memory);
+    if (!size || *size == 0) {
+      std::fprintf(stderr,
+                   "flowkit query: --max-memory %s: give e.g. 512M, 4G (a bare number is MiB)\n",
+                   a.max_memory.c_str());
+      return run::kExitUsage;
+    }
+    c.max_memory = bare ? *size << 20 : *size;
+  }
   c.limit = a.limit;
   c.stats = a.stats;
   c.top = a.top;
@@ -117,9 +130,10 @@ void add_query_command(CLI::App& app, int* exit_code) {
                   "Print the flows sorted: tstart, tend (earliest first), flows, packets,\n"
                   "bytes, pps, bps, bpp (largest first)");
   cmd->add_option("--threads", args->threads, "Threads reading blocks (default: every core)");
-  cmd->add_option("--max-memory", args->max_memory_mib,
-                  "MiB the groups of -s and -A (and the records -O sorts) may take before the\n"
-                  "query stops with a message (default: half the RAM)");
+  cmd->add_option("--max-memory", args->max_memory,
+                  "Memory the groups of -s and -A (and the records -O sorts) may take before the\n"
+                  "query stops with a message: 512M, 4G, or a bare number of MiB (default: half\n"
+                  "the RAM)");
   cmd->add_option("-o,--output", args->output,
                   "line, long, extended (nfdump's layouts), fmt:FORMAT with nfdump's tokens\n"
                   "(%ts %td %pr %sap %dap %pkt %byt %fl %bps %pps %bpp %flg ...) and %{FIELD}\n"

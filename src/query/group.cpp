@@ -147,116 +147,190 @@ void group_inputs(const GroupSpec& spec, std::vector<Column>& out) {
 
 namespace {
 
-// Zeroed memory for a partition's slots (all empty), in huge pages: a table of millions of
-// groups otherwise spends much of its time in page faults.
-class Slots {
+// Memory mapped zeroed, in huge pages once it is worth one (a table of millions of groups
+// otherwise spends much of its time in page faults). Pages are only backed once touched, so a
+// mapping may reserve room for entries not yet made.
+class Mapped {
  public:
-  using Entry = GroupTable::Entry;
-  explicit Slots(size_t n) : count_(n) {
-    static_assert(std::is_trivially_copyable_v<Entry>);
-    // Huge pages once the table is worth one; small tables take whole small pages.
-    const size_t unit = n * sizeof(Entry) >= (2 << 20) ? 2 << 20 : 4096;
-    bytes_ = (n * sizeof(Entry) + unit - 1) / unit * unit;
-    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  explicit Mapped(size_t bytes) {
+    const size_t unit = bytes >= (2 << 20) ? 2 << 20 : 4096;
+    bytes_ = std::max(unit, (bytes + unit - 1) / unit * unit);
+    void* p = mmap(nullptr, bytes_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     madvise(p, bytes_, MADV_HUGEPAGE);
-    data_ = static_cast<Entry*>(p);
+    data_ = static_cast<uint8_t*>(p);
   }
-  Slots(Slots&& o) noexcept
-      : data_(std::exchange(o.data_, nullptr)), count_(o.count_), bytes_(o.bytes_) {}
-  Slots& operator=(Slots&& o) noexcept {
+  Mapped(Mapped&& o) noexcept : data_(std::exchange(o.data_, nullptr)), bytes_(o.bytes_) {}
+  Mapped& operator=(Mapped&& o) noexcept {
     std::swap(data_, o.data_);
-    std::swap(count_, o.count_);
     std::swap(bytes_, o.bytes_);
     return *this;
   }
-  ~Slots() {
+  ~Mapped() {
     if (data_) munmap(data_, bytes_);
   }
-  size_t size() const { return count_; }
   size_t bytes() const { return bytes_; }
-  Entry& operator[](size_t i) { return data_[i]; }
-  std::span<const Entry> all() const { return {data_, count_}; }
+  uint8_t* data() const { return data_; }
 
  private:
-  Entry* data_ = nullptr;
-  size_t count_ = 0, bytes_ = 0;
+  uint8_t* data_ = nullptr;
+  size_t bytes_ = 0;
 };
+
+// The address space reserved for a partition's entries: its memory budget, or less where the
+// system will not map that much.
+Mapped reserve(size_t bytes) {
+  for (;; bytes /= 2) {
+    try {
+      return Mapped(bytes);
+    } catch (const std::bad_alloc&) {
+      if (bytes < (1 << 20)) throw;
+    }
+  }
+}
 
 }  // namespace
 
+// A partition: its entries one after another (`stride` bytes each) and an open-addressing index
+// of them. An index slot holds 32 bits of the key's hash (the tag, which also places it) and the
+// entry's number plus one (0: empty), so the index grows without reading the entries, and a
+// lookup reads an entry only when the tags agree.
 struct GroupTable::Part {
-  Part(uint32_t index, size_t max) : index(index), max_bytes(max), slots(1024) {
+  Part(uint32_t index, size_t max, size_t stride, size_t key_size)
+      : index(index),
+        max_bytes(max),
+        stride(stride),
+        key_size(key_size),
+        slots(1024 * 8),
+        entries(reserve(max)) {
     // Each partition places keys by its own mix of the hash: merging one in its slot order into
-    // another placing them alike would fill runs of neighbouring slots (quadratic probing).
+    // another placing them alike would fill runs of neighbouring slots (linear probing).
     static std::atomic<uint64_t> parts{0};
     seed = (++parts) * 0x9E3779B97F4A7C15ull;
   }
-  size_t slot_of(uint64_t hash, size_t n) const {
-    return size_t(((hash ^ seed) * 0xD6E8FEB86659FD93ull) >> 32) & (n - 1);
+  uint32_t tag_of(uint64_t hash) const {
+    return uint32_t(((hash ^ seed) * 0xD6E8FEB86659FD93ull) >> 32);
   }
-  size_t memory() const { return slots.bytes() + keys.capacity(); }
+  size_t slot_count() const { return slots.bytes() / 8; }
+  uint64_t* slot_data() const { return reinterpret_cast<uint64_t*>(slots.data()); }
+  // Slots are a power of two; the tag's top bits place a key.
+  size_t home(uint32_t tag) const { return tag >> (32 - std::countr_zero(slot_count())); }
+  Entry& at(size_t i) const { return *reinterpret_cast<Entry*>(entries.data() + i * stride); }
+  uint8_t* key_area(const Entry& e) const {
+    return reinterpret_cast<uint8_t*>(const_cast<Entry*>(&e)) + sizeof(Entry);
+  }
+  size_t memory() const { return slots.bytes() + size * stride + keys.capacity(); }
+
   void grow() {
-    Slots bigger(slots.size() * 2);
-    const size_t mask = bigger.size() - 1;
-    for (const Entry& e : slots.all()) {
-      if (!e.c.flows) continue;
-      size_t i = slot_of(e.hash, bigger.size());
-      while (bigger[i].c.flows) i = (i + 1) & mask;
-      bigger[i] = e;
+    Mapped bigger(slots.bytes() * 2);
+    const size_t n = bigger.bytes() / 8, mask = n - 1, shift = 32 - std::countr_zero(n);
+    auto* to = reinterpret_cast<uint64_t*>(bigger.data());
+    for (size_t k = 0; k < slot_count(); ++k) {
+      uint64_t s = slot_data()[k];
+      if (!s) continue;
+      size_t i = uint32_t(s >> 32) >> shift;
+      while (to[i]) i = (i + 1) & mask;
+      to[i] = s;
     }
     slots = std::move(bigger);
   }
-  std::span<const uint8_t> key(const Entry& e) const {
-    return {e.key_size <= sizeof e.inline_key ? e.inline_key : keys.data() + e.key_at, e.key_size};
+  std::span<const uint8_t> key(const Entry& e,
+                               const std::vector<std::unique_ptr<Part>>& all) const {
+    const uint8_t* area = key_area(e);
+    if (key_size) return {area, key_size};
+    uint64_t at = 0;
+    uint32_t n = 0, part = 0;
+    std::memcpy(&at, area, 8);
+    std::memcpy(&n, area + 8, 4);
+    std::memcpy(&part, area + 12, 4);
+    return {all[part]->keys.data() + at, n};
+  }
+  bool same_key(const Entry& e, std::span<const uint8_t> key) const {
+    const uint8_t* area = key_area(e);
+    if (key_size == 16) {  // an address: two words, not a call
+      uint64_t a[2], b[2];
+      std::memcpy(a, area, 16);
+      std::memcpy(b, key.data(), 16);
+      return a[0] == b[0] && a[1] == b[1];
+    }
+    if (key_size) return std::memcmp(area, key.data(), key_size) == 0;
+    uint64_t at = 0;
+    uint32_t n = 0;
+    std::memcpy(&at, area, 8);
+    std::memcpy(&n, area + 8, 4);
+    return n == key.size() && std::memcmp(keys.data() + at, key.data(), n) == 0;
   }
   bool add(std::span<const uint8_t> key, uint64_t hash, const Counters& c) {
-    size_t mask = slots.size() - 1, i = slot_of(hash, slots.size());
-    while (slots[i].c.flows) {
-      Entry& e = slots[i];
-      if (e.hash == hash && e.key_size == key.size() &&
-          std::memcmp(this->key(e).data(), key.data(), key.size()) == 0) {
+    const uint32_t tag = tag_of(hash);
+    uint64_t* s = slot_data();
+    size_t mask = slot_count() - 1, i = home(tag);
+    for (; s[i]; i = (i + 1) & mask) {
+      if (uint32_t(s[i] >> 32) != tag) continue;
+      Entry& e = at(uint32_t(s[i]) - 1);
+      if (same_key(e, key)) {
         accumulate(e.c, c);
         return true;
       }
-      i = (i + 1) & mask;
     }
-    // A new group: room for it first (the table doubles at 70% full).
-    bool grows = (size + 1) * 10 > slots.size() * 7;
-    size_t need =
-        (grows ? slots.bytes() * 2 : 0) + (key.size() > sizeof(Entry::inline_key) ? key.size() : 0);
-    if (memory() + need > max_bytes) return false;
-    Entry& e = slots[i];
-    e.hash = hash;
-    e.key_size = uint32_t(key.size());
-    e.part = index;
-    if (key.size() <= sizeof e.inline_key) {
-      std::memcpy(e.inline_key, key.data(), key.size());
+    // A new group: room for it first (the index doubles at 60% full).
+    bool grows = (size + 1) * 10 > slot_count() * 6;
+    size_t need = (grows ? slots.bytes() * 2 : 0) + stride + (key_size ? 0 : key.size());
+    if (memory() + need > max_bytes || (size + 1) * stride > entries.bytes() ||
+        size + 1 >= UINT32_MAX)
+      return false;
+    Entry& e = at(size);
+    e.c = c;
+    uint8_t* area = key_area(e);
+    if (key_size) {
+      std::memcpy(area, key.data(), key_size);
     } else {
-      e.key_at = keys.size();
+      uint64_t where = keys.size();
+      uint32_t n = uint32_t(key.size());
+      std::memcpy(area, &where, 8);
+      std::memcpy(area + 8, &n, 4);
+      std::memcpy(area + 12, &index, 4);
       keys.insert(keys.end(), key.begin(), key.end());
     }
-    e.c = c;  // the slot's memory is zeroed, not a fresh Counters
+    s[i] = uint64_t(tag) << 32 | (size + 1);
     ++size;
     if (grows) grow();
     return true;
   }
-  void prefetch(uint64_t hash) const {
-    __builtin_prefetch(&const_cast<Slots&>(slots)[slot_of(hash, slots.size())]);
+  [[gnu::always_inline]] void prefetch_slot(uint64_t hash) const {
+    __builtin_prefetch(&slot_data()[home(tag_of(hash))]);
+  }
+  // The entry of the first slot from the key's home with its tag (very likely the key's own).
+  [[gnu::always_inline]] void prefetch_entry(uint64_t hash) const {
+    const uint32_t tag = tag_of(hash);
+    const uint64_t* s = slot_data();
+    for (size_t i = home(tag), mask = slot_count() - 1; s[i]; i = (i + 1) & mask)
+      if (uint32_t(s[i] >> 32) == tag) return __builtin_prefetch(&at(uint32_t(s[i]) - 1));
   }
 
   uint32_t index;
   size_t max_bytes;
-  Slots slots;
+  size_t stride, key_size;
+  Mapped slots;  // the index
+  Mapped entries;
   size_t size = 0;
   uint64_t seed = 0;
-  std::vector<uint8_t> keys;  // keys longer than an entry holds
+  std::vector<uint8_t> keys;  // the keys of tables whose keys differ in size
 };
 
 GroupTable::GroupTable(const GroupSpec& spec, size_t max_bytes, unsigned partitions) : spec_(spec) {
   partitions = std::max(1u, partitions);
+  for (const KeyPart& p : spec.tuples.at(0)) {
+    if (p.kind == KeyPart::kString) {
+      key_size_ = 0;
+      break;
+    }
+    key_size_ += p.kind == KeyPart::kAddress ? 16 : 8;
+  }
+  // Strings: where the key is and its size (16 bytes); other keys inline.
+  const size_t stride = sizeof(Entry) + (key_size_ ? (key_size_ + 7) / 8 * 8 : 16);
   for (unsigned p = 0; p < partitions; ++p)
-    parts_.push_back(std::make_unique<Part>(p, max_bytes / partitions));
+    parts_.push_back(std::make_unique<Part>(p, max_bytes / partitions, stride, key_size_));
 }
 GroupTable::GroupTable(GroupTable&&) noexcept = default;
 GroupTable::~GroupTable() = default;
@@ -271,13 +345,12 @@ std::vector<const GroupTable::Entry*> GroupTable::entries() const {
   std::vector<const Entry*> out;
   out.reserve(size());
   for (const auto& p : parts_)
-    for (const Entry& e : p->slots.all())
-      if (e.c.flows) out.push_back(&e);
+    for (size_t i = 0; i < p->size; ++i) out.push_back(&p->at(i));
   return out;
 }
 
 std::span<const uint8_t> GroupTable::key(const Entry& e) const {
-  return parts_[e.part]->key(e);
+  return parts_[0]->key(e, parts_);
 }
 
 bool GroupSpec::high_cardinality() const {
@@ -291,10 +364,6 @@ bool GroupSpec::high_cardinality() const {
         return true;
     }
   return false;
-}
-
-bool GroupTable::add_key(std::span<const uint8_t> key, uint64_t hash, const Counters& c) {
-  return parts_[(hash >> 40) % parts_.size()]->add(key, hash, c);
 }
 
 bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
@@ -316,10 +385,10 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
   const store::ColumnData* proto = b.find(FieldId::kProtocol);
 
   // Rows go in batches: their keys are made (in place, at the end of `batch`) and hashed and
-  // their slots prefetched first, so that the table's cache misses overlap.
+  // their index slots and then entries prefetched first, so that the table's cache misses overlap.
   constexpr size_t kBatch = 16;
   struct Pending {
-    uint32_t row;
+    uint32_t row, part;
     uint32_t at, size;  // of the key in `batch`
     uint64_t hash;
   };
@@ -369,6 +438,8 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
   Pending pending[kBatch * 2];
   size_t n = 0;
   auto flush = [&]() {
+    // The slots, prefetched as the keys were queued, are read to prefetch the entries.
+    for (size_t k = 0; k < n; ++k) parts_[pending[k].part]->prefetch_entry(pending[k].hash);
     for (size_t k = 0; k < n; ++k) {
       const Pending& p = pending[k];
       Counters c;
@@ -378,7 +449,7 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
       c.first = totals.first[p.row];
       c.last = totals.last[p.row];
       c.protocol = proto ? uint8_t(proto->ints[p.row]) : 0;
-      if (!add_key({batch.data() + p.at, p.size}, p.hash, c)) return false;
+      if (!parts_[p.part]->add({batch.data() + p.at, p.size}, p.hash, c)) return false;
     }
     n = 0;
     batch.clear();
@@ -394,8 +465,8 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
       batch.resize(at);
       return;
     }
-    pending[n++] = {row, uint32_t(at), uint32_t(size), hash};
-    parts_[part]->prefetch(hash);
+    pending[n++] = {row, uint32_t(part), uint32_t(at), uint32_t(size), hash};
+    parts_[part]->prefetch_slot(hash);
   };
   batch.clear();
   for (uint32_t row = 0; row < b.rows; ++row) {
@@ -412,8 +483,11 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
 
 bool GroupTable::merge_part(const GroupTable& from, unsigned p) {
   const Part& src = *from.parts_[p];
-  for (const Entry& e : src.slots.all())
-    if (e.c.flows && !parts_[p]->add(src.key(e), e.hash, e.c)) return false;
+  for (size_t i = 0; i < src.size; ++i) {
+    const Entry& e = src.at(i);
+    std::span<const uint8_t> key = src.key(e, from.parts_);
+    if (!parts_[p]->add(key, XXH3_64bits(key.data(), key.size()), e.c)) return false;
+  }
   return true;
 }
 
