@@ -22,6 +22,10 @@ struct Task {
   uint64_t seq = 0;  // order among the blocks read
 };
 
+bool windowed(const ScanPlan& plan) {
+  return plan.from_ns != INT64_MIN || plan.to_ns != INT64_MAX;
+}
+
 // Hands out the blocks to read in file order, opening files as it goes (one at a time, so a
 // store of many files holds few descriptors), and counts those it skips.
 class Scheduler {
@@ -30,12 +34,11 @@ class Scheduler {
 
   std::optional<Task> next() {
     std::lock_guard lock(mu_);
-    bool windowed = plan_.from_ns != INT64_MIN || plan_.to_ns != INT64_MAX;
     while (true) {
       if (file_ && block_ < file_->blocks().size()) {
         size_t i = block_++;
         const store::BlockHeader& h = file_->blocks()[i].header;
-        if ((windowed && (h.time_max.ns < plan_.from_ns || h.time_min.ns > plan_.to_ns)) ||
+        if ((windowed(plan_) && (h.time_max.ns < plan_.from_ns || h.time_min.ns > plan_.to_ns)) ||
             !plan_.filter->may_match(h)) {
           ++counts_.blocks_skipped;
           continue;
@@ -73,13 +76,23 @@ class Scheduler {
   uint64_t seq_ = 0;
 };
 
-// The columns to read: the consumer's, the filter's, and what the window and the summary need.
-std::vector<Column> wanted(const ScanPlan& plan) {
-  if (plan.all_columns || plan.filter->all_columns()) return {};
-  std::vector<Column> cols = plan.columns;
-  cols.insert(cols.end(), plan.filter->columns().begin(), plan.filter->columns().end());
-  source_inputs({Derived::kPps, {}}, cols);  // packets, bytes, first and last of both directions
-  return cols;
+// The columns to read: the consumer's, the filter's, and what the window and the summary need
+// (empty: every stored column). A filter's own columns (and the window's) are read first; the
+// others are read after it, and decoded only for the rows that passed.
+struct Reads {
+  std::vector<Column> first, all;
+  bool two_phases = false;
+};
+Reads reads(const ScanPlan& plan) {
+  Reads r;
+  if (plan.all_columns || plan.filter->all_columns()) return r;
+  r.all = plan.columns;
+  r.all.insert(r.all.end(), plan.filter->columns().begin(), plan.filter->columns().end());
+  source_inputs({Derived::kPps, {}}, r.all);  // packets, bytes, first and last of both directions
+  r.two_phases = !plan.filter->any();
+  r.first = plan.filter->columns();
+  if (windowed(plan)) source_inputs({Derived::kPps, {}}, r.first);
+  return r;
 }
 
 struct Local {
@@ -87,14 +100,21 @@ struct Local {
   RowTotals totals;
 };
 
-// The window narrows the filter's mask; the counters of the rows that pass are summed.
-void finish_mask(const ScanPlan& plan, const store::Block& b, std::vector<uint8_t>& mask,
-                 Local& l) {
+// The window narrows the filter's mask.
+void apply_window(const ScanPlan& plan, const store::Block& b, std::vector<uint8_t>& mask,
+                  Local& l) {
+  if (!windowed(plan)) return;
+  l.totals.read(b);
+  const RowTotals& t = l.totals;
+  for (uint32_t i = 0; i < b.rows; ++i)
+    mask[i] &= t.first[i] >= plan.from_ns && t.first[i] <= plan.to_ns;
+}
+
+// The counters of the rows that pass are summed (up to the plan's limit).
+void count_passed(const ScanPlan& plan, const store::Block& b, std::vector<uint8_t>& mask,
+                  Local& l) {
   const RowTotals& t = l.totals;
   l.totals.read(b);
-  if (plan.from_ns != INT64_MIN || plan.to_ns != INT64_MAX)
-    for (uint32_t i = 0; i < b.rows; ++i)
-      mask[i] &= t.first[i] >= plan.from_ns && t.first[i] <= plan.to_ns;
   ScanCounts& c = l.counts;
   c.rows += b.rows;
   for (uint32_t i = 0; i < b.rows; ++i) {
@@ -131,7 +151,7 @@ using WorkerFn =
 void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, ScanCounts* counts,
                  const std::function<void()>& on_stop) {
   Scheduler sched(plan, *counts);
-  const std::vector<Column> want = wanted(plan);
+  const Reads want = reads(plan);
   std::atomic<bool> stop{false};
   std::vector<Local> locals(threads);
   auto work = [&](unsigned w) {
@@ -143,7 +163,14 @@ void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, S
       if (!t) break;
       if (!block) block = std::make_unique<store::Block>();
       const store::BlockEntry& e = t->file->blocks()[t->block];
-      if (Status st = t->file->read_block(t->block, want, *block); !st.ok()) {
+      Status st = t->file->read_block(t->block, want.two_phases ? want.first : want.all, *block);
+      if (st.ok()) {
+        plan.filter->eval(*block, mask);
+        apply_window(plan, *block, mask, l);
+        if (want.two_phases && std::find(mask.begin(), mask.end(), 1) != mask.end())
+          st = t->file->read_more(t->block, want.all, *block, mask);
+      }
+      if (!st.ok()) {
         if (!plan.quiet)
           std::fprintf(stderr, "flowkit query: %s; block skipped\n", st.message().c_str());
         sched.damaged();
@@ -152,8 +179,7 @@ void run_workers(const ScanPlan& plan, unsigned threads, const WorkerFn& each, S
       } else {
         ++l.counts.blocks_read;
         l.counts.bytes_read += e.header.data_size;
-        plan.filter->eval(*block, mask);
-        finish_mask(plan, *block, mask, l);
+        count_passed(plan, *block, mask, l);
       }
       if (!each(w, *t, block, mask, l.totals)) {
         stop = true;
@@ -191,8 +217,8 @@ namespace {
 // Workers turn the rows that pass into records (and, with `format`, the records into text);
 // this thread hands them on in order. A worker keeps at most `window` blocks ahead of the one
 // handed on next.
-void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn* each_records,
-                  const TextFn* each_text, ScanCounts* counts) {
+void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* take,
+                  const RecordsFn* each_records, const TextFn* each_text, ScanCounts* counts) {
   struct Done {
     std::unique_ptr<store::Block> block;
     std::vector<FlowRecord> records;
@@ -229,9 +255,19 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn*
             }
           }
           uint64_t lost = 0;
-          if (b->rows) b->to_records(d.records, &lost, mask);
+          if (!format) {
+            if (b->rows) b->to_records(d.records, &lost, mask);
+          } else {
+            constexpr uint32_t kSlice = 512;  // rows: their records stay in the cache
+            for (uint32_t from = 0; from < b->rows; from += kSlice) {
+              d.records.clear();
+              b->to_records(d.records, &lost, mask, from, from + kSlice);
+              if (!d.records.empty()) (*format)(w, d.records);
+            }
+            d.records.clear();
+            (*take)(w, d.text);
+          }
           dropped += lost;
-          if (format && !d.records.empty()) (*format)(w, d.records, d.text);
           std::unique_lock lock(mu);
           room.wait(lock, [&] { return stopped || t.seq < next + window; });
           if (stopped) return false;
@@ -264,7 +300,8 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn*
     ++next;
     room.notify_all();
     lock.unlock();
-    bool more = d.records.empty() || (format ? (*each_text)(d.text) : (*each_records)(d.records));
+    bool more = format ? d.text.size == 0 || (*each_text)(d.text)
+                       : d.records.empty() || (*each_records)(d.records);
     lock.lock();
     spare.push_back(std::move(d.block));
     d.records.clear();
@@ -284,12 +321,12 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const RecordsFn*
 }  // namespace
 
 void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts) {
-  scan_ordered(plan, nullptr, &each, nullptr, counts);
+  scan_ordered(plan, nullptr, nullptr, &each, nullptr, counts);
 }
 
-void scan_text(const ScanPlan& plan, const FormatFn& format, const TextFn& each,
+void scan_text(const ScanPlan& plan, const FormatFn& format, const TakeFn& take, const TextFn& each,
                ScanCounts* counts) {
-  scan_ordered(plan, &format, nullptr, &each, counts);
+  scan_ordered(plan, &format, &take, nullptr, &each, counts);
 }
 
 }  // namespace flowkit::query

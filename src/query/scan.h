@@ -55,13 +55,15 @@ void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts);
 using RecordsFn = std::function<bool(std::span<const FlowRecord>)>;
 void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts);
 
-// The same with the records turned into text on the worker threads: `format` (called on worker
-// `worker`) puts a block's records as text in `text` (empty, holding an earlier block's buffer
-// to reuse), and `each` gets the texts in order (and may give another buffer back in it).
-using FormatFn =
-    std::function<void(unsigned worker, std::span<const FlowRecord>, exporter::TextBuffer& text)>;
+// The same with the records turned into text on the worker threads, a few hundred at a time
+// (made and formatted while in cache): `format` (called on worker `worker`) writes them to that
+// worker's text, `take` moves what a block's records made into `text` (empty, holding an
+// earlier block's buffer to reuse), and `each` gets the texts in order (and may give another
+// buffer back in it).
+using FormatFn = std::function<void(unsigned worker, std::span<const FlowRecord>)>;
+using TakeFn = std::function<void(unsigned worker, exporter::TextBuffer& text)>;
 using TextFn = std::function<bool(exporter::TextBuffer& text)>;
-void scan_text(const ScanPlan& plan, const FormatFn& format, const TextFn& each,
+void scan_text(const ScanPlan& plan, const FormatFn& format, const TakeFn& take, const TextFn& each,
                ScanCounts* counts);
 
 }  // namespace flowkit::query

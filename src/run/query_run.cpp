@@ -376,11 +376,10 @@ int run_query(const QueryConfig& c) {
     }
     query::scan_text(
         plan,
-        [&](unsigned worker, std::span<const FlowRecord> records, exporter::TextBuffer& chunk) {
-          Formatter& f = formatters[worker];
-          f.writer->write(records);
-          f.text->take(chunk);
+        [&](unsigned worker, std::span<const FlowRecord> records) {
+          formatters[worker].writer->write(records);
         },
+        [&](unsigned worker, exporter::TextBuffer& chunk) { formatters[worker].text->take(chunk); },
         [&](exporter::TextBuffer& chunk) {
           text.put_buffer(chunk);
           return !text.reader_gone();

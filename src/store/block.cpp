@@ -274,10 +274,10 @@ ColumnData* Block::find(FieldId id, Direction dir) {
 }
 
 void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped,
-                       std::span<const uint8_t> mask) const {
+                       std::span<const uint8_t> mask, uint32_t from, uint32_t to) const {
   static thread_local std::vector<uint32_t> kept;
   kept.clear();
-  for (uint32_t row = 0; row < rows; ++row)
+  for (uint32_t row = from; row < std::min(to, rows); ++row)
     if (mask.empty() || mask[row]) kept.push_back(row);
   const size_t at = out.size();
   // Copies of one blank record: cheaper than constructing each member by member.

@@ -101,10 +101,11 @@ struct Block {
   // predictions read (prediction_inputs()).
   void resolve_predictions();
   // Rebuilds the rows as records (their strings and lists in the block's arena), appended to
-  // out: every row, or those with mask[row] != 0. Values that a FlowRecord cannot hold are
-  // counted in *dropped.
+  // out: every row of [from, to), or those with mask[row] != 0. Values that a FlowRecord cannot
+  // hold are counted in *dropped.
   void to_records(std::vector<FlowRecord>& out, uint64_t* dropped,
-                  std::span<const uint8_t> mask = {}) const;
+                  std::span<const uint8_t> mask = {}, uint32_t from = 0,
+                  uint32_t to = UINT32_MAX) const;
 };
 
 // The columns of records as a block holds them after a read (strings and lists stay in the

@@ -665,6 +665,39 @@ Status corrupt(const FieldInfo& f, const char* what) {
   return Status::corruption(std::string("column ") + std::string(f.name) + ": " + what);
 }
 
+// n values from w byte planes (plane j holds byte j of every value), plus base: one pass that
+// writes each value once, with the plane count known to the compiler.
+template <size_t W>
+void unplane_w(const uint8_t* src, size_t n, uint64_t base, uint64_t* out) {
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t v = 0;
+    for (size_t j = 0; j < W; ++j) v |= uint64_t(src[j * n + i]) << (8 * j);
+    out[i] = base + v;
+  }
+}
+void unplane(const uint8_t* src, size_t n, size_t w, uint64_t base, uint64_t* out) {
+  switch (w) {
+    case 0:
+      return unplane_w<0>(src, n, base, out);
+    case 1:
+      return unplane_w<1>(src, n, base, out);
+    case 2:
+      return unplane_w<2>(src, n, base, out);
+    case 3:
+      return unplane_w<3>(src, n, base, out);
+    case 4:
+      return unplane_w<4>(src, n, base, out);
+    case 5:
+      return unplane_w<5>(src, n, base, out);
+    case 6:
+      return unplane_w<6>(src, n, base, out);
+    case 7:
+      return unplane_w<7>(src, n, base, out);
+    default:
+      return unplane_w<8>(src, n, base, out);
+  }
+}
+
 // n integers of `width` bytes in encoding e.
 Status get_integers(Encoding e, const FieldInfo& field, Reader& in, size_t n, size_t width,
                     std::vector<uint64_t>& ints) {
@@ -682,10 +715,9 @@ Status get_integers(Encoding e, const FieldInfo& field, Reader& in, size_t n, si
       uint64_t base = load_le64(at);
       size_t w = at[8];
       if (w > 8) return corrupt(field, "byte width over 8");
-      std::fill(ints.begin(), ints.end(), 0);
-      if (!in.planes(n, w, reinterpret_cast<uint8_t*>(ints.data()), 8))
-        return corrupt(field, "values cut short");
-      for (uint64_t& x : ints) x = base + load_le64(reinterpret_cast<const uint8_t*>(&x));
+      const uint8_t* planes = nullptr;
+      if (!in.take(n * w, &planes)) return corrupt(field, "values cut short");
+      unplane(planes, n, w, base, ints.data());
       break;
     }
     case Encoding::kDelta: {
@@ -734,6 +766,55 @@ Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader
   return {};
 }
 
+// The integers of the rows in `only` (the others 0), for the encodings whose values can be
+// read where they lie; row_of(k) is the row of the k-th value.
+template <class RowOf>
+Status decode_selected(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
+                       const RowOf& row_of, std::span<const uint8_t> only,
+                       std::vector<uint64_t>& ints) {
+  ints.assign(only.size(), 0);
+  const size_t width = plain_size(field.type);
+  const uint64_t limit = width < 8 ? uint64_t(1) << (width * 8) : 0;
+  auto each = [&](auto value) -> Status {
+    for (size_t k = 0; k < n; ++k) {
+      const uint32_t row = row_of(k);
+      if (!only[row]) continue;
+      uint64_t v = value(k);
+      if (limit && v >= limit) return corrupt(field, "value out of the type's range");
+      ints[row] = v;
+    }
+    return {};
+  };
+  const uint8_t* at = nullptr;
+  switch (d.encoding) {
+    case Encoding::kPlain:
+      if (!in.take(n * width, &at)) return corrupt(field, "values cut short");
+      return each([&](size_t k) { return load_plain(at + k * width, width); });
+    case Encoding::kFrameOfReference: {
+      if (!in.take(9, &at)) return corrupt(field, "frame of reference cut short");
+      const uint64_t base = load_le64(at);
+      const size_t w = at[8];
+      if (w > 8) return corrupt(field, "byte width over 8");
+      const uint8_t* planes = nullptr;
+      if (!in.take(n * w, &planes)) return corrupt(field, "values cut short");
+      return each([&](size_t k) {
+        uint64_t v = 0;
+        for (size_t j = 0; j < w; ++j) v |= uint64_t(planes[j * n + k]) << (8 * j);
+        return base + v;
+      });
+    }
+    default: {  // kDictionary
+      uint64_t keys_n = in.varint();
+      const uint8_t* keys = nullptr;
+      if (!in.ok || keys_n == 0 || keys_n > 256 || !in.take(keys_n * 8, &keys) || !in.take(n, &at))
+        return corrupt(field, "dictionary cut short");
+      for (size_t k = 0; k < n; ++k)
+        if (at[k] >= keys_n) return corrupt(field, "dictionary index out of range");
+      return each([&](size_t k) { return load_le64(keys + 8 * at[k]); });
+    }
+  }
+}
+
 }  // namespace
 
 FieldValue ColumnData::value(uint32_t row) const {
@@ -758,7 +839,8 @@ FieldValue ColumnData::value(uint32_t row) const {
 }
 
 Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
-                     std::span<const uint8_t> raw, uint32_t rows, ColumnData& out, Arena& arena) {
+                     std::span<const uint8_t> raw, uint32_t rows, ColumnData& out, Arena& arena,
+                     std::span<const uint8_t> only) {
   out.field = &field;
   out.dir = d.dir;
   out.rows = rows;
@@ -785,28 +867,31 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   // cost more in page faults than the decoding.
   static thread_local std::vector<uint32_t> at;
   at.clear();
-  if (!d.bitmap) {
-    at.resize(n);
-    for (uint32_t row = 0; row < rows; ++row) at[row] = row;
-  } else {
+  if (d.bitmap)
     for (uint32_t row = 0; row < rows; ++row)
       if (out.present[row]) at.push_back(row);
-  }
+  auto row_of = [&](size_t k) { return d.bitmap ? at[k] : uint32_t(k); };
 
   const FieldType type = field.type;
-  if (is_integer(type)) {
+  auto wanted = [&](uint32_t row) { return only.empty() || only[row]; };
+  if (only.size() != rows) only = {};
+  if (is_integer(type) && !only.empty() &&
+      (d.encoding == Encoding::kPlain || d.encoding == Encoding::kFrameOfReference ||
+       d.encoding == Encoding::kDictionary)) {
+    if (Status st = decode_selected(d, field, in, n, row_of, only, out.ints); !st.ok()) return st;
+  } else if (is_integer(type)) {
     if (!d.bitmap) {
       if (Status st = decode_integers(d, field, in, n, out.ints); !st.ok()) return st;
     } else {
       static thread_local std::vector<uint64_t> ints;
       if (Status st = decode_integers(d, field, in, n, ints); !st.ok()) return st;
       out.ints.assign(rows, 0);
-      for (size_t k = 0; k < n; ++k) out.ints[at[k]] = ints[k];
+      for (size_t k = 0; k < n; ++k) out.ints[row_of(k)] = ints[k];
     }
     if (d.encoding == Encoding::kResidual) {
       if (!predicted(field.id)) return corrupt(field, "residuals for a field without prediction");
       out.from_prediction.assign(rows, 0);
-      for (size_t k = 0; k < n; ++k) out.from_prediction[at[k]] = 1;
+      for (size_t k = 0; k < n; ++k) out.from_prediction[row_of(k)] = 1;
     }
   } else if (type == FieldType::kF64) {
     out.doubles.assign(rows, 0);
@@ -837,9 +922,9 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       }
       for (size_t k = 0, m = 0; k < n; ++k) {
         if (hits[k / 8] >> (k % 8) & 1) {
-          out.from_prediction[at[k]] = 1;
+          out.from_prediction[row_of(k)] = 1;
         } else {
-          out.doubles[at[k]] = kept[m++];
+          out.doubles[row_of(k)] = kept[m++];
         }
       }
     } else {
@@ -847,7 +932,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       std::vector<double> v(n);
       if (!in.planes(n, 8, reinterpret_cast<uint8_t*>(v.data()), 8))
         return corrupt(field, "values cut short");
-      for (size_t k = 0; k < n; ++k) out.doubles[at[k]] = v[k];
+      for (size_t k = 0; k < n; ++k) out.doubles[row_of(k)] = v[k];
     }
   } else if (type == FieldType::kMac) {
     if (d.encoding != Encoding::kBytePlanes) return corrupt(field, "encoding does not suit MACs");
@@ -855,7 +940,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     if (!in.planes(n, 6, reinterpret_cast<uint8_t*>(v.data()), sizeof(MacAddress)))
       return corrupt(field, "values cut short");
     out.macs.assign(rows, MacAddress());
-    for (size_t k = 0; k < n; ++k) out.macs[at[k]] = v[k];
+    for (size_t k = 0; k < n; ++k) out.macs[row_of(k)] = v[k];
   } else if (type == FieldType::kIp) {
     out.ips.assign(rows, IpAddress());
     std::vector<uint8_t> is6(n, 0);
@@ -867,11 +952,23 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     } else if (d.encoding != Encoding::kIpv4) {
       return corrupt(field, "encoding does not suit addresses");
     }
-    std::vector<uint8_t> four((n - n6) * 4), six(n6 * 16);
-    if (!in.planes(n - n6, 4, four.data(), 4) || !in.planes(n6, 16, six.data(), 16))
+    // IPv4 addresses are read from their 4 planes as they are placed; IPv6 ones transposed first.
+    const size_t n4 = n - n6;
+    const uint8_t* four = nullptr;
+    std::vector<uint8_t> six(n6 * 16);
+    if (!in.take(n4 * 4, &four) || !in.planes(n6, 16, six.data(), 16))
       return corrupt(field, "addresses cut short");
-    for (size_t k = 0, i4 = 0, i6 = 0; k < n; ++k)
-      out.ips[at[k]] = is6[k] ? IpAddress::v6(&six[16 * i6++]) : IpAddress::v4(&four[4 * i4++]);
+    for (size_t k = 0, i4 = 0, i6 = 0; k < n; ++k) {
+      if (!wanted(row_of(k))) {
+        (is6[k] ? i6 : i4)++;
+      } else if (is6[k]) {
+        out.ips[row_of(k)] = IpAddress::v6(&six[16 * i6++]);
+      } else {
+        const uint8_t b[4] = {four[i4], four[n4 + i4], four[2 * n4 + i4], four[3 * n4 + i4]};
+        out.ips[row_of(k)] = IpAddress::v4(b);
+        ++i4;
+      }
+    }
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
     if (d.encoding != Encoding::kStrings) return corrupt(field, "encoding does not suit strings");
     std::vector<uint64_t> lengths(n);
@@ -882,7 +979,8 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       return corrupt(field, "strings cut short");
     out.strings.assign(rows, {});
     for (size_t k = 0; k < n; ++k) {
-      out.strings[at[k]] = arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[k])});
+      out.strings[row_of(k)] =
+          arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[k])});
       bytes += lengths[k];
     }
   } else if (type == FieldType::kList) {
@@ -915,7 +1013,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
           if (info) info->set(item, value);
         }
       }
-      out.lists[at[v]] = ListRef{items, uint32_t(count), &field};
+      out.lists[row_of(v)] = ListRef{items, uint32_t(count), &field};
     }
   } else {
     return corrupt(field, "unknown value type");

@@ -155,6 +155,12 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
   for (ColumnData& c : out.columns) out.spare.push_back(std::move(c));
   out.columns.clear();
   out.arena.reset();
+  return read_more(i, want, out, {});
+}
+
+Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
+                             std::span<const uint8_t> only) const {
+  const BlockEntry& b = blocks_.at(i);
   // Predicted columns need what their predictions read.
   std::vector<Column> wanted(want.begin(), want.end());
   if (!want.empty()) {
@@ -173,6 +179,7 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
           return c.field == f && c.dir == d.dir;
         }))
       continue;
+    if (out.find(f->id, d.dir)) continue;  // read before
     auto damaged = [&](const std::string& what) {
       return Status::corruption(path_ + ": block at offset " + std::to_string(b.offset) +
                                 ", column " + std::string(f->name) +
@@ -194,7 +201,7 @@ Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out
       c = std::move(out.spare.back());
       out.spare.pop_back();
     }
-    if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena); !s.ok())
+    if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena, only); !s.ok())
       return damaged(s.message());
   }
   out.resolve_predictions();

@@ -42,6 +42,11 @@ class FileReader {
   // Reads block i's columns into out: those named in `want` (every stored column when empty).
   // kCorruption (naming the file, offset and column) when a chunk fails its checks.
   Status read_block(size_t i, std::span<const Column> want, Block& out) const;
+  // Adds the columns of `want` that `out` (block i, as read_block left it) lacks, their values
+  // decoded only for the rows with only[row] != 0 where the encoding allows (a scan reads the
+  // filter's columns first, then the others for the rows that passed).
+  Status read_more(size_t i, std::span<const Column> want, Block& out,
+                   std::span<const uint8_t> only) const;
 
  private:
   FileReader() = default;
