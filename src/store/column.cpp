@@ -665,6 +665,24 @@ Status corrupt(const FieldInfo& f, const char* what) {
   return Status::corruption(std::string("column ") + std::string(f.name) + ": " + what);
 }
 
+// A bitmap (bit i in byte i / 8, from the low bit) as n bytes of 0 or 1; returns the ones.
+size_t expand_bits(const uint8_t* bits, size_t n, uint8_t* out) {
+  static constexpr auto kSpread = [] {
+    std::array<uint64_t, 256> t{};
+    for (size_t b = 0; b < 256; ++b)
+      for (size_t i = 0; i < 8; ++i) t[b] |= uint64_t(b >> i & 1) << (8 * i);
+    return t;
+  }();
+  size_t ones = 0, i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const uint8_t b = bits[i / 8];
+    std::memcpy(out + i, &kSpread[b], 8);  // little-endian: byte i holds bit i
+    ones += size_t(std::popcount(b));
+  }
+  for (; i < n; ++i) ones += out[i] = bits[i / 8] >> (i % 8) & 1;
+  return ones;
+}
+
 // n values from w byte planes (plane j holds byte j of every value), plus base: one pass that
 // writes each value once, with the plane count known to the compiler.
 template <size_t W>
@@ -859,17 +877,22 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     const uint8_t* bm = nullptr;
     if (!in.take((rows + 7) / 8, &bm)) return corrupt(field, "presence bitmap cut short");
     out.present.resize(rows);
-    n = 0;
-    for (uint32_t i = 0; i < rows; ++i) n += out.present[i] = bm[i / 8] >> (i % 8) & 1;
+    n = expand_bits(bm, rows, out.present.data());
   }
   // The rows that have a value, in order: values are decoded densely, then spread over them.
   // Scratch kept per thread: a scan decodes column after column, and fresh buffers each time
   // cost more in page faults than the decoding.
   static thread_local std::vector<uint32_t> at;
   at.clear();
-  if (d.bitmap)
-    for (uint32_t row = 0; row < rows; ++row)
-      if (out.present[row]) at.push_back(row);
+  if (d.bitmap) {
+    at.resize(rows);
+    size_t k = 0;
+    for (uint32_t row = 0; row < rows; ++row) {
+      at[k] = row;
+      k += out.present[row];
+    }
+    at.resize(k);
+  }
   auto row_of = [&](size_t k) { return d.bitmap ? at[k] : uint32_t(k); };
 
   const FieldType type = field.type;
@@ -943,29 +966,33 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     for (size_t k = 0; k < n; ++k) out.macs[row_of(k)] = v[k];
   } else if (type == FieldType::kIp) {
     out.ips.assign(rows, IpAddress());
-    std::vector<uint8_t> is6(n, 0);
+    static thread_local std::vector<uint8_t> is6;
+    is6.assign(n, 0);
     size_t n6 = 0;
     if (d.encoding == Encoding::kMixedIp) {
       const uint8_t* fam = nullptr;
       if (!in.take((n + 7) / 8, &fam)) return corrupt(field, "address families cut short");
-      for (size_t k = 0; k < n; ++k) n6 += is6[k] = fam[k / 8] >> (k % 8) & 1;
+      n6 = expand_bits(fam, n, is6.data());
     } else if (d.encoding != Encoding::kIpv4) {
       return corrupt(field, "encoding does not suit addresses");
     }
-    // IPv4 addresses are read from their 4 planes as they are placed; IPv6 ones transposed first.
+    // Each address is gathered from its planes (4 or 16) as it is placed.
     const size_t n4 = n - n6;
     const uint8_t* four = nullptr;
-    std::vector<uint8_t> six(n6 * 16);
-    if (!in.take(n4 * 4, &four) || !in.planes(n6, 16, six.data(), 16))
+    const uint8_t* six = nullptr;
+    if (!in.take(n4 * 4, &four) || !in.take(n6 * 16, &six))
       return corrupt(field, "addresses cut short");
     for (size_t k = 0, i4 = 0, i6 = 0; k < n; ++k) {
-      if (!wanted(row_of(k))) {
+      const uint32_t row = row_of(k);
+      if (!wanted(row)) {
         (is6[k] ? i6 : i4)++;
       } else if (is6[k]) {
-        out.ips[row_of(k)] = IpAddress::v6(&six[16 * i6++]);
+        IpAddress& a = out.ips[row];
+        for (size_t j = 0; j < 16; ++j) a.bytes()[j] = six[j * n6 + i6];
+        ++i6;
       } else {
         const uint8_t b[4] = {four[i4], four[n4 + i4], four[2 * n4 + i4], four[3 * n4 + i4]};
-        out.ips[row_of(k)] = IpAddress::v4(b);
+        out.ips[row] = IpAddress::v4(b);
         ++i4;
       }
     }
