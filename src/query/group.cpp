@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 #include <sys/mman.h>
+#define XXH_INLINE_ALL  // keys of 8 to 32 bytes: the call would cost as much as the hash
 #include <xxhash.h>
 
 #include <algorithm>
@@ -366,14 +367,28 @@ bool GroupSpec::high_cardinality() const {
   return false;
 }
 
-bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
-                     int only_part) {
+namespace {
+
+struct Pending {
+  uint32_t row, part;
+  uint32_t at, size;  // of the key in the batch's bytes
+  uint64_t hash;
+};
+
+// Makes the key of each tuple of the spec for the block's rows that pass and hashes it. Rows go
+// in batches: their keys are made (in place, at the end of `batch`) and hashed, and `keep(part,
+// hash)` says whether a key is wanted (and may prefetch what it will touch), before
+// `take(pending, n, bytes)` has the batch, so that the cache misses of a batch overlap.
+// False when `take` says stop.
+template <class Keep, class Take>
+bool each_key(const GroupSpec& spec, size_t parts_n, const store::Block& b,
+              std::span<const uint8_t> mask, Keep&& keep, Take&& take) {
   static thread_local std::vector<std::vector<PartData>> parts;
-  parts.resize(spec_.tuples.size());
-  for (size_t t = 0; t < spec_.tuples.size(); ++t) {
-    parts[t].resize(spec_.tuples[t].size());
-    for (size_t k = 0; k < spec_.tuples[t].size(); ++k) {
-      const KeyPart& p = spec_.tuples[t][k];
+  parts.resize(spec.tuples.size());
+  for (size_t t = 0; t < spec.tuples.size(); ++t) {
+    parts[t].resize(spec.tuples[t].size());
+    for (size_t k = 0; k < spec.tuples[t].size(); ++k) {
+      const KeyPart& p = spec.tuples[t][k];
       PartData& d = parts[t][k];
       if (p.kind == KeyPart::kNumber) {
         read_numbers(p.src, b, d.numbers);
@@ -382,16 +397,7 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
       }
     }
   }
-  const store::ColumnData* proto = b.find(FieldId::kProtocol);
-
-  // Rows go in batches: their keys are made (in place, at the end of `batch`) and hashed and
-  // their index slots and then entries prefetched first, so that the table's cache misses overlap.
-  constexpr size_t kBatch = 16;
-  struct Pending {
-    uint32_t row, part;
-    uint32_t at, size;  // of the key in `batch`
-    uint64_t hash;
-  };
+  constexpr size_t kBatch = 64;
   static thread_local std::vector<uint8_t> batch;
   // Room for n more key bytes at the end of `batch`.
   auto grow = [&](size_t n) {
@@ -402,8 +408,8 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
   // has no value.
   auto make_key = [&](size_t t, uint32_t row) {
     const size_t start = batch.size();
-    for (size_t k = 0; k < spec_.tuples[t].size(); ++k) {
-      const KeyPart& p = spec_.tuples[t][k];
+    for (size_t k = 0; k < spec.tuples[t].size(); ++k) {
+      const KeyPart& p = spec.tuples[t][k];
       const PartData& d = parts[t][k];
       if (p.kind == KeyPart::kNumber) {
         uint64_t v = 0;
@@ -434,14 +440,58 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
     }
     return true;
   };
-
   Pending pending[kBatch * 2];
   size_t n = 0;
-  auto flush = [&]() {
-    // The slots, prefetched as the keys were queued, are read to prefetch the entries.
-    for (size_t k = 0; k < n; ++k) parts_[pending[k].part]->prefetch_entry(pending[k].hash);
+  auto flush = [&] {
+    bool more = n == 0 || take(static_cast<const Pending*>(pending), n, batch.data());
+    n = 0;
+    batch.clear();
+    return more;
+  };
+  batch.clear();
+  for (uint32_t row = 0; row < b.rows; ++row) {
+    if (!mask.empty() && !mask[row]) continue;
+    // Both ends count, even when they give the same key (as nfdump counts them).
+    for (size_t t = 0; t < spec.tuples.size(); ++t) {
+      const size_t at = batch.size();
+      if (!make_key(t, row)) continue;
+      const size_t size = batch.size() - at;
+      const uint64_t hash = XXH3_64bits(batch.data() + at, size);
+      const size_t part = (hash >> 40) % parts_n;
+      if (!keep(part, hash)) {
+        batch.resize(at);
+        continue;
+      }
+      pending[n++] = {row, uint32_t(part), uint32_t(at), uint32_t(size), hash};
+    }
+    if (n >= kBatch && !flush()) return false;
+  }
+  return flush();
+}
+
+}  // namespace
+
+bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
+                     int only_part, const Admission* admit) {
+  const store::ColumnData* proto = b.find(FieldId::kProtocol);
+  auto keep = [&](size_t part, uint64_t hash) {
+    // Keys of another thread's partition are dropped.
+    if (only_part >= 0 && part != size_t(only_part)) return false;
+    if (admit) admit->sketch->prefetch(hash);
+    parts_[part]->prefetch_slot(hash);
+    return true;
+  };
+  auto admitted = [&](const Pending& p) {
+    return !admit || admit->sketch->bound(p.hash) >= admit->min;
+  };
+  auto take = [&](const Pending* pending, size_t n, const uint8_t* bytes) {
+    // The slots, prefetched as the keys were made, are read to prefetch the entries. Keys that
+    // cannot be among the largest are left out.
+    for (size_t k = 0; k < n; ++k)
+      if (admitted(pending[k])) parts_[pending[k].part]->prefetch_entry(pending[k].hash);
     for (size_t k = 0; k < n; ++k) {
       const Pending& p = pending[k];
+      if (!admitted(p)) continue;
       Counters c;
       c.flows = 1;
       c.packets = uint64_t(totals.packets[p.row]);
@@ -449,36 +499,40 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
       c.first = totals.first[p.row];
       c.last = totals.last[p.row];
       c.protocol = proto ? uint8_t(proto->ints[p.row]) : 0;
-      if (!parts_[p.part]->add({batch.data() + p.at, p.size}, p.hash, c)) return false;
+      if (!parts_[p.part]->add({bytes + p.at, p.size}, p.hash, c)) return false;
     }
-    n = 0;
-    batch.clear();
     return true;
   };
-  // The key just made at the end of `batch`, from `at`: queued, or dropped when it belongs to
-  // another thread's partition.
-  auto queue = [&](uint32_t row, size_t at) {
-    const size_t size = batch.size() - at;
-    uint64_t hash = XXH3_64bits(batch.data() + at, size);
-    size_t part = (hash >> 40) % parts_.size();
-    if (only_part >= 0 && part != size_t(only_part)) {
-      batch.resize(at);
-      return;
-    }
-    pending[n++] = {row, uint32_t(part), uint32_t(at), uint32_t(size), hash};
-    parts_[part]->prefetch_slot(hash);
+  return each_key(spec_, parts_.size(), b, mask, keep, take);
+}
+
+void GroupTable::sketch(const store::Block& b, std::span<const uint8_t> mask,
+                        const RowTotals& totals, Measure m, Sketch& s) const {
+  auto keep = [&](size_t, uint64_t hash) {
+    s.prefetch(hash);
+    return true;
   };
-  batch.clear();
-  for (uint32_t row = 0; row < b.rows; ++row) {
-    if (!mask.empty() && !mask[row]) continue;
-    // Both ends count, even when they give the same key (as nfdump counts them).
-    for (size_t t = 0; t < spec_.tuples.size(); ++t) {
-      size_t at = batch.size();
-      if (make_key(t, row)) queue(row, at);
+  auto take = [&](const Pending* pending, size_t n, const uint8_t*) {
+    for (size_t k = 0; k < n; ++k) {
+      const uint32_t row = pending[k].row;
+      s.add(pending[k].hash, m == Measure::kFlows     ? 1
+                             : m == Measure::kPackets ? uint64_t(totals.packets[row])
+                                                      : uint64_t(totals.bytes[row]));
     }
-    if (n >= kBatch && !flush()) return false;
-  }
-  return flush();
+    return true;
+  };
+  each_key(spec_, parts_.size(), b, mask, keep, take);
+}
+
+uint64_t Sketch::kth(size_t k) const {
+  if (k == 0 || k > sums_.size()) return 0;
+  std::vector<uint64_t> v = sums_;
+  std::nth_element(v.begin(), v.begin() + ptrdiff_t(k - 1), v.end(), std::greater<>());
+  return v[k - 1];
+}
+
+void Sketch::merge(const Sketch& o) {
+  for (size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
 }
 
 bool GroupTable::merge_part(const GroupTable& from, unsigned p) {

@@ -54,6 +54,27 @@ struct Counters {
   bool mixed = false;
 };
 
+// Sums of a measure per bucket of key hashes: for each key an upper bound of its sum, with which
+// a second pass over the rows keeps only the keys that may be among the largest (top-N
+// statistics of millions of keys without a table of them all).
+enum class Measure { kFlows, kPackets, kBytes };
+class Sketch {
+ public:
+  static constexpr size_t kBuckets = size_t(1) << 20;
+  Sketch() : sums_(kBuckets) {}
+  void add(uint64_t hash, uint64_t w) { sums_[hash & (kBuckets - 1)] += w; }
+  [[gnu::always_inline]] void prefetch(uint64_t hash) const {
+    __builtin_prefetch(&sums_[hash & (kBuckets - 1)]);
+  }
+  uint64_t bound(uint64_t hash) const { return sums_[hash & (kBuckets - 1)]; }
+  void merge(const Sketch& o);
+  // The k-th largest bucket's sum (0 when k is 0 or beyond the buckets).
+  uint64_t kth(size_t k) const;
+
+ private:
+  std::vector<uint64_t> sums_;
+};
+
 class GroupTable {
  public:
   // A group: its counters, then its key (fixed-size keys inline, strings in the partition's
@@ -72,8 +93,16 @@ class GroupTable {
   // partition `only_part` when it is not -1: threads that each see every block fill a partition
   // each, no merge needed). False (and nothing more added) once a partition would outgrow its share
   // of max_bytes.
+  // With `admit`, only keys whose bound in the sketch reaches `min` are added.
+  struct Admission {
+    const Sketch* sketch;
+    uint64_t min;
+  };
   bool add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
-           int only_part = -1);
+           int only_part = -1, const Admission* admit = nullptr);
+  // Adds the measure of each key of the block's rows (mask[row] != 0) to the sketch.
+  void sketch(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
+              Measure m, Sketch& s) const;
   // Adds partition p of `other` (which has as many) to partition p of this one; different
   // partitions may merge at the same time on different threads.
   bool merge_part(const GroupTable& other, unsigned p);

@@ -25,6 +25,9 @@ struct Task {
 bool windowed(const ScanPlan& plan) {
   return plan.from_ns != INT64_MIN || plan.to_ns != INT64_MAX;
 }
+bool times(const ScanPlan& plan) {
+  return plan.times || windowed(plan);
+}
 
 // Hands out the blocks to read in file order, opening files as it goes (one at a time, so a
 // store of many files holds few descriptors), and counts those it skips.
@@ -88,7 +91,13 @@ Reads reads(const ScanPlan& plan) {
   if (plan.all_columns || plan.filter->all_columns()) return r;
   r.all = plan.columns;
   r.all.insert(r.all.end(), plan.filter->columns().begin(), plan.filter->columns().end());
-  source_inputs({Derived::kPps, {}}, r.all);  // packets, bytes, first and last of both directions
+  // Packets and bytes of both directions, and their first and last seen.
+  if (times(plan)) {
+    source_inputs({Derived::kPps, {}}, r.all);
+  } else {
+    source_inputs({Derived::kTotal, column(FieldId::kPackets)}, r.all);
+    source_inputs({Derived::kTotal, column(FieldId::kBytes)}, r.all);
+  }
   r.two_phases = !plan.filter->any();
   r.first = plan.filter->columns();
   if (windowed(plan)) source_inputs({Derived::kPps, {}}, r.first);
@@ -114,7 +123,8 @@ void apply_window(const ScanPlan& plan, const store::Block& b, std::vector<uint8
 void count_passed(const ScanPlan& plan, const store::Block& b, std::vector<uint8_t>& mask,
                   Local& l) {
   const RowTotals& t = l.totals;
-  l.totals.read(b);
+  const bool with_times = times(plan);
+  l.totals.read(b, with_times);
   ScanCounts& c = l.counts;
   c.rows += b.rows;
   for (uint32_t i = 0; i < b.rows; ++i) {
@@ -126,6 +136,7 @@ void count_passed(const ScanPlan& plan, const store::Block& b, std::vector<uint8
     ++c.passed;
     c.packets += uint64_t(t.packets[i]);
     c.bytes += uint64_t(t.bytes[i]);
+    if (!with_times) continue;
     c.first = std::min(c.first, t.first[i]);
     c.last = std::max(c.last, t.last[i]);
   }

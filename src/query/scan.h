@@ -30,6 +30,9 @@ struct ScanPlan {
   // block order, so a limit reads on one thread.
   uint64_t limit = 0;
   bool quiet = false;  // damage counted, not reported (a second scan of the same files)
+  // Whether the rows' first and last seen are read (the window, RowTotals' and ScanCounts'
+  // times): a pass that needs only counters skips the time columns.
+  bool times = true;
 };
 
 struct ScanCounts {

@@ -103,6 +103,25 @@ Result<TopN> TopN::parse(std::string_view spec) {
   return t;
 }
 
+std::optional<Measure> TopN::measure() const {
+  switch (order_) {
+    case Order::kFlows:
+      return Measure::kFlows;
+    case Order::kPackets:
+      return Measure::kPackets;
+    case Order::kBytes:
+      return Measure::kBytes;
+    default:
+      return std::nullopt;
+  }
+}
+
+std::optional<double> TopN::nth(const GroupTable& t, size_t n) const {
+  std::vector<const GroupTable::Entry*> rows = top(t, n);
+  if (n == 0 || rows.size() < n) return std::nullopt;
+  return rank(rows.back()->c, order_);
+}
+
 std::vector<const GroupTable::Entry*> TopN::top(const GroupTable& t, size_t n) const {
   std::vector<const GroupTable::Entry*> rows = t.entries();
   n = std::min(n, rows.size());

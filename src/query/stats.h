@@ -32,6 +32,10 @@ class TopN {
   static Result<TopN> parse(std::string_view spec);
 
   const GroupSpec& spec() const { return spec_; }
+  // The sum the order ranks by (flows, packets, bytes); none for rates.
+  std::optional<Measure> measure() const;
+  // The value the n-th group of the table ranks by (n >= 1); none when it holds fewer groups.
+  std::optional<double> nth(const GroupTable& t, size_t n) const;
   // The first n rows of a table grouped by spec(), in nfdump's layout: a title, a header and a
   // line each, with percentages of `total` (every flow that passed).
   std::string format(const GroupTable& t, size_t n, const Counters& total) const;

@@ -56,8 +56,13 @@ void totals(const store::Block& b, FieldId id, std::vector<int64_t>& out) {
 
 }  // namespace
 
-void RowTotals::read(const store::Block& b) {
-  span_of(b, first, last);
+void RowTotals::read(const store::Block& b, bool times) {
+  if (times) {
+    span_of(b, first, last);
+  } else {
+    first.assign(b.rows, 0);
+    last.assign(b.rows, 0);
+  }
   totals(b, FieldId::kPackets, packets);
   totals(b, FieldId::kBytes, bytes);
 }

@@ -58,8 +58,9 @@ struct Numbers {
 // per block by the scan and handed to its consumers.
 struct RowTotals {
   std::vector<int64_t> first, last, packets, bytes;
-  // The block holds the packets, bytes, first and last columns of both directions.
-  void read(const store::Block& b);
+  // The block holds the packets, bytes, first and last columns of both directions (without
+  // `times`, first and last are not read and are left 0).
+  void read(const store::Block& b, bool times = true);
 };
 
 // Reads a source's values from a block holding its inputs.

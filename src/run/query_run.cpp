@@ -4,16 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cstdio>
 #include <ctime>
 #include <optional>
-#include <thread>
 
 #include "core/arena.h"
 #include "core/field_registry.h"
 #include "export/fmt_writer.h"
 #include "export/line_writer.h"
+#include "query/aggregate.h"
 #include "query/filter.h"
 #include "query/group.h"
 #include "query/scan.h"
@@ -223,61 +222,22 @@ int run_query(const QueryConfig& c) {
     for (const query::TopN& t : stats) specs.push_back(&t.spec());
     if (!aggregation.tuples.empty()) specs.push_back(&aggregation);
     for (const query::GroupSpec* s : specs) query::group_inputs(*s, plan.columns);
-    const unsigned threads = query::scan_threads(plan);
     const size_t budget = size_t(memory / specs.size());
-    std::atomic<bool> full{false};
-    std::vector<query::GroupTable> tables;
-    for (const query::GroupSpec* s : specs) tables.emplace_back(*s, budget, threads);
-    bool many = std::all_of(specs.begin(), specs.end(),
-                            [](const query::GroupSpec* s) { return s->high_cardinality(); });
-    if (threads > 1 && many) {
-      // Keys of millions of values: each thread reads every block and fills one partition of
-      // the tables. Decoding is repeated, but each table is built once, without a merge, and
-      // holds each group once (half the memory and page faults of merged per-thread tables).
-      std::vector<query::ScanCounts> per(threads);
-      std::vector<std::thread> scans;
-      for (unsigned p = 0; p < threads; ++p)
-        scans.emplace_back([&, p] {
-          query::ScanPlan one = plan;
-          one.threads = 1;
-          one.quiet = p > 0;
-          query::scan_blocks(
-              one,
-              [&](unsigned, const store::Block& b, std::span<const uint8_t> mask,
-                  const query::RowTotals& totals) {
-                for (query::GroupTable& t : tables)
-                  if (!t.add(b, mask, totals, int(p))) full = true;
-                return !full;
-              },
-              &per[p]);
-        });
-      for (std::thread& t : scans) t.join();
-      counts = per[0];
-    } else {
-      // Few values: blocks in parallel, a table per thread, merged partition by partition.
-      std::vector<std::vector<query::GroupTable>> mine(threads);
-      for (unsigned w = 1; w < threads; ++w)
-        for (const query::GroupSpec* s : specs) mine[w].emplace_back(*s, budget, threads);
-      auto table = [&](unsigned w, size_t k) -> query::GroupTable& {
-        return w == 0 ? tables[k] : mine[w][k];
-      };
-      query::scan_blocks(
-          plan,
-          [&](unsigned w, const store::Block& b, std::span<const uint8_t> mask,
-              const query::RowTotals& totals) {
-            for (size_t k = 0; k < specs.size(); ++k)
-              if (!table(w, k).add(b, mask, totals)) full = true;
-            return !full;
-          },
-          &counts);
-      std::vector<std::thread> mergers;
-      for (unsigned p = 0; p < threads && !full; ++p)
-        mergers.emplace_back([&, p] {
-          for (unsigned w = 1; w < threads; ++w)
-            for (size_t k = 0; k < specs.size(); ++k)
-              if (!tables[k].merge_part(mine[w][k], p)) full = true;
-        });
-      for (std::thread& t : mergers) t.join();
+    const unsigned threads = query::scan_threads(plan);
+    auto fresh = [&] {
+      std::vector<query::GroupTable> t;
+      for (const query::GroupSpec* s : specs) t.emplace_back(*s, budget, threads);
+      return t;
+    };
+    std::vector<query::GroupTable> tables = fresh();
+    bool full = false, scanned = false;
+    if (!aggregation.tuples.empty() ||
+        !query::fill_top_tables(plan, stats, specs, c.top, tables, budget, counts, &scanned)) {
+      tables = fresh();
+      counts = {};
+      query::ScanPlan whole = plan;
+      whole.quiet = whole.quiet || scanned;
+      full = !query::fill_tables(whole, specs, tables, budget, nullptr, counts);
     }
     if (full) {
       std::fprintf(stderr,
