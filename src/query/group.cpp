@@ -398,16 +398,20 @@ bool each_key(const GroupSpec& spec, size_t parts_n, const store::Block& b,
     }
   }
   constexpr size_t kBatch = 64;
+  // The batch's key bytes: `used` of `batch`, which only grows (resizing it per key cost as
+  // much as making the key).
   static thread_local std::vector<uint8_t> batch;
-  // Room for n more key bytes at the end of `batch`.
+  size_t used = 0;
+  // Room for n more key bytes at the end of the batch.
   auto grow = [&](size_t n) {
-    batch.resize(batch.size() + n);
-    return batch.data() + batch.size() - n;
+    if (used + n > batch.size()) batch.resize(std::max(2 * batch.size(), used + n + 4096));
+    used += n;
+    return batch.data() + used - n;
   };
   // Appends the key of tuple t for a row to `batch`; false (and nothing appended) when a part
   // has no value.
   auto make_key = [&](size_t t, uint32_t row) {
-    const size_t start = batch.size();
+    const size_t start = used;
     for (size_t k = 0; k < spec.tuples[t].size(); ++k) {
       const KeyPart& p = spec.tuples[t][k];
       const PartData& d = parts[t][k];
@@ -416,12 +420,12 @@ bool each_key(const GroupSpec& spec, size_t parts_n, const store::Block& b,
         if (number_has(d.numbers, row)) {
           v = number_bits(d.numbers, row);
         } else if (!p.absent_is_zero) {
-          batch.resize(start);
+          used = start;
           return false;
         }
         std::memcpy(grow(8), &v, 8);
       } else if (!d.column || !d.column->has(row)) {
-        batch.resize(start);
+        used = start;
         return false;
       } else if (p.kind == KeyPart::kAddress) {
         const uint8_t* a = d.column->ips[row].bytes();
@@ -445,22 +449,21 @@ bool each_key(const GroupSpec& spec, size_t parts_n, const store::Block& b,
   auto flush = [&] {
     bool more = n == 0 || take(static_cast<const Pending*>(pending), n, batch.data());
     n = 0;
-    batch.clear();
+    used = 0;
     return more;
   };
-  batch.clear();
   for (uint32_t row = 0; row < b.rows; ++row) {
     if (!mask.empty() && !mask[row]) continue;
     // Both ends count, even when they give the same key (as nfdump counts them).
     for (size_t t = 0; t < spec.tuples.size(); ++t) {
-      const size_t at = batch.size();
+      const size_t at = used;
       if (!make_key(t, row)) continue;
-      const size_t size = batch.size() - at;
+      const size_t size = used - at;
       const uint64_t hash = XXH3_64bits(batch.data() + at, size);
       // The partition from the hash's top bits, by a multiply rather than a division.
       const size_t part = size_t(((hash >> 32) * parts_n) >> 32);
       if (!keep(part, hash)) {
-        batch.resize(at);
+        used = at;
         continue;
       }
       pending[n++] = {row, uint32_t(part), uint32_t(at), uint32_t(size), hash};
