@@ -224,14 +224,14 @@ void Meter::count(std::span<const DecodedPacket> packets, bool keyed) {
     for (size_t i = 0; i < n; ++i) make_packet_key(packets[i], o, keys_[i]);
   }
   auto key = [&](size_t i) -> const PacketKey& { return keyed ? packets[i].key : keys_[i]; };
-  // Load index slots and flow states a few packets ahead of the one counted.
+  // Load index slots a few packets ahead of the one counted. Not the flow states too: that
+  // measured 10% slower on the flow-heavy capture (each flow's few packets find it in cache) and
+  // 4% faster on replicated real traffic.
   for (size_t i = 0; i < std::min(n, 2 * kPrefetchAhead); ++i)
     if (key(i).keyed) table_.prefetch_index(key(i).hash);
   for (size_t i = 0; i < n; ++i) {
     if (i + 2 * kPrefetchAhead < n && key(i + 2 * kPrefetchAhead).keyed)
       table_.prefetch_index(key(i + 2 * kPrefetchAhead).hash);
-    if (i + kPrefetchAhead < n && key(i + kPrefetchAhead).keyed)
-      table_.prefetch_flow(key(i + kPrefetchAhead).hash);
     handle(packets[i], key(i));
   }
   emit_batch();
