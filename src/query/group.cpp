@@ -10,7 +10,6 @@
 #include <bit>
 #include <cstring>
 #include <new>
-#include <type_traits>
 #include <utility>
 
 #include "export/line_writer.h"
@@ -205,8 +204,8 @@ struct GroupTable::Part {
         key_size(key_size),
         slots(1024 * 8),
         entries(reserve(max)) {
-    // Each partition places keys by its own mix of the hash: merging one in its slot order into
-    // another placing them alike would fill runs of neighbouring slots (linear probing).
+    // Each partition mixes the hash with its own seed, so that the tags (which place keys) do
+    // not follow the hash bits that chose the partition.
     static std::atomic<uint64_t> parts{0};
     seed = (++parts) * 0x9E3779B97F4A7C15ull;
   }
