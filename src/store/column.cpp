@@ -716,52 +716,84 @@ void unplane(const uint8_t* src, size_t n, size_t w, uint64_t base, uint64_t* ou
   }
 }
 
+// Where the n values of a plain, frame-of-reference or dictionary chunk lie: they are read in
+// place, all of them (get_integers) or those of chosen rows (decode_selected).
+struct InPlace {
+  Encoding e = Encoding::kPlain;
+  const uint8_t* at = nullptr;    // the values, the planes or the dictionary's indexes
+  const uint8_t* keys = nullptr;  // the dictionary
+  uint64_t base = 0;              // frame of reference
+  size_t n = 0, width = 0;        // width: bytes of a plain value, or planes
+  uint64_t operator()(size_t k) const {
+    switch (e) {
+      case Encoding::kPlain:
+        return load_plain(at + k * width, width);
+      case Encoding::kFrameOfReference: {
+        uint64_t v = 0;
+        for (size_t j = 0; j < width; ++j) v |= uint64_t(at[j * n + k]) << (8 * j);
+        return base + v;
+      }
+      default:
+        return load_le64(keys + 8 * at[k]);
+    }
+  }
+};
+
+// Whether encoding e is read in place.
+bool in_place(Encoding e) {
+  return e == Encoding::kPlain || e == Encoding::kFrameOfReference || e == Encoding::kDictionary;
+}
+
+// The layout of n values of `width` bytes in encoding e (one that in_place(e) accepts).
+Status lay_out(Encoding e, const FieldInfo& field, Reader& in, size_t n, size_t width, InPlace& v) {
+  v = {e, nullptr, nullptr, 0, n, width};
+  switch (e) {
+    case Encoding::kPlain:
+      if (!in.take(n * width, &v.at)) return corrupt(field, "values cut short");
+      return {};
+    case Encoding::kFrameOfReference: {
+      const uint8_t* head = nullptr;
+      if (!in.take(9, &head)) return corrupt(field, "frame of reference cut short");
+      v.base = load_le64(head);
+      v.width = head[8];
+      if (v.width > 8) return corrupt(field, "byte width over 8");
+      if (!in.take(n * v.width, &v.at)) return corrupt(field, "values cut short");
+      return {};
+    }
+    default: {  // kDictionary
+      uint64_t k = in.varint();
+      if (!in.ok || k == 0 || k > 256 || !in.take(k * 8, &v.keys) || !in.take(n, &v.at))
+        return corrupt(field, "dictionary cut short");
+      for (size_t i = 0; i < n; ++i)
+        if (v.at[i] >= k) return corrupt(field, "dictionary index out of range");
+      return {};
+    }
+  }
+}
+
 // n integers of `width` bytes in encoding e.
 Status get_integers(Encoding e, const FieldInfo& field, Reader& in, size_t n, size_t width,
                     std::vector<uint64_t>& ints) {
   ints.resize(n);
-  switch (e) {
-    case Encoding::kPlain: {
-      const uint8_t* at = nullptr;
-      if (!in.take(n * width, &at)) return corrupt(field, "values cut short");
-      load_all(at, n, width, ints);
-      break;
+  if (in_place(e)) {
+    InPlace v;
+    if (Status st = lay_out(e, field, in, n, width, v); !st.ok()) return st;
+    if (e == Encoding::kPlain) {
+      load_all(v.at, n, width, ints);
+    } else if (e == Encoding::kFrameOfReference) {
+      unplane(v.at, n, v.width, v.base, ints.data());
+    } else {
+      for (size_t i = 0; i < n; ++i) ints[i] = v(i);
     }
-    case Encoding::kFrameOfReference: {
-      const uint8_t* at = nullptr;
-      if (!in.take(9, &at)) return corrupt(field, "frame of reference cut short");
-      uint64_t base = load_le64(at);
-      size_t w = at[8];
-      if (w > 8) return corrupt(field, "byte width over 8");
-      const uint8_t* planes = nullptr;
-      if (!in.take(n * w, &planes)) return corrupt(field, "values cut short");
-      unplane(planes, n, w, base, ints.data());
-      break;
-    }
-    case Encoding::kDelta: {
-      uint64_t prev = 0;
-      for (size_t i = 0; i < n; ++i) {
-        prev += uint64_t(unzigzag(in.varint()));
-        ints[i] = prev;
-      }
-      if (!in.ok) return corrupt(field, "deltas cut short");
-      break;
-    }
-    case Encoding::kDictionary: {
-      uint64_t k = in.varint();
-      const uint8_t* keys = nullptr;
-      const uint8_t* index = nullptr;
-      if (!in.ok || k == 0 || k > 256 || !in.take(k * 8, &keys) || !in.take(n, &index))
-        return corrupt(field, "dictionary cut short");
-      for (size_t i = 0; i < n; ++i) {
-        if (index[i] >= k) return corrupt(field, "dictionary index out of range");
-        ints[i] = load_le64(keys + 8 * index[i]);
-      }
-      break;
-    }
-    default:
-      return corrupt(field, "encoding does not suit an integer column");
+    return {};
   }
+  if (e != Encoding::kDelta) return corrupt(field, "encoding does not suit an integer column");
+  uint64_t prev = 0;
+  for (size_t i = 0; i < n; ++i) {
+    prev += uint64_t(unzigzag(in.varint()));
+    ints[i] = prev;
+  }
+  if (!in.ok) return corrupt(field, "deltas cut short");
   return {};
 }
 
@@ -784,53 +816,25 @@ Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader
   return {};
 }
 
-// The integers of the rows in `only` (the others 0), for the encodings whose values can be
-// read where they lie; row_of(k) is the row of the k-th value.
+// The integers of the rows in `only` (the others 0), of an encoding read in place; row_of(k) is
+// the row of the k-th value.
 template <class RowOf>
 Status decode_selected(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
                        const RowOf& row_of, std::span<const uint8_t> only,
                        std::vector<uint64_t>& ints) {
-  ints.assign(only.size(), 0);
   const size_t width = plain_size(field.type);
+  InPlace v;
+  if (Status st = lay_out(d.encoding, field, in, n, width, v); !st.ok()) return st;
+  ints.assign(only.size(), 0);
   const uint64_t limit = width < 8 ? uint64_t(1) << (width * 8) : 0;
-  auto each = [&](auto value) -> Status {
-    for (size_t k = 0; k < n; ++k) {
-      const uint32_t row = row_of(k);
-      if (!only[row]) continue;
-      uint64_t v = value(k);
-      if (limit && v >= limit) return corrupt(field, "value out of the type's range");
-      ints[row] = v;
-    }
-    return {};
-  };
-  const uint8_t* at = nullptr;
-  switch (d.encoding) {
-    case Encoding::kPlain:
-      if (!in.take(n * width, &at)) return corrupt(field, "values cut short");
-      return each([&](size_t k) { return load_plain(at + k * width, width); });
-    case Encoding::kFrameOfReference: {
-      if (!in.take(9, &at)) return corrupt(field, "frame of reference cut short");
-      const uint64_t base = load_le64(at);
-      const size_t w = at[8];
-      if (w > 8) return corrupt(field, "byte width over 8");
-      const uint8_t* planes = nullptr;
-      if (!in.take(n * w, &planes)) return corrupt(field, "values cut short");
-      return each([&](size_t k) {
-        uint64_t v = 0;
-        for (size_t j = 0; j < w; ++j) v |= uint64_t(planes[j * n + k]) << (8 * j);
-        return base + v;
-      });
-    }
-    default: {  // kDictionary
-      uint64_t keys_n = in.varint();
-      const uint8_t* keys = nullptr;
-      if (!in.ok || keys_n == 0 || keys_n > 256 || !in.take(keys_n * 8, &keys) || !in.take(n, &at))
-        return corrupt(field, "dictionary cut short");
-      for (size_t k = 0; k < n; ++k)
-        if (at[k] >= keys_n) return corrupt(field, "dictionary index out of range");
-      return each([&](size_t k) { return load_le64(keys + 8 * at[k]); });
-    }
+  for (size_t k = 0; k < n; ++k) {
+    const uint32_t row = row_of(k);
+    if (!only[row]) continue;
+    const uint64_t x = v(k);
+    if (limit && x >= limit) return corrupt(field, "value out of the type's range");
+    ints[row] = x;
   }
+  return {};
 }
 
 }  // namespace
@@ -896,11 +900,9 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   auto row_of = [&](size_t k) { return d.bitmap ? at[k] : uint32_t(k); };
 
   const FieldType type = field.type;
-  auto wanted = [&](uint32_t row) { return only.empty() || only[row]; };
   if (only.size() != rows) only = {};
-  if (is_integer(type) && !only.empty() &&
-      (d.encoding == Encoding::kPlain || d.encoding == Encoding::kFrameOfReference ||
-       d.encoding == Encoding::kDictionary)) {
+  auto wanted = [&](uint32_t row) { return only.empty() || only[row]; };
+  if (is_integer(type) && !only.empty() && in_place(d.encoding)) {
     if (Status st = decode_selected(d, field, in, n, row_of, only, out.ints); !st.ok()) return st;
   } else if (is_integer(type)) {
     if (!d.bitmap) {
