@@ -119,12 +119,13 @@ void apply_window(const ScanPlan& plan, const store::Block& b, std::vector<uint8
     mask[i] &= t.first[i] >= plan.from_ns && t.first[i] <= plan.to_ns;
 }
 
-// The counters of the rows that pass are summed (up to the plan's limit).
+// The counters of the rows that pass are summed (up to the plan's limit). A window has read
+// the totals already, from columns its first phase read whole.
 void count_passed(const ScanPlan& plan, const store::Block& b, std::vector<uint8_t>& mask,
                   Local& l) {
   const RowTotals& t = l.totals;
   const bool with_times = times(plan);
-  l.totals.read(b, with_times);
+  if (!windowed(plan)) l.totals.read(b, with_times);
   ScanCounts& c = l.counts;
   c.rows += b.rows;
   for (uint32_t i = 0; i < b.rows; ++i) {
