@@ -283,10 +283,14 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
           std::unique_lock lock(mu);
           room.wait(lock, [&] { return stopped || t.seq < next + window; });
           if (stopped) return false;
-          d.block = std::move(b);
-          if (!spare.empty()) {
-            b = std::move(spare.back());
-            spare.pop_back();
+          // Records point into their block, which goes with them; text needs it no more, and
+          // the worker keeps it (its buffers' pages stay mapped).
+          if (!format) {
+            d.block = std::move(b);
+            if (!spare.empty()) {
+              b = std::move(spare.back());
+              spare.pop_back();
+            }
           }
           done.emplace(t.seq, std::move(d));
           ready.notify_one();
@@ -315,7 +319,7 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
     bool more = format ? d.text.size == 0 || (*each_text)(d.text)
                        : d.records.empty() || (*each_records)(d.records);
     lock.lock();
-    spare.push_back(std::move(d.block));
+    if (d.block) spare.push_back(std::move(d.block));
     d.records.clear();
     spare_records.push_back(std::move(d.records));
     d.text.size = 0;

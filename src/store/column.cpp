@@ -825,7 +825,7 @@ Status decode_selected(const ColumnDescriptor& d, const FieldInfo& field, Reader
   const size_t width = plain_size(field.type);
   InPlace v;
   if (Status st = lay_out(d.encoding, field, in, n, width, v); !st.ok()) return st;
-  ints.assign(only.size(), 0);
+  ints.resize(only.size());  // the other rows keep what they held: nobody reads them
   const uint64_t limit = width < 8 ? uint64_t(1) << (width * 8) : 0;
   for (size_t k = 0; k < n; ++k) {
     const uint32_t row = row_of(k);
@@ -967,7 +967,11 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     out.macs.assign(rows, MacAddress());
     for (size_t k = 0; k < n; ++k) out.macs[row_of(k)] = v[k];
   } else if (type == FieldType::kIp) {
-    out.ips.assign(rows, IpAddress());
+    if (only.empty()) {
+      out.ips.assign(rows, IpAddress());
+    } else {
+      out.ips.resize(rows);  // as integers: the rows not chosen are not read
+    }
     static thread_local std::vector<uint8_t> is6;
     is6.assign(n, 0);
     size_t n6 = 0;
