@@ -825,7 +825,7 @@ Status decode_selected(const ColumnDescriptor& d, const FieldInfo& field, Reader
   const size_t width = plain_size(field.type);
   InPlace v;
   if (Status st = lay_out(d.encoding, field, in, n, width, v); !st.ok()) return st;
-  ints.resize(only.size());  // the other rows keep what they held: nobody reads them
+  ints.resize(only.size());
   const uint64_t limit = width < 8 ? uint64_t(1) << (width * 8) : 0;
   for (size_t k = 0; k < n; ++k) {
     const uint32_t row = row_of(k);
@@ -866,10 +866,15 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   out.field = &field;
   out.dir = d.dir;
   out.rows = rows;
+  if (only.size() != rows) only = {};
+  // Integers and addresses are written over what the column held: every row's, or the chosen
+  // rows' (the others keep an earlier block's values); zeroing the vectors first cost more
+  // than decoding the chosen rows.
+  const FieldType type = field.type;
   out.present.clear();
-  out.ints.clear();
+  if (!is_integer(type)) out.ints.clear();
   out.doubles.clear();
-  out.ips.clear();
+  if (type != FieldType::kIp) out.ips.clear();
   out.macs.clear();
   out.strings.clear();
   out.lists.clear();
@@ -887,23 +892,26 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   // Scratch kept per thread: a scan decodes column after column, and fresh buffers each time
   // cost more in page faults than the decoding.
   static thread_local std::vector<uint32_t> at;
-  at.clear();
   if (d.bitmap) {
-    at.resize(rows);
+    if (at.size() < rows) at.resize(rows);
     size_t k = 0;
     for (uint32_t row = 0; row < rows; ++row) {
       at[k] = row;
       k += out.present[row];
     }
-    at.resize(k);
   }
   auto row_of = [&](size_t k) { return d.bitmap ? at[k] : uint32_t(k); };
 
-  const FieldType type = field.type;
-  if (only.size() != rows) only = {};
   auto wanted = [&](uint32_t row) { return only.empty() || only[row]; };
+  // Rows without a value hold 0 (of those chosen, when some are).
+  auto zero_absent = [&](auto& values) {
+    if (d.bitmap)
+      for (uint32_t row = 0; row < rows; ++row)
+        if (!out.present[row] && wanted(row)) values[row] = {};
+  };
   if (is_integer(type) && !only.empty() && in_place(d.encoding)) {
     if (Status st = decode_selected(d, field, in, n, row_of, only, out.ints); !st.ok()) return st;
+    zero_absent(out.ints);
   } else if (is_integer(type)) {
     if (!d.bitmap) {
       if (Status st = decode_integers(d, field, in, n, out.ints); !st.ok()) return st;
@@ -967,11 +975,8 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     out.macs.assign(rows, MacAddress());
     for (size_t k = 0; k < n; ++k) out.macs[row_of(k)] = v[k];
   } else if (type == FieldType::kIp) {
-    if (only.empty()) {
-      out.ips.assign(rows, IpAddress());
-    } else {
-      out.ips.resize(rows);  // as integers: the rows not chosen are not read
-    }
+    out.ips.resize(rows);
+    zero_absent(out.ips);
     static thread_local std::vector<uint8_t> is6;
     is6.assign(n, 0);
     size_t n6 = 0;

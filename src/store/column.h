@@ -148,8 +148,9 @@ struct ColumnData {
 
 // Decodes a chunk's raw bytes. kCorruption when they do not hold what the descriptor says.
 // Predicted values are left to the block (ColumnData::from_prediction). With `only` (a byte per
-// row), the values of the other rows are unspecified (they may hold an earlier block's):
-// integers and addresses are then read for the chosen rows alone (presence is always whole).
+// row), integers and addresses are read for the chosen rows alone: the other rows' values are
+// unspecified (they may hold an earlier block's); presence is always whole, and chosen rows
+// without a value hold 0 as after a whole decode.
 Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
                      std::span<const uint8_t> raw, uint32_t rows, ColumnData& out, Arena& arena,
                      std::span<const uint8_t> only = {});
