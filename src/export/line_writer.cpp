@@ -122,35 +122,55 @@ LineWriter::LineWriter(TextOutput& out, bool bare) : out_(out), bare_(bare) {
       "Addr:Port   Packets    Bytes Flows\n");
 }
 
+LineRow LineRow::of(const FlowRecord& r) {
+  LineRow l;
+  l.first = r.first();
+  l.last = r.last();
+  l.src_ip = r.src_ip;
+  l.dst_ip = r.dst_ip;
+  l.packets = r.packets();
+  l.bytes = r.bytes();
+  l.flows = r.present & presence_bit(FieldId::kFlows) ? r.flows : 1;
+  l.dst_port = r.nfdump_dst_port();
+  l.src_port = r.src_port;
+  l.protocol = r.protocol;
+  l.biflow = r.biflow;
+  return l;
+}
+
 void LineWriter::write(std::span<const FlowRecord> records) {
-  for (const FlowRecord& r : records) {
-    Timestamp first = r.first(), last = r.last();
-    out_.put_nfdump_time(first);
-    out_.put(' ');
-    put_duration(out_, first, last);
-    out_.put(' ');
-    size_t m = out_.mark();
-    put_protocol(out_, r.protocol);
-    out_.align_left(m, 5);
-    out_.put(' ');
-    put_endpoint(out_, r.src_ip, r.src_port, false);
-    out_.put(r.biflow ? " <-> " : " -> ");
-    put_endpoint(out_, r.dst_ip, r.nfdump_dst_port(), is_icmp(r.protocol));
-    out_.put(' ');
-    put_scaled(out_, r.packets(), 8);
-    out_.put(' ');
-    put_scaled(out_, r.bytes(), 8);
-    uint64_t flows = r.present & presence_bit(FieldId::kFlows) ? r.flows : 1;
-    out_.put(' ');
-    put_scaled(out_, flows, 5);
-    out_.put('\n');
-    flows_ += flows;
-    packets_ += r.packets();
-    bytes_ += r.bytes();
-    if (first < first_) first_ = first;
-    if (last > last_) last_ = last;
-    out_.end_record();
-  }
+  for (const FlowRecord& r : records) put(LineRow::of(r));
+}
+
+void LineWriter::write(std::span<const LineRow> rows) {
+  for (const LineRow& r : rows) put(r);
+}
+
+void LineWriter::put(const LineRow& r) {
+  out_.put_nfdump_time(r.first);
+  out_.put(' ');
+  put_duration(out_, r.first, r.last);
+  out_.put(' ');
+  size_t m = out_.mark();
+  put_protocol(out_, r.protocol);
+  out_.align_left(m, 5);
+  out_.put(' ');
+  put_endpoint(out_, r.src_ip, r.src_port, false);
+  out_.put(r.biflow ? " <-> " : " -> ");
+  put_endpoint(out_, r.dst_ip, r.dst_port, is_icmp(r.protocol));
+  out_.put(' ');
+  put_scaled(out_, r.packets, 8);
+  out_.put(' ');
+  put_scaled(out_, r.bytes, 8);
+  out_.put(' ');
+  put_scaled(out_, r.flows, 5);
+  out_.put('\n');
+  flows_ += r.flows;
+  packets_ += r.packets;
+  bytes_ += r.bytes;
+  if (r.first < first_) first_ = r.first;
+  if (r.last > last_) last_ = r.last;
+  out_.end_record();
 }
 
 Status LineWriter::flush() {

@@ -11,15 +11,32 @@
 
 namespace flowkit::exporter {
 
+// What a line shows of a flow: a record's, or a query's straight from a block's columns
+// (making whole records cost more than printing them).
+struct LineRow {
+  Timestamp first, last;  // of either direction
+  IpAddress src_ip, dst_ip;
+  uint64_t packets = 0, bytes = 0;  // both directions
+  uint64_t flows = 1;
+  uint32_t dst_port = 0;  // as nfdump holds it: ICMP's type * 256 + code
+  uint16_t src_port = 0;
+  uint8_t protocol = 0;
+  bool biflow = false;
+  static LineRow of(const FlowRecord& r);
+};
+
 class LineWriter : public FlowSink {
  public:
   // `bare`: no header and no summary (nfdump -q).
   explicit LineWriter(TextOutput& out, bool bare = false);
   void write(std::span<const FlowRecord> records) override;
+  void write(std::span<const LineRow> rows);
   // Writes the summary line, then flushes.
   Status flush() override;
 
  private:
+  void put(const LineRow& r);
+
   TextOutput& out_;
   bool bare_;
   uint64_t flows_ = 0, packets_ = 0, bytes_ = 0;

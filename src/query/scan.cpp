@@ -226,8 +226,8 @@ void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts) 
 
 namespace {
 
-// Workers turn the rows that pass into records (and, with `format`, the records into text);
-// this thread hands them on in order. A worker keeps at most `window` blocks ahead of the one
+// Workers turn the rows that pass into records (or, with `format`, into text); this thread
+// hands them on in order. A worker keeps at most `window` blocks ahead of the one
 // handed on next.
 void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* take,
                   const RecordsFn* each_records, const TextFn* each_text, ScanCounts* counts) {
@@ -253,7 +253,7 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
     run_workers(
         plan, threads,
         [&](unsigned w, const Task& t, std::unique_ptr<store::Block>& b,
-            std::span<const uint8_t> mask, const RowTotals&) {
+            std::span<const uint8_t> mask, const RowTotals& totals) {
           Done d;
           {
             std::lock_guard lock(mu);
@@ -270,13 +270,9 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
           if (!format) {
             if (b->rows) b->to_records(d.records, &lost, mask);
           } else {
-            constexpr uint32_t kSlice = 512;  // rows: their records stay in the cache
-            for (uint32_t from = 0; from < b->rows; from += kSlice) {
-              d.records.clear();
-              b->to_records(d.records, &lost, mask, from, from + kSlice);
-              if (!d.records.empty()) (*format)(w, d.records);
-            }
-            d.records.clear();
+            constexpr uint32_t kSlice = 512;  // rows: what is made of them stays in the cache
+            for (uint32_t from = 0; from < b->rows; from += kSlice)
+              lost += (*format)(w, *b, mask, totals, from, std::min(b->rows, from + kSlice));
             (*take)(w, d.text);
           }
           dropped += lost;

@@ -58,12 +58,15 @@ void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts);
 using RecordsFn = std::function<bool(std::span<const FlowRecord>)>;
 void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* counts);
 
-// The same with the records turned into text on the worker threads, a few hundred at a time
-// (made and formatted while in cache): `format` (called on worker `worker`) writes them to that
-// worker's text, `take` moves what a block's records made into `text` (empty, holding an
+// The same turned into text on the worker threads, a few hundred rows at a time (made and
+// formatted while in cache): `format` (called on worker `worker`) writes the rows of
+// [from, to) that pass to that worker's text and returns the values it had to drop (those a
+// FlowRecord cannot hold), `take` moves what a block's rows made into `text` (empty, holding an
 // earlier block's buffer to reuse), and `each` gets the texts in order (and may give another
 // buffer back in it).
-using FormatFn = std::function<void(unsigned worker, std::span<const FlowRecord>)>;
+using FormatFn =
+    std::function<uint64_t(unsigned worker, const store::Block& b, std::span<const uint8_t> mask,
+                           const RowTotals& totals, uint32_t from, uint32_t to)>;
 using TakeFn = std::function<void(unsigned worker, exporter::TextBuffer& text)>;
 using TextFn = std::function<bool(exporter::TextBuffer& text)>;
 void scan_text(const ScanPlan& plan, const FormatFn& format, const TakeFn& take, const TextFn& each,

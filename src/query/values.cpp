@@ -67,6 +67,47 @@ void RowTotals::read(const store::Block& b, bool times) {
   totals(b, FieldId::kBytes, bytes);
 }
 
+void line_inputs(std::vector<Column>& out) {
+  for (FieldId id : {FieldId::kSrcIp, FieldId::kDstIp, FieldId::kSrcPort, FieldId::kDstPort,
+                     FieldId::kProtocol, FieldId::kIcmpType, FieldId::kIcmpCode, FieldId::kFlows})
+    out.push_back(column(id));
+  out.push_back(column(FieldId::kPackets, Direction::kReverse));  // which rows are biflows
+}
+
+void line_rows(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
+               uint32_t from, uint32_t to, std::vector<exporter::LineRow>& out) {
+  using store::ColumnData;
+  const ColumnData* src = b.find(FieldId::kSrcIp);
+  const ColumnData* dst = b.find(FieldId::kDstIp);
+  const ColumnData* src_port = b.find(FieldId::kSrcPort);
+  const ColumnData* dst_port = b.find(FieldId::kDstPort);
+  const ColumnData* proto = b.find(FieldId::kProtocol);
+  const ColumnData* icmp_type = b.find(FieldId::kIcmpType);
+  const ColumnData* icmp_code = b.find(FieldId::kIcmpCode);
+  const ColumnData* flows = b.find(FieldId::kFlows);
+  const ColumnData* rev = b.find(FieldId::kPackets, Direction::kReverse);
+  out.clear();
+  for (uint32_t row = from; row < std::min(to, b.rows); ++row) {
+    if (!mask.empty() && !mask[row]) continue;
+    auto number = [&](const ColumnData* c, uint64_t absent) {
+      return c && c->has(row) ? c->ints[row] : absent;
+    };
+    exporter::LineRow& l = out.emplace_back();
+    l.first = Timestamp{totals.first[row]};
+    l.last = Timestamp{totals.last[row]};
+    if (src && src->has(row)) l.src_ip = src->ips[row];
+    if (dst && dst->has(row)) l.dst_ip = dst->ips[row];
+    l.packets = uint64_t(totals.packets[row]);
+    l.bytes = uint64_t(totals.bytes[row]);
+    l.flows = number(flows, 1);
+    l.protocol = uint8_t(number(proto, 0));
+    l.src_port = uint16_t(number(src_port, 0));
+    l.dst_port = is_icmp(l.protocol) ? uint32_t(number(icmp_type, 0) << 8 | number(icmp_code, 0))
+                                     : uint32_t(number(dst_port, 0));
+    l.biflow = rev && rev->has(row);
+  }
+}
+
 void source_inputs(const Source& s, std::vector<Column>& out) {
   auto both = [&](FieldId id) {
     out.push_back(column(id));

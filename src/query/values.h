@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/field_registry.h"
+#include "export/line_writer.h"
 #include "store/block.h"
 
 namespace flowkit::query {
@@ -62,6 +63,13 @@ struct RowTotals {
   // `times`, first and last are not read and are left 0).
   void read(const store::Block& b, bool times = true);
 };
+
+// What nfdump's line shows of the rows of [from, to) that pass (mask[row] != 0), into out
+// (replaced), from a block holding the line's columns and the rows' totals.
+void line_rows(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
+               uint32_t from, uint32_t to, std::vector<exporter::LineRow>& out);
+// The columns line_rows reads beyond the totals'.
+void line_inputs(std::vector<Column>& out);
 
 // Reads a source's values from a block holding its inputs.
 void read_numbers(const Source& s, const store::Block& b, Numbers& out);

@@ -304,18 +304,19 @@ int run_query(const QueryConfig& c) {
   } else if (parallel_text) {
     // nfdump's line layout reads a few columns; the other formats print every field.
     if (c.output.format == "line") {
-      for (FieldId id :
-           {FieldId::kSrcIp, FieldId::kDstIp, FieldId::kSrcPort, FieldId::kDstPort,
-            FieldId::kProtocol, FieldId::kIcmpType, FieldId::kIcmpCode, FieldId::kFlows})
-        plan.columns.push_back(column(id));
+      query::line_inputs(plan.columns);
     } else {
       plan.all_columns = true;
     }
     // Each thread's writer, rows only, into a buffer handed on whole; the header comes from
-    // one more, writing to a string.
+    // one more, writing to a string. nfdump's lines are written from the columns, the other
+    // formats from records.
     struct Formatter {
       std::unique_ptr<exporter::TextOutput> text;
       std::unique_ptr<FlowSink> writer;
+      exporter::LineWriter* line = nullptr;
+      std::vector<exporter::LineRow> rows;
+      std::vector<FlowRecord> records;
     };
     const unsigned threads = query::scan_threads(plan);
     std::vector<Formatter> formatters(threads);
@@ -324,6 +325,7 @@ int run_query(const QueryConfig& c) {
       auto w = (*out)->text_writer(*f.text, true);
       if (!w) return fail(w.status());
       f.writer = std::move(*w);
+      f.line = dynamic_cast<exporter::LineWriter*>(f.writer.get());
     }
     exporter::TextOutput& text = *(*out)->text();
     {
@@ -336,8 +338,19 @@ int run_query(const QueryConfig& c) {
     }
     query::scan_text(
         plan,
-        [&](unsigned worker, std::span<const FlowRecord> records) {
-          formatters[worker].writer->write(records);
+        [&](unsigned worker, const store::Block& b, std::span<const uint8_t> mask,
+            const query::RowTotals& totals, uint32_t from, uint32_t to) -> uint64_t {
+          Formatter& f = formatters[worker];
+          if (f.line) {
+            query::line_rows(b, mask, totals, from, to, f.rows);
+            f.line->write(f.rows);
+            return 0;
+          }
+          uint64_t dropped = 0;
+          f.records.clear();
+          b.to_records(f.records, &dropped, mask, from, to);
+          if (!f.records.empty()) f.writer->write(f.records);
+          return dropped;
         },
         [&](unsigned worker, exporter::TextBuffer& chunk) { formatters[worker].text->take(chunk); },
         [&](exporter::TextBuffer& chunk) {
