@@ -96,7 +96,7 @@ bool fill_top_tables(const ScanPlan& plan, const std::vector<TopN>& stats,
   const size_t buckets = std::max<size_t>(4096, 16 * top);
   for (size_t k = 0; k < stats.size(); ++k) {
     for (unsigned w = 1; w < threads; ++w) sketches[0][k].merge(sketches[w][k]);
-    admit.push_back({&sketches[0][k], std::max<uint64_t>(1, sketches[0][k].kth(buckets))});
+    admit.emplace_back(sketches[0][k], std::max<uint64_t>(1, sketches[0][k].kth(buckets)));
   }
   ScanPlan again = plan;
   again.quiet = true;  // damage was reported by the first pass

@@ -479,22 +479,17 @@ bool GroupTable::add(const store::Block& b, std::span<const uint8_t> mask, const
   const store::ColumnData* proto = b.find(FieldId::kProtocol);
   auto keep = [&](size_t part, uint64_t hash) {
     // Keys of another thread's partition are dropped.
-    if (only_part >= 0 && part != size_t(only_part)) return false;
-    if (admit) admit->sketch->prefetch(hash);
+    // ... and those that cannot be among the largest.
+    if ((only_part >= 0 && part != size_t(only_part)) || (admit && !admit->lets_in(hash)))
+      return false;
     parts_[part]->prefetch_slot(hash);
     return true;
   };
-  auto admitted = [&](const Pending& p) {
-    return !admit || admit->sketch->bound(p.hash) >= admit->min;
-  };
   auto take = [&](const Pending* pending, size_t n, const uint8_t* bytes) {
-    // The slots, prefetched as the keys were made, are read to prefetch the entries. Keys that
-    // cannot be among the largest are left out.
-    for (size_t k = 0; k < n; ++k)
-      if (admitted(pending[k])) parts_[pending[k].part]->prefetch_entry(pending[k].hash);
+    // The slots, prefetched as the keys were made, are read to prefetch the entries.
+    for (size_t k = 0; k < n; ++k) parts_[pending[k].part]->prefetch_entry(pending[k].hash);
     for (size_t k = 0; k < n; ++k) {
       const Pending& p = pending[k];
-      if (!admitted(p)) continue;
       Counters c;
       c.flows = 1;
       c.packets = uint64_t(totals.packets[p.row]);
@@ -525,6 +520,12 @@ void GroupTable::sketch(const store::Block& b, std::span<const uint8_t> mask,
     return true;
   };
   each_key(spec_, parts_.size(), b, mask, keep, take);
+}
+
+GroupTable::Admission::Admission(const Sketch& s, uint64_t min)
+    : min(min), bits(Sketch::kBuckets / 64) {
+  for (size_t b = 0; b < Sketch::kBuckets; ++b)
+    bits[b / 64] |= uint64_t(s.bound(b) >= min) << (b % 64);
 }
 
 uint64_t Sketch::kth(size_t k) const {

@@ -93,10 +93,16 @@ class GroupTable {
   // partition `only_part` when it is not -1: threads that each see every block fill a partition
   // each, no merge needed). False (and nothing more added) once a partition would outgrow its share
   // of max_bytes.
-  // With `admit`, only keys whose bound in the sketch reaches `min` are added.
+  // With `admit`, only keys whose bound in the sketch reaches `min` are added: a bit per bucket
+  // (128 KiB, which stays in cache where the sums would not).
   struct Admission {
-    const Sketch* sketch;
+    Admission(const Sketch& s, uint64_t min);
     uint64_t min;
+    std::vector<uint64_t> bits;
+    bool lets_in(uint64_t hash) const {
+      const size_t b = hash & (Sketch::kBuckets - 1);
+      return bits[b / 64] >> (b % 64) & 1;
+    }
   };
   bool add(const store::Block& b, std::span<const uint8_t> mask, const RowTotals& totals,
            int only_part = -1, const Admission* admit = nullptr);
