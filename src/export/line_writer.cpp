@@ -1,25 +1,23 @@
 #include "export/line_writer.h"
 
 #include <cstdio>
+#include <cstring>
 
 #include "core/field_registry.h"
 
 namespace flowkit::exporter {
 
 void put_scaled(TextOutput& out, uint64_t v, size_t width) {
-  size_t m = out.mark();
+  char tmp[32];
+  size_t n = 0;
   if (v >= 1'000'000'000) {
-    char tmp[32];
-    std::snprintf(tmp, sizeof tmp, "%.1f G", double(v) / 1e9);
-    out.put(tmp);
+    n = size_t(std::snprintf(tmp, sizeof tmp, "%.1f G", double(v) / 1e9));
   } else if (v >= 1'000'000) {
-    char tmp[32];
-    std::snprintf(tmp, sizeof tmp, "%.1f M", double(v) / 1e6);
-    out.put(tmp);
+    n = size_t(std::snprintf(tmp, sizeof tmp, "%.1f M", double(v) / 1e6));
   } else {
-    out.put_u64(v);
+    n = size_t(TextOutput::write_u64(tmp, v) - tmp);
   }
-  out.align_right(m, width);
+  out.put_right({tmp, n}, width);
 }
 
 // nfdump's endpoint column: the address right-aligned in 16 characters, then `:port` for IPv4
@@ -29,17 +27,14 @@ void put_scaled(TextOutput& out, uint64_t v, size_t width) {
 void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, bool icmp) {
   char text[48];
   size_t n = ip.format(text);
-  size_t m = out.mark();
   if (n > 16) {
-    out.put(std::string_view(text, 7));
-    out.put("..");
-    out.put(std::string_view(text + n - 7, 7));
-  } else {
-    out.put(std::string_view(text, n));
+    std::memcpy(text + 7, "..", 2);
+    std::memmove(text + 9, text + n - 7, 7);
+    n = 16;
   }
-  out.align_right(m, 16);
+  out.put_right({text, n}, 16);
   out.put(ip.is_v4() ? ':' : '.');
-  m = out.mark();
+  size_t m = out.mark();
   if (icmp) {
     out.put_u64(port_or_icmp >> 8);
     out.put('.');
@@ -53,11 +48,11 @@ void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, b
 void put_duration(TextOutput& out, Timestamp first, Timestamp last) {
   // HH:MM:SS.mmm, right-aligned, more hours when it has them.
   uint64_t ms = uint64_t(last.ns - first.ns) / 1'000'000;
-  size_t m = out.mark();
+  char text[48];
+  char* p = text;
   uint64_t hours = ms / 3600000;
-  if (hours < 10) out.put('0');
-  out.put_u64(hours);
-  char* p = out.room(10);
+  if (hours < 10) *p++ = '0';
+  p = TextOutput::write_u64(p, hours);
   const uint64_t parts[] = {ms / 60000 % 60, ms / 1000 % 60};
   for (uint64_t part : parts) {
     *p++ = ':';
@@ -68,8 +63,7 @@ void put_duration(TextOutput& out, Timestamp first, Timestamp last) {
   *p++ = char('0' + ms % 1000 / 100);
   *p++ = char('0' + ms % 100 / 10);
   *p++ = char('0' + ms % 10);
-  out.commit(p);
-  out.align_right(m, 16);
+  out.put_right({text, size_t(p - text)}, 16);
 }
 
 void put_protocol(TextOutput& out, uint8_t protocol) {

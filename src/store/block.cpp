@@ -71,7 +71,13 @@ Status decompress(Codec codec, std::span<const uint8_t> stored, uint32_t raw_siz
       std::copy(stored.begin(), stored.end(), out.begin());
       return {};
     case Codec::kZstd: {
-      size_t n = ZSTD_decompress(out.data(), out.size(), stored.data(), stored.size());
+      // A context per thread, kept: ZSTD_decompress makes and frees one per call (some 100 KiB
+      // mapped and zeroed for every chunk).
+      static thread_local std::unique_ptr<ZSTD_DCtx, size_t (*)(ZSTD_DCtx*)> ctx(ZSTD_createDCtx(),
+                                                                                 &ZSTD_freeDCtx);
+      if (!ctx) return Status::corruption("zstd: no memory for a decompression context");
+      size_t n =
+          ZSTD_decompressDCtx(ctx.get(), out.data(), out.size(), stored.data(), stored.size());
       if (ZSTD_isError(n) || n != raw_size)
         return Status::corruption("zstd chunk does not decompress");
       return {};

@@ -200,9 +200,8 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
     if (!out.spare.empty()) {
       // The spare that held this column in an earlier block has vectors of its type and size
       // (another's would be grown and zeroed).
-      auto same = std::find_if(out.spare.begin(), out.spare.end(), [&](const ColumnData& s) {
-        return s.field == f && s.dir == d.dir;
-      });
+      auto same = std::find_if(out.spare.begin(), out.spare.end(),
+                               [&](const ColumnData& s) { return s.field == f && s.dir == d.dir; });
       if (same != out.spare.end()) std::swap(*same, out.spare.back());
       c = std::move(out.spare.back());
       out.spare.pop_back();
