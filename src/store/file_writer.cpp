@@ -143,7 +143,15 @@ bool FileWriter::write_pending() {
 
 void FileWriter::run() {
   BlockEncoder encoder(options_.compression);
-  BlockBuilder rows;
+  // Rows go to one of two blocks by their first packet: flows that began well before the newest
+  // (those a long idle timeout expired late, among flows that just ended) fill blocks of their
+  // own, so that each block spans a short time and a time window skips most blocks unread.
+  constexpr int64_t kLate = 60 * kNanosPerSecond;
+  BlockBuilder rows[2];
+  int64_t newest = INT64_MIN;
+  auto encode_both = [&] {
+    for (BlockBuilder& b : rows) encode_block(b, encoder);
+  };
   using Clock = std::chrono::steady_clock;
   Clock::time_point next_try{};
   std::unique_lock lock(mu_);
@@ -165,14 +173,17 @@ void FileWriter::run() {
     lock.unlock();
     if (batch) {
       for (const FlowRecord& r : batch->records) {
-        rows.add(r);
-        if (rows.full()) encode_block(rows, encoder);
+        const int64_t first = r.first().ns;
+        newest = std::max(newest, first);
+        BlockBuilder& to = rows[uint64_t(newest) - uint64_t(first) > uint64_t(kLate)];
+        to.add(r);
+        if (to.full()) encode_block(to, encoder);
       }
-      if (batch->end_block) encode_block(rows, encoder);
+      if (batch->end_block) encode_both();
       batch->records.clear();
       batch->arena.reset();
     }
-    if (closing) encode_block(rows, encoder);
+    if (closing) encode_both();
     // Writes go out at once, and while failing once a second (at close, once more).
     if (!pending_.empty() && (closing || Clock::now() >= next_try)) {
       if (!write_pending()) next_try = Clock::now() + std::chrono::seconds(1);

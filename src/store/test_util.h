@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "core/testing/temp_dir.h"
@@ -45,6 +47,19 @@ inline std::vector<FlowRecord> read_file(const std::string& path,
     EXPECT_EQ(dropped, 0u);
   }
   return out;
+}
+
+// The records in an order that does not depend on the blocks a writer put them in (it keeps
+// flows that began long before the others in blocks of their own): by time, then addresses,
+// ports and counters.
+inline std::vector<FlowRecord> in_time_order(std::vector<FlowRecord> v) {
+  auto key = [](const FlowRecord& r) {
+    return std::tuple(r.first().ns, r.last().ns, r.src_ip, r.dst_ip, r.src_port, r.dst_port,
+                      r.protocol, r.packets(), r.bytes());
+  };
+  std::stable_sort(v.begin(), v.end(),
+                   [&](const FlowRecord& a, const FlowRecord& b) { return key(a) < key(b); });
+  return v;
 }
 
 // Field by field, so that a failure names the column: the fields a record has, and their values
