@@ -76,4 +76,12 @@ inline void expect_same_record(const FlowRecord& want, const FlowRecord& got, si
   }
 }
 
+// The same records, whichever blocks the writer put them in.
+inline void expect_same_records(const std::vector<FlowRecord>& want,
+                                const std::vector<FlowRecord>& got) {
+  std::vector<FlowRecord> w = in_time_order(want), g = in_time_order(got);
+  ASSERT_EQ(w.size(), g.size());
+  for (size_t i = 0; i < w.size(); ++i) expect_same_record(w[i], g[i], i);
+}
+
 }  // namespace flowkit::store
