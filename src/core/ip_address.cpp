@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 
+#include <array>
 #include <cstdio>
+#include <cstring>
 
 namespace flowkit {
 
@@ -19,13 +21,29 @@ std::optional<IpAddress> IpAddress::parse(std::string_view text) {
 
 namespace {
 
+// Each byte's digits and a dot, padded to 4 characters, and how many of them count: a quad is
+// four copies of 4 bytes (writing one character past its end, which format's buffer has).
+struct Octet {
+  char text[4];
+  uint8_t size;
+};
+constexpr std::array<Octet, 256> kOctets = [] {
+  std::array<Octet, 256> t{};
+  for (unsigned v = 0; v < 256; ++v) {
+    Octet& o = t[v];
+    if (v >= 100) o.text[o.size++] = char('0' + v / 100);
+    if (v >= 10) o.text[o.size++] = char('0' + v / 10 % 10);
+    o.text[o.size++] = char('0' + v % 10);
+    o.text[o.size++] = '.';
+  }
+  return t;
+}();
+
 char* put_dotted_quad(char* p, const uint8_t* b) {
   for (int i = 0; i < 4; ++i) {
-    unsigned v = b[i];
-    if (v >= 100) *p++ = char('0' + v / 100);
-    if (v >= 10) *p++ = char('0' + v / 10 % 10);
-    *p++ = char('0' + v % 10);
-    *p++ = '.';
+    const Octet& o = kOctets[b[i]];
+    std::memcpy(p, o.text, 4);
+    p += o.size;
   }
   return p - 1;
 }

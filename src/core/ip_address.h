@@ -49,7 +49,8 @@ class IpAddress {
   }
 
   std::string to_string() const;
-  // Writes the text form into buf (>= 46 bytes); returns its length.
+  // Writes the text form into buf (>= 47 bytes: one past the text may be written); returns its
+  // length.
   size_t format(char* buf) const;
 
   friend bool operator==(const IpAddress& a, const IpAddress& b) { return a.b_ == b.b_; }
