@@ -227,8 +227,7 @@ void scan_blocks(const ScanPlan& plan, const BlockFn& each, ScanCounts* counts) 
 namespace {
 
 // Workers turn the rows that pass into records (or, with `format`, into text); this thread
-// hands them on in order. A worker keeps at most `window` blocks ahead of the one
-// handed on next.
+// hands them on in order. A worker keeps at most `window` blocks ahead of the one handed on next.
 void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* take,
                   const RecordsFn* each_records, const TextFn* each_text, ScanCounts* counts) {
   struct Done {

@@ -816,8 +816,8 @@ Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader
   return {};
 }
 
-// The integers of the rows in `only` (the others 0), of an encoding read in place; row_of(k) is
-// the row of the k-th value.
+// The integers of the rows in `only` that have a value (the other rows are left as they were),
+// of an encoding read in place; row_of(k) is the row of the k-th value.
 template <class RowOf>
 Status decode_selected(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
                        const RowOf& row_of, std::span<const uint8_t> only,

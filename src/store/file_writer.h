@@ -1,5 +1,6 @@
-// Writes one store file: the header, then a block each time kMaxBlockRows records have come (or
-// flush_block() is called), then the footer on close(). The caller only copies records into a
+// Writes one store file: the header, then blocks of up to kMaxBlockRows records (two are filled
+// at once: flows that began over a minute before the newest go to a block of their own; both end
+// when flush_block() is called), then the footer on close(). The caller only copies records into a
 // batch; gathering them into columns, encoding, compression, writing and making blocks durable
 // (fdatasync, once for all the blocks ready) happen on a thread of the writer's own.
 //
@@ -67,7 +68,8 @@ class FileWriter {
     rows_in_block_ = 0;
     submit(true);
   }
-  // Rows added since the last block began.
+  // Rows added since flush_block() or the last kMaxBlockRows-th record: the caller's measure of
+  // a block's age (the thread's two blocks fill at their own pace).
   uint32_t pending_rows() const { return rows_in_block_; }
   // Writes the last block and the footer, syncs, and stops the thread. A write that still fails
   // is tried once more; what cannot be written is counted lost (kDataLoss). A write error that
