@@ -24,8 +24,8 @@ void or_presence(const store::ColumnData* c, std::vector<uint8_t>& has) {
 // FlowRecord::first() and last() over the block's rows, into first/last.
 void span_of(const store::Block& b, std::vector<int64_t>& first, std::vector<int64_t>& last) {
   const uint32_t n = b.rows;
-  first.resize(n);
-  last.resize(n);
+  store::hold(first, n);
+  store::hold(last, n);
   const uint64_t* ff = ints_of(b, FieldId::kFirst, Direction::kForward);
   const uint64_t* fl = ints_of(b, FieldId::kLast, Direction::kForward);
   const uint64_t* rf = ints_of(b, FieldId::kFirst, Direction::kReverse);
@@ -50,7 +50,7 @@ void span_of(const store::Block& b, std::vector<int64_t>& first, std::vector<int
 void totals(const store::Block& b, FieldId id, std::vector<int64_t>& out) {
   const uint64_t* f = ints_of(b, id, Direction::kForward);
   const uint64_t* r = ints_of(b, id, Direction::kReverse);
-  out.resize(b.rows);
+  store::hold(out, b.rows);
   for (uint32_t i = 0; i < b.rows; ++i) out[i] = int64_t((f ? f[i] : 0) + (r ? r[i] : 0));
 }
 

@@ -33,10 +33,9 @@ uint64_t load_plain(const uint8_t* p, size_t n) {
   return load_le64(le);
 }
 
-// n values of `width` bytes each into v, with the width's load inlined (a memcpy of a variable
-// length per value was most of encoding's time).
+// n values of `width` bytes each into v[0, n), with the width's load inlined (a memcpy of a
+// variable length per value was most of encoding's time).
 void load_all(const uint8_t* p, size_t n, size_t width, std::vector<uint64_t>& v) {
-  v.resize(n);
   switch (width) {
     case 1:
       for (size_t i = 0; i < n; ++i) v[i] = p[i];
@@ -390,6 +389,7 @@ void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDes
   const bool residual = predicted(c.field->id);
   const size_t width = residual ? 8 : plain_size(c.field->type);
   std::vector<uint64_t>& v = s.ints;
+  v.resize(n);
   load_all(c.values.data(), n, width, v);
   // The values' range: theirs, or for residuals the one gathered as they came.
   ValueRange range = residual ? c.range : range_of(v);
@@ -677,7 +677,8 @@ size_t expand_bits(const uint8_t* bits, size_t n, uint8_t* out) {
   for (; i + 8 <= n; i += 8) {
     const uint8_t b = bits[i / 8];
     std::memcpy(out + i, &kSpread[b], 8);  // little-endian: byte i holds bit i
-    ones += size_t(std::popcount(b));
+    // The sum of the 8 bytes: std::popcount is a library call without -mpopcnt.
+    ones += kSpread[b] * 0x0101010101010101 >> 56;
   }
   for (; i < n; ++i) ones += out[i] = bits[i / 8] >> (i % 8) & 1;
   return ones;
@@ -774,7 +775,7 @@ Status lay_out(Encoding e, const FieldInfo& field, Reader& in, size_t n, size_t 
 // n integers of `width` bytes in encoding e.
 Status get_integers(Encoding e, const FieldInfo& field, Reader& in, size_t n, size_t width,
                     std::vector<uint64_t>& ints) {
-  ints.resize(n);
+  hold(ints, n);
   if (in_place(e)) {
     InPlace v;
     if (Status st = lay_out(e, field, in, n, width, v); !st.ok()) return st;
@@ -789,7 +790,22 @@ Status get_integers(Encoding e, const FieldInfo& field, Reader& in, size_t n, si
   }
   if (e != Encoding::kDelta) return corrupt(field, "encoding does not suit an integer column");
   uint64_t prev = 0;
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  // While a whole varint (10 bytes at most) is surely there, without a bound check per byte.
+  const uint8_t* p = in.ok ? in.p : in.end;
+  for (; i < n && in.end - p >= 10; ++i) {
+    uint64_t x = 0;
+    for (int shift = 0;; shift += 7) {
+      const uint8_t b = *p++;
+      x |= uint64_t(b & 0x7f) << shift;
+      if (b < 0x80) break;
+      if (shift == 63) return corrupt(field, "delta longer than 10 bytes");
+    }
+    prev += uint64_t(unzigzag(x));
+    ints[i] = prev;
+  }
+  in.p = p;
+  for (; i < n; ++i) {
     prev += uint64_t(unzigzag(in.varint()));
     ints[i] = prev;
   }
@@ -810,29 +826,32 @@ Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader
   // A value wider than the field's type cannot have been written by a writer.
   if (width < 8) {
     uint64_t limit = uint64_t(1) << (width * 8);
-    for (uint64_t x : ints)
-      if (x >= limit) return corrupt(field, "value out of the type's range");
+    for (size_t i = 0; i < n; ++i)
+      if (ints[i] >= limit) return corrupt(field, "value out of the type's range");
   }
   return {};
 }
 
-// The integers of the rows in `only` that have a value (the other rows are left as they were),
-// of an encoding read in place; row_of(k) is the row of the k-th value.
-template <class RowOf>
+// The integers of the rows in `only`, of an encoding read in place: the value of those that have
+// one (present: a byte per row, nullptr when all have), 0 for the others; rows not chosen are
+// left as they were. Rows are walked in order, counting values, so that no row index is built.
 Status decode_selected(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
-                       const RowOf& row_of, std::span<const uint8_t> only,
+                       const uint8_t* present, std::span<const uint8_t> only,
                        std::vector<uint64_t>& ints) {
   const size_t width = plain_size(field.type);
   InPlace v;
   if (Status st = lay_out(d.encoding, field, in, n, width, v); !st.ok()) return st;
-  ints.resize(only.size());
+  const uint32_t rows = uint32_t(only.size());
+  hold(ints, rows);
   const uint64_t limit = width < 8 ? uint64_t(1) << (width * 8) : 0;
-  for (size_t k = 0; k < n; ++k) {
-    const uint32_t row = row_of(k);
-    if (!only[row]) continue;
-    const uint64_t x = v(k);
-    if (limit && x >= limit) return corrupt(field, "value out of the type's range");
-    ints[row] = x;
+  for (uint32_t row = 0, k = 0; row < rows; ++row) {
+    const bool has = !present || present[row];
+    if (only[row]) {
+      const uint64_t x = has ? v(k) : 0;
+      if (limit && x >= limit) return corrupt(field, "value out of the type's range");
+      ints[row] = x;
+    }
+    k += has;
   }
   return {};
 }
@@ -888,43 +907,44 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     out.present.resize(rows);
     n = expand_bits(bm, rows, out.present.data());
   }
-  // The rows that have a value, in order: values are decoded densely, then spread over them.
-  // Scratch kept per thread: a scan decodes column after column, and fresh buffers each time
-  // cost more in page faults than the decoding.
+  const uint8_t* present = d.bitmap ? out.present.data() : nullptr;
+  // The rows that have a value, in order, for the types whose values are spread over them from a
+  // dense decode. Scratch kept per thread: a scan decodes column after column, and fresh buffers
+  // each time cost more in page faults than the decoding.
   static thread_local std::vector<uint32_t> at;
-  if (d.bitmap) {
-    if (at.size() < rows) at.resize(rows);
+  if (present && !is_integer(type) && type != FieldType::kIp) {
+    hold(at, rows);
     size_t k = 0;
     for (uint32_t row = 0; row < rows; ++row) {
       at[k] = row;
-      k += out.present[row];
+      k += present[row];
     }
   }
-  auto row_of = [&](size_t k) { return d.bitmap ? at[k] : uint32_t(k); };
+  auto row_of = [&](size_t k) { return present ? at[k] : uint32_t(k); };
 
   auto wanted = [&](uint32_t row) { return only.empty() || only[row]; };
-  // Rows without a value hold 0 (of those chosen, when some are).
-  auto zero_absent = [&](auto& values) {
-    if (d.bitmap)
-      for (uint32_t row = 0; row < rows; ++row)
-        if (!out.present[row] && wanted(row)) values[row] = {};
-  };
   if (is_integer(type) && !only.empty() && in_place(d.encoding)) {
-    if (Status st = decode_selected(d, field, in, n, row_of, only, out.ints); !st.ok()) return st;
-    zero_absent(out.ints);
+    if (Status st = decode_selected(d, field, in, n, present, only, out.ints); !st.ok()) return st;
   } else if (is_integer(type)) {
-    if (!d.bitmap) {
+    if (!present) {
       if (Status st = decode_integers(d, field, in, n, out.ints); !st.ok()) return st;
     } else {
-      static thread_local std::vector<uint64_t> ints;
-      if (Status st = decode_integers(d, field, in, n, ints); !st.ok()) return st;
-      out.ints.assign(rows, 0);
-      for (size_t k = 0; k < n; ++k) out.ints[row_of(k)] = ints[k];
+      // Spread in one pass over the rows; dense[n] is read (not used) after the last value.
+      static thread_local std::vector<uint64_t> dense;
+      if (Status st = decode_integers(d, field, in, n, dense); !st.ok()) return st;
+      hold(dense, n + 1);
+      hold(out.ints, rows);
+      for (uint32_t row = 0, k = 0; row < rows; ++row) {
+        out.ints[row] = present[row] ? dense[k] : 0;
+        k += present[row];
+      }
     }
     if (d.encoding == Encoding::kResidual) {
       if (!predicted(field.id)) return corrupt(field, "residuals for a field without prediction");
-      out.from_prediction.assign(rows, 0);
-      for (size_t k = 0; k < n; ++k) out.from_prediction[row_of(k)] = 1;
+      if (present)
+        out.from_prediction.assign(present, present + rows);
+      else
+        out.from_prediction.assign(rows, 1);
     }
   } else if (type == FieldType::kF64) {
     out.doubles.assign(rows, 0);
@@ -975,14 +995,13 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     out.macs.assign(rows, MacAddress());
     for (size_t k = 0; k < n; ++k) out.macs[row_of(k)] = v[k];
   } else if (type == FieldType::kIp) {
-    out.ips.resize(rows);
-    zero_absent(out.ips);
+    hold(out.ips, rows);
     static thread_local std::vector<uint8_t> is6;
-    is6.assign(n, 0);
     size_t n6 = 0;
     if (d.encoding == Encoding::kMixedIp) {
       const uint8_t* fam = nullptr;
       if (!in.take((n + 7) / 8, &fam)) return corrupt(field, "address families cut short");
+      hold(is6, n);
       n6 = expand_bits(fam, n, is6.data());
     } else if (d.encoding != Encoding::kIpv4) {
       return corrupt(field, "encoding does not suit addresses");
@@ -993,19 +1012,31 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     const uint8_t* six = nullptr;
     if (!in.take(n4 * 4, &four) || !in.take(n6 * 16, &six))
       return corrupt(field, "addresses cut short");
-    for (size_t k = 0, i4 = 0, i6 = 0; k < n; ++k) {
-      const uint32_t row = row_of(k);
-      if (!wanted(row)) {
-        (is6[k] ? i6 : i4)++;
-      } else if (is6[k]) {
-        IpAddress& a = out.ips[row];
-        for (size_t j = 0; j < 16; ++j) a.bytes()[j] = six[j * n6 + i6];
-        ++i6;
-      } else {
-        const uint8_t b[4] = {four[i4], four[n4 + i4], four[2 * n4 + i4], four[3 * n4 + i4]};
-        out.ips[row] = IpAddress::v4(b);
-        ++i4;
+    auto put4 = [&](uint32_t row, size_t i4) {
+      const uint8_t b[4] = {four[i4], four[n4 + i4], four[2 * n4 + i4], four[3 * n4 + i4]};
+      out.ips[row] = IpAddress::v4(b);
+    };
+    if (n6 == 0 && !present && only.empty()) {  // the common case: row k is IPv4 address k
+      for (uint32_t row = 0; row < rows; ++row) put4(row, row);
+      return {};
+    }
+    // k counts the values so far, i6 the IPv6 addresses among them.
+    for (uint32_t row = 0, k = 0, i6 = 0; row < rows; ++row) {
+      if (present && !present[row]) {
+        if (wanted(row)) out.ips[row] = {};
+        continue;
       }
+      const bool v6 = n6 && is6[k];
+      if (wanted(row)) {
+        if (v6) {
+          IpAddress& a = out.ips[row];
+          for (size_t j = 0; j < 16; ++j) a.bytes()[j] = six[j * n6 + i6];
+        } else {
+          put4(row, k - i6);
+        }
+      }
+      i6 += v6;
+      ++k;
     }
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
     if (d.encoding != Encoding::kStrings) return corrupt(field, "encoding does not suit strings");

@@ -146,6 +146,14 @@ struct ColumnData {
   FieldValue value(uint32_t row) const;
 };
 
+// Makes a vector reused block after block hold at least n values, keeping those it has:
+// resizing to each block's rows would zero the tail again whenever a larger block follows a
+// smaller one.
+template <class V>
+void hold(V& v, size_t n) {
+  if (v.size() < n) v.resize(n);
+}
+
 // Decodes a chunk's raw bytes. kCorruption when they do not hold what the descriptor says.
 // Predicted values are left to the block (ColumnData::from_prediction). With `only` (a byte per
 // row), integers and addresses are read for the chosen rows alone: the other rows' values are
