@@ -32,6 +32,8 @@ struct Token {
   std::string_view title;
   int width;  // negative: left-aligned
   Put put;
+  // The field it prints beyond nfdump's line (both directions are read).
+  std::optional<FieldId> reads = std::nullopt;
 };
 
 const Token kTokens[] = {
@@ -48,8 +50,10 @@ const Token kTokens[] = {
      [](TextOutput& o, const FlowRecord& r) {
        put_endpoint(o, r.dst_ip, r.nfdump_dst_port(), is_icmp(r.protocol));
      }},
-    {"%sas", "Src AS", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.src_as); }},
-    {"%das", "Dst AS", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.dst_as); }},
+    {"%sas", "Src AS", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.src_as); },
+     FieldId::kSrcAs},
+    {"%das", "Dst AS", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.dst_as); },
+     FieldId::kDstAs},
     {"%sa", "Src IP Addr", 16,
      [](TextOutput& o, const FlowRecord& r) { put_address(o, r.src_ip); }},
     {"%da", "Dst IP Addr", 16,
@@ -78,10 +82,14 @@ const Token kTokens[] = {
     {"%flg", "Flags", 8,
      [](TextOutput& o, const FlowRecord& r) {
        put_flags(o, uint8_t(r.fwd.tcp_flags | r.rev.tcp_flags));
-     }},
-    {"%stos", "sTos", 4, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.tos); }},
-    {"%dtos", "dTos", 4, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.rev.tos); }},
-    {"%tos", "Tos", 4, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.tos); }},
+     },
+     FieldId::kTcpFlags},
+    {"%stos", "sTos", 4, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.tos); },
+     FieldId::kTos},
+    {"%dtos", "dTos", 4, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.rev.tos); },
+     FieldId::kTos},
+    {"%tos", "Tos", 4, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.tos); },
+     FieldId::kTos},
     {"%bps", "bps", 8,
      [](TextOutput& o, const FlowRecord& r) {
        double s = seconds(r);
@@ -96,14 +104,19 @@ const Token kTokens[] = {
      [](TextOutput& o, const FlowRecord& r) {
        o.put_u64(r.packets() ? r.bytes() / r.packets() : 0);
      }},
-    {"%in", "Input", 5, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.in_if); }},
-    {"%out", "Output", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.out_if); }},
-    {"%smk", "SMask", 5, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.src_mask); }},
-    {"%dmk", "DMask", 5, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.dst_mask); }},
+    {"%in", "Input", 5, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.in_if); },
+     FieldId::kInIf},
+    {"%out", "Output", 6, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.fwd.out_if); },
+     FieldId::kOutIf},
+    {"%smk", "SMask", 5, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.src_mask); },
+     FieldId::kSrcMask},
+    {"%dmk", "DMask", 5, [](TextOutput& o, const FlowRecord& r) { o.put_u64(r.dst_mask); },
+     FieldId::kDstMask},
     {"%ra", "Router IP", 16,
-     [](TextOutput& o, const FlowRecord& r) { put_address(o, r.exporter_ip); }},
+     [](TextOutput& o, const FlowRecord& r) { put_address(o, r.exporter_ip); },
+     FieldId::kExporterIp},
     {"%nh", "Next-hop IP", 16,
-     [](TextOutput& o, const FlowRecord& r) { put_address(o, r.next_hop); }},
+     [](TextOutput& o, const FlowRecord& r) { put_address(o, r.next_hop); }, FieldId::kNextHop},
 };
 
 constexpr std::string_view kLong = "%ts %td %pr %sap -> %dap %flg %tos %pkt %byt %fl";
@@ -166,6 +179,7 @@ Result<std::unique_ptr<FmtWriter>> FmtWriter::open(TextOutput& out, std::string_
     col.title = std::string(t->title);
     col.width = t->width;
     col.put = t->put;
+    col.reads = t->reads;
     w->columns_.push_back(std::move(col));
     col = Column{};
     i += t->name.size();
@@ -189,6 +203,26 @@ Result<std::unique_ptr<FmtWriter>> FmtWriter::open(TextOutput& out, std::string_
     out.end_record();
   }
   return w;
+}
+
+void FmtWriter::inputs(std::vector<flowkit::Column>& out) const {
+  for (const Column& c : columns_) {
+    if (c.field) out.push_back({c.field, c.dir});
+    if (c.reads) {
+      out.push_back(column(*c.reads));
+      if (field_info(*c.reads).scope == FieldScope::kDir)
+        out.push_back(column(*c.reads, Direction::kReverse));
+    }
+  }
+}
+
+Status fmt_inputs(std::string_view format, std::vector<flowkit::Column>& out) {
+  std::string ignored;
+  std::unique_ptr<TextOutput> text = TextOutput::to_string(&ignored);
+  Result<std::unique_ptr<FmtWriter>> w = FmtWriter::open(*text, format, true);
+  if (!w.ok()) return w.status();
+  (*w)->inputs(out);
+  return {};
 }
 
 void FmtWriter::write(std::span<const FlowRecord> records) {

@@ -5,6 +5,7 @@
 // copied. Each column is aligned to its title's width, with a header line of titles.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,9 @@ class FmtWriter : public FlowSink {
   ~FmtWriter() override;
   void write(std::span<const FlowRecord> records) override;
   Status flush() override;
+  // The columns its layout prints beyond nfdump's line (addresses, ports, protocol, ICMP type
+  // and code, flows, and both directions' packets, bytes, first and last), appended to out.
+  void inputs(std::vector<flowkit::Column>& out) const;
 
  private:
   struct Column {
@@ -34,6 +38,7 @@ class FmtWriter : public FlowSink {
     const FieldInfo* field = nullptr;  // %{FIELD}
     Direction dir = Direction::kForward;
     PutField put_field = nullptr;
+    std::optional<FieldId> reads;  // a token's field beyond the line's
   };
 
   FmtWriter(TextOutput& out, bool bare) : out_(out), bare_(bare) {}
@@ -47,5 +52,7 @@ class FmtWriter : public FlowSink {
 
 // Whether a -o value is one of FmtWriter's.
 bool is_fmt_format(std::string_view format);
+// FmtWriter::inputs() of a layout; kInvalidArgument as open() gives it.
+Status fmt_inputs(std::string_view format, std::vector<flowkit::Column>& out);
 
 }  // namespace flowkit::exporter

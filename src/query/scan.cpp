@@ -88,7 +88,11 @@ struct Reads {
 };
 Reads reads(const ScanPlan& plan) {
   Reads r;
-  if (plan.all_columns || plan.filter->all_columns()) return r;
+  if (plan.filter->all_columns()) return r;
+  r.two_phases = !plan.filter->any();
+  r.first = plan.filter->columns();
+  if (windowed(plan)) source_inputs({Derived::kPps, {}}, r.first);
+  if (plan.all_columns) return r;
   r.all = plan.columns;
   r.all.insert(r.all.end(), plan.filter->columns().begin(), plan.filter->columns().end());
   // Packets and bytes of both directions, and their first and last seen.
@@ -98,9 +102,6 @@ Reads reads(const ScanPlan& plan) {
     source_inputs({Derived::kTotal, column(FieldId::kPackets)}, r.all);
     source_inputs({Derived::kTotal, column(FieldId::kBytes)}, r.all);
   }
-  r.two_phases = !plan.filter->any();
-  r.first = plan.filter->columns();
-  if (windowed(plan)) source_inputs({Derived::kPps, {}}, r.first);
   return r;
 }
 

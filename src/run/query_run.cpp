@@ -124,6 +124,18 @@ void sort_records(std::vector<FlowRecord>& records, query::Order order) {
                    });
 }
 
+// The columns the records of a format need: nfdump's line and fmt: layouts print a few fields,
+// JSON and CSV every one.
+Status read_for(const std::string& format, query::ScanPlan& plan) {
+  if (format != "line" && !exporter::is_fmt_format(format)) {
+    plan.all_columns = true;
+    return {};
+  }
+  query::line_inputs(plan.columns);
+  query::source_inputs({query::Derived::kPps, {}}, plan.columns);  // first, last, the counters
+  return exporter::is_fmt_format(format) ? exporter::fmt_inputs(format, plan.columns) : Status();
+}
+
 uint64_t default_memory() {
   long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
   return pages > 0 && size > 0 ? uint64_t(pages) * uint64_t(size) / 2 : uint64_t(4) << 30;
@@ -281,6 +293,7 @@ int run_query(const QueryConfig& c) {
     }
   } else if (order) {
     // Every record is held to be sorted, its strings and lists copied, within --max-memory.
+    if (Status st = read_for(output.format, plan); !st.ok()) return fail(st);
     Arena arena;
     std::vector<FlowRecord> records;
     bool full = false;
@@ -302,12 +315,7 @@ int run_query(const QueryConfig& c) {
     sort_records(records, *order);
     write(records);
   } else if (parallel_text) {
-    // nfdump's line layout reads a few columns; the other formats print every field.
-    if (c.output.format == "line") {
-      query::line_inputs(plan.columns);
-    } else {
-      plan.all_columns = true;
-    }
+    if (Status st = read_for(output.format, plan); !st.ok()) return fail(st);
     // Each thread's writer, rows only, into a buffer handed on whole; the header comes from
     // one more, writing to a string. nfdump's lines are written from the columns, the other
     // formats from records.

@@ -200,7 +200,9 @@ std::span<const std::pair<FieldId, FieldId>> same_direction_predictions() {
   return kSameDirection;
 }
 
-void Block::resolve_predictions() {
+void Block::resolve_predictions(std::span<const uint8_t> only) {
+  if (only.size() != rows) only = {};
+  auto chosen = [&](uint32_t row) { return only.empty() || only[row]; };
   for (auto [id, from] : kSameDirection) {
     for (Direction dir : {Direction::kForward, Direction::kReverse}) {
       ColumnData* c = find(id, dir);
@@ -208,7 +210,7 @@ void Block::resolve_predictions() {
       // The writer's record held 0 where the row lacked the value predicted from.
       const ColumnData* src = find(from, dir);
       for (uint32_t row = 0; row < rows; ++row)
-        if (c->from_prediction[row])
+        if (c->from_prediction[row] && chosen(row))
           c->ints[row] = (src ? src->ints[row] : 0) + uint64_t(unzigzag(c->ints[row]));
       c->from_prediction.clear();
     }
@@ -232,6 +234,7 @@ void Block::resolve_predictions() {
   FlowRecord rec;
   auto* base = reinterpret_cast<uint8_t*>(&rec);
   for (uint32_t row = 0; row < rows; ++row) {
+    if (!chosen(row)) continue;  // every input of a row is set from that row's values
     for (Input& in : inputs) {
       const FieldInfo& f = *in.col.field;
       ColumnData* c = in.c;
@@ -290,13 +293,13 @@ void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped,
   static const FlowRecord kBlank{};
   out.insert(out.end(), kept.size(), kBlank);
   for (const ColumnData& c : columns) {
-    // Values held in the record as the column holds them, with a presence that follows from
-    // other fields, are copied in; the others go through the registry's setter.
+    // Values held in the record as the column holds them are copied in (and marked present,
+    // unless that follows from other fields); the others go through the registry's setter.
     const int offset = record_offset(c.field->id, c.dir);
     const Presence p = c.field->presence;
-    const bool copy = offset >= 0 && (p == Presence::kAlways || p == Presence::kTcp ||
-                                      p == Presence::kIcmp || p == Presence::kIpv6);
-    if (!copy) {
+    const bool mark = !(p == Presence::kAlways || p == Presence::kTcp || p == Presence::kIcmp ||
+                        p == Presence::kIpv6);
+    if (offset < 0) {
       for (size_t k = 0; k < kept.size(); ++k) {
         uint32_t row = kept[k];
         if (!c.has(row)) continue;
@@ -319,6 +322,7 @@ void Block::to_records(std::vector<FlowRecord>& out, uint64_t* dropped,
       } else {
         std::memcpy(to, &c.ints[row], width);  // little-endian: the low bytes
       }
+      if (mark) mark_present(*c.field, out[at + k], c.dir);
     }
   }
   if (const ColumnData* rev_packets = find(FieldId::kPackets, Direction::kReverse))

@@ -97,9 +97,10 @@ struct Block {
   // nullptr when the block has no such column (no row has a value there, or it was not read).
   const ColumnData* find(FieldId id, Direction dir = Direction::kForward) const;
   ColumnData* find(FieldId id, Direction dir = Direction::kForward);
-  // Fills in the values of predicted columns (encodings 8 and 10). Needs the columns the
-  // predictions read (prediction_inputs()).
-  void resolve_predictions();
+  // Fills in the values of predicted columns (encodings 8 and 10): of every row, or of the rows
+  // `only` chooses (a byte per row). Needs the columns the predictions read
+  // (prediction_inputs()).
+  void resolve_predictions(std::span<const uint8_t> only = {});
   // Rebuilds the rows as records (their strings and lists in the block's arena), appended to
   // out: every row of [from, to), or those with mask[row] != 0. Values that a FlowRecord cannot
   // hold are counted in *dropped.

@@ -665,22 +665,44 @@ Status corrupt(const FieldInfo& f, const char* what) {
   return Status::corruption(std::string("column ") + std::string(f.name) + ": " + what);
 }
 
+// Each byte's 8 bits as 8 bytes of 0 or 1 (little-endian: byte i holds bit i).
+constexpr auto kSpread = [] {
+  std::array<uint64_t, 256> t{};
+  for (size_t b = 0; b < 256; ++b)
+    for (size_t i = 0; i < 8; ++i) t[b] |= uint64_t(b >> i & 1) << (8 * i);
+  return t;
+}();
+// The ones of a byte: the sum of its spread bytes (std::popcount is a library call without
+// -mpopcnt).
+size_t ones_of(uint8_t b) {
+  return kSpread[b] * 0x0101010101010101 >> 56;
+}
+
 // A bitmap (bit i in byte i / 8, from the low bit) as n bytes of 0 or 1; returns the ones.
 size_t expand_bits(const uint8_t* bits, size_t n, uint8_t* out) {
-  static constexpr auto kSpread = [] {
-    std::array<uint64_t, 256> t{};
-    for (size_t b = 0; b < 256; ++b)
-      for (size_t i = 0; i < 8; ++i) t[b] |= uint64_t(b >> i & 1) << (8 * i);
-    return t;
-  }();
   size_t ones = 0, i = 0;
   for (; i + 8 <= n; i += 8) {
     const uint8_t b = bits[i / 8];
-    std::memcpy(out + i, &kSpread[b], 8);  // little-endian: byte i holds bit i
-    // The sum of the 8 bytes: std::popcount is a library call without -mpopcnt.
-    ones += kSpread[b] * 0x0101010101010101 >> 56;
+    std::memcpy(out + i, &kSpread[b], 8);
+    ones += ones_of(b);
   }
   for (; i < n; ++i) ones += out[i] = bits[i / 8] >> (i % 8) & 1;
+  return ones;
+}
+
+// The sum of n bytes of 0 or 1, eight at a time.
+size_t count_ones(const uint8_t* p, size_t n) {
+  size_t ones = 0, i = 0;
+  for (; i + 8 <= n; i += 8) ones += load_le64(p + i) * 0x0101010101010101 >> 56;
+  for (; i < n; ++i) ones += p[i];
+  return ones;
+}
+
+// The ones among the first n bits of a bitmap.
+size_t count_bits(const uint8_t* bits, size_t n) {
+  size_t ones = 0;
+  for (size_t i = 0; i < n / 8; ++i) ones += ones_of(bits[i]);
+  if (n % 8) ones += ones_of(uint8_t(bits[n / 8] & ((1u << (n % 8)) - 1)));
   return ones;
 }
 
@@ -832,26 +854,35 @@ Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader
   return {};
 }
 
-// The integers of the rows in `only`, of an encoding read in place: the value of those that have
-// one (present: a byte per row, nullptr when all have), 0 for the others; rows not chosen are
-// left as they were. Rows are walked in order, counting values, so that no row index is built.
+// The integers of the rows in `only` (listed in order in `chosen`), of an encoding read in place:
+// the value of those that have one (present: a byte per row, nullptr when all have), 0 for the
+// others; rows not chosen are left as they were.
 Status decode_selected(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
                        const uint8_t* present, std::span<const uint8_t> only,
-                       std::vector<uint64_t>& ints) {
+                       std::span<const uint32_t> chosen, std::vector<uint64_t>& ints) {
   const size_t width = plain_size(field.type);
   InPlace v;
   if (Status st = lay_out(d.encoding, field, in, n, width, v); !st.ok()) return st;
-  const uint32_t rows = uint32_t(only.size());
-  hold(ints, rows);
+  hold(ints, only.size());
   const uint64_t limit = width < 8 ? uint64_t(1) << (width * 8) : 0;
-  for (uint32_t row = 0, k = 0; row < rows; ++row) {
-    const bool has = !present || present[row];
-    if (only[row]) {
-      const uint64_t x = has ? v(k) : 0;
-      if (limit && x >= limit) return corrupt(field, "value out of the type's range");
-      ints[row] = x;
+  // Only the chosen rows are visited; a row's value is the k-th, k the present rows before it.
+  size_t k = 0;
+  uint32_t counted = 0;  // rows counted into k
+  for (uint32_t row : chosen) {
+    uint64_t x = 0;
+    if (!present) {
+      x = v(row);
+    } else {
+      k += count_ones(present + counted, row - counted);
+      counted = row;
+      if (!present[row]) {
+        ints[row] = 0;
+        continue;
+      }
+      x = v(k);
     }
-    k += has;
+    if (limit && x >= limit) return corrupt(field, "value out of the type's range");
+    ints[row] = x;
   }
   return {};
 }
@@ -881,11 +912,16 @@ FieldValue ColumnData::value(uint32_t row) const {
 
 Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
                      std::span<const uint8_t> raw, uint32_t rows, ColumnData& out, Arena& arena,
-                     std::span<const uint8_t> only) {
+                     std::span<const uint8_t> only, std::span<const uint32_t> chosen) {
   out.field = &field;
   out.dir = d.dir;
   out.rows = rows;
   if (only.size() != rows) only = {};
+  if (!only.empty() && chosen.empty()) {
+    static thread_local std::vector<uint32_t> rows_of;
+    chosen_rows(only, rows_of);
+    chosen = rows_of;
+  }
   // Integers and addresses are written over what the column held: every row's, or the chosen
   // rows' (the others keep an earlier block's values); zeroing the vectors first cost more
   // than decoding the chosen rows.
@@ -924,7 +960,8 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
 
   auto wanted = [&](uint32_t row) { return only.empty() || only[row]; };
   if (is_integer(type) && !only.empty() && in_place(d.encoding)) {
-    if (Status st = decode_selected(d, field, in, n, present, only, out.ints); !st.ok()) return st;
+    if (Status st = decode_selected(d, field, in, n, present, only, chosen, out.ints); !st.ok())
+      return st;
   } else if (is_integer(type)) {
     if (!present) {
       if (Status st = decode_integers(d, field, in, n, out.ints); !st.ok()) return st;
@@ -953,8 +990,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       if (!predicted(field.id)) return corrupt(field, "predictions for a field without one");
       if (!in.take((n + 7) / 8, &hits)) return corrupt(field, "prediction bitmap cut short");
       out.from_prediction.assign(rows, 0);
-      size_t misses = 0;
-      for (size_t k = 0; k < n; ++k) misses += !(hits[k / 8] >> (k % 8) & 1);
+      const size_t misses = n - count_bits(hits, n);
       std::vector<double> kept(misses);
       const uint8_t* form = nullptr;
       if (!in.take(1, &form)) return corrupt(field, "values cut short");
@@ -1016,8 +1052,12 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       const uint8_t b[4] = {four[i4], four[n4 + i4], four[2 * n4 + i4], four[3 * n4 + i4]};
       out.ips[row] = IpAddress::v4(b);
     };
-    if (n6 == 0 && !present && only.empty()) {  // the common case: row k is IPv4 address k
-      for (uint32_t row = 0; row < rows; ++row) put4(row, row);
+    if (n6 == 0 && !present) {  // the common case: row k is IPv4 address k
+      if (only.empty()) {
+        for (uint32_t row = 0; row < rows; ++row) put4(row, row);
+      } else {
+        for (uint32_t row : chosen) put4(row, row);
+      }
       return {};
     }
     // k counts the values so far, i6 the IPv6 addresses among them.

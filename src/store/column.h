@@ -156,12 +156,25 @@ void hold(V& v, size_t n) {
 
 // Decodes a chunk's raw bytes. kCorruption when they do not hold what the descriptor says.
 // Predicted values are left to the block (ColumnData::from_prediction). With `only` (a byte per
-// row), integers and addresses are read for the chosen rows alone: the other rows' values are
-// unspecified (they may hold an earlier block's); presence is always whole, and chosen rows
-// without a value hold 0 as after a whole decode.
+// row; `chosen` lists those rows in order, or is empty and made here), integers and addresses are
+// read for the chosen rows alone: the other rows' values are unspecified (they may hold an
+// earlier block's); presence is always whole, and chosen rows without a value hold 0 as after a
+// whole decode.
 Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
                      std::span<const uint8_t> raw, uint32_t rows, ColumnData& out, Arena& arena,
-                     std::span<const uint8_t> only = {});
+                     std::span<const uint8_t> only = {}, std::span<const uint32_t> chosen = {});
+
+// The rows with only[row] != 0, in order, into out (replaced): what decode_column's `chosen`
+// takes, made once for the columns of a block.
+inline void chosen_rows(std::span<const uint8_t> only, std::vector<uint32_t>& out) {
+  hold(out, only.size());
+  size_t k = 0;
+  for (uint32_t row = 0; row < only.size(); ++row) {
+    out[k] = row;
+    k += only[row] != 0;
+  }
+  out.resize(k);
+}
 
 // LEB128 varints and zigzag, as the format uses them.
 inline void put_varint(std::vector<uint8_t>& out, uint64_t v) {

@@ -169,6 +169,9 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
   }
   uint64_t at = b.offset + b.header.header_size;
   static thread_local std::vector<uint8_t> stored, raw;
+  static thread_local std::vector<uint32_t> chosen;
+  chosen.clear();
+  if (only.size() == b.header.rows) chosen_rows(only, chosen);
   for (const ColumnDescriptor& d : b.header.columns) {
     uint64_t chunk_at = at;
     at += d.stored_size;
@@ -206,10 +209,10 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
       c = std::move(out.spare.back());
       out.spare.pop_back();
     }
-    if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena, only); !s.ok())
+    if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena, only, chosen); !s.ok())
       return damaged(s.message());
   }
-  out.resolve_predictions();
+  out.resolve_predictions(only);
   return {};
 }
 
