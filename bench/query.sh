@@ -12,8 +12,8 @@
 #   compound proto tcp and dst port in [443 80 8080] and src net 10.0.0.0/16 and bytes > 1000
 #   agg      two-field aggregation (-A srcip,dstip), every group printed
 #   window   the records of a 2-minute window printed as lines (the captures span 10 minutes)
-# Each is timed ROUNDS times per tool, page-cached; the median wall time is reported with
-# nfdump/flowkit and ClickHouse/flowkit ratios (above 1: flowkit is faster).
+# Each is timed ROUNDS times per tool after an untimed run, page-cached; the median wall time is
+# reported with nfdump/flowkit and ClickHouse/flowkit ratios (above 1: flowkit is faster).
 #
 # usage: bench/query.sh [FLOWKIT]   BENCH_DIR=build/bench-data ROUNDS=3
 #   needs nfdump, nfpcapd, clickhouse-server, clickhouse-client (scripts/bootstrap.sh --bench)
@@ -93,8 +93,10 @@ timed() {  # seconds of one run, output discarded
   /usr/bin/time -f "%e" -o "$tmp/t" "$@" >"$tmp/out" 2>"$tmp/err" || { cat "$tmp/err" >&2; exit 1; }
   cat "$tmp/t"
 }
-run() {  # NAME CMD...: median over the rounds
+run() {  # NAME CMD...: median over the rounds, after one untimed run (the page cache, and a
+  # server's first query after the others ran, are warmed alike for every tool)
   local name=$1; shift
+  timed "$@" >/dev/null
   for _ in $(seq "$rounds"); do timed "$@"; done | median
 }
 FK=(run fk "$fk" query -R "$q/fk/a" -R "$q/fk/b")
