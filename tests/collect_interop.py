@@ -344,10 +344,17 @@ def nfdump_totals(files):
     flows = packets = octets = 0
     first, last = None, None
     for f in files:
-        out = subprocess.run(["nfdump", "-r", f, "-q", "-o", "fmt:%ts|%te|%pkt|%byt", "-N"],
-                             capture_output=True, text=True).stdout
-        for line in out.splitlines():
-            ts, te, p, b = (x.strip() for x in line.split("|"))
+        run = subprocess.run(["nfdump", "-r", f, "-q", "-o", "fmt:%ts|%te|%pkt|%byt", "-N"],
+                             capture_output=True, text=True)
+        for line in run.stdout.splitlines():
+            fields = [x.strip() for x in line.split("|")]
+            if len(fields) != 4:
+                # Blank lines and nfdump's own notices are not records; say what they were so
+                # that a count that then disagrees explains itself.
+                if line.strip():
+                    print(f"note nfdump -r {os.path.basename(f)} printed {line.strip()!r}")
+                continue
+            ts, te, p, b = fields
             flows += 1
             packets += int(p)
             octets += int(b)
