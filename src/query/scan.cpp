@@ -234,7 +234,9 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
   struct Done {
     std::unique_ptr<store::Block> block;
     std::vector<FlowRecord> records;
-    exporter::TextBuffer text;
+    // In pieces: buffers of a size handed round stay few and mapped, where a block's whole text
+    // in one (up to 4 MiB, grown and copied) kept some 40 MiB of fresh pages in flight.
+    std::vector<exporter::TextBuffer> text;
   };
   const unsigned threads = scan_threads(plan);
   const uint64_t window = 2 * uint64_t(threads);
@@ -245,6 +247,7 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
   std::vector<std::unique_ptr<store::Block>> spare;
   std::vector<std::vector<FlowRecord>> spare_records;
   std::vector<exporter::TextBuffer> spare_text;
+  std::vector<std::vector<exporter::TextBuffer>> spare_pieces;
   uint64_t next = 0;
   bool stopped = false, finished = false;
   std::atomic<uint64_t> dropped{0};
@@ -261,9 +264,9 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
               d.records = std::move(spare_records.back());
               spare_records.pop_back();
             }
-            if (!spare_text.empty()) {
-              d.text = std::move(spare_text.back());
-              spare_text.pop_back();
+            if (!spare_pieces.empty()) {
+              d.text = std::move(spare_pieces.back());
+              spare_pieces.pop_back();
             }
           }
           uint64_t lost = 0;
@@ -271,9 +274,26 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
             if (b->rows) b->to_records(d.records, &lost, mask);
           } else {
             constexpr uint32_t kSlice = 512;  // rows: what is made of them stays in the cache
-            for (uint32_t from = 0; from < b->rows; from += kSlice)
+            exporter::TextBuffer piece;
+            for (uint32_t from = 0; from < b->rows; from += kSlice) {
               lost += (*format)(w, *b, mask, totals, from, std::min(b->rows, from + kSlice));
-            (*take)(w, d.text);
+              if (!piece.data) {
+                std::lock_guard lock(mu);
+                if (!spare_text.empty()) {
+                  piece = std::move(spare_text.back());
+                  spare_text.pop_back();
+                }
+              }
+              // Pieces of 1 MiB or so: of 256 KiB, the writes they cost made lines of a common
+              // port slower.
+              const bool last = from + kSlice >= b->rows;
+              (*take)(w, piece, last ? 0 : 1024 * 1024);
+              if (piece.size) d.text.push_back(std::exchange(piece, {}));
+            }
+            if (piece.data) {
+              std::lock_guard lock(mu);
+              spare_text.push_back(std::move(piece));
+            }
           }
           dropped += lost;
           std::unique_lock lock(mu);
@@ -312,14 +332,19 @@ void scan_ordered(const ScanPlan& plan, const FormatFn* format, const TakeFn* ta
     ++next;
     room.notify_all();
     lock.unlock();
-    bool more = format ? d.text.size == 0 || (*each_text)(d.text)
-                       : d.records.empty() || (*each_records)(d.records);
+    bool more = true;
+    if (!format) more = d.records.empty() || (*each_records)(d.records);
+    for (size_t i = 0; more && i < d.text.size(); ++i) more = (*each_text)(d.text[i]);
     lock.lock();
     if (d.block) spare.push_back(std::move(d.block));
     d.records.clear();
     spare_records.push_back(std::move(d.records));
-    d.text.size = 0;
-    spare_text.push_back(std::move(d.text));
+    for (exporter::TextBuffer& piece : d.text) {
+      piece.size = 0;
+      if (piece.data) spare_text.push_back(std::move(piece));
+    }
+    d.text.clear();
+    spare_pieces.push_back(std::move(d.text));
     if (!more) {
       stopped = true;
       room.notify_all();

@@ -61,13 +61,13 @@ void scan_records(const ScanPlan& plan, const RecordsFn& each, ScanCounts* count
 // The same turned into text on the worker threads, a few hundred rows at a time (made and
 // formatted while in cache): `format` (called on worker `worker`) writes the rows of
 // [from, to) that pass to that worker's text and returns the values it had to drop (those a
-// FlowRecord cannot hold), `take` moves what a block's rows made into `text` (empty, holding an
-// earlier block's buffer to reuse), and `each` gets the texts in order (and may give another
-// buffer back in it).
+// FlowRecord cannot hold), `take` moves the text made since it last moved any into `text` (empty,
+// holding an earlier piece's buffer to reuse, or none) once there are `at_least` bytes of it, and
+// `each` gets the pieces in order (and may give another buffer back in one).
 using FormatFn =
     std::function<uint64_t(unsigned worker, const store::Block& b, std::span<const uint8_t> mask,
                            const RowTotals& totals, uint32_t from, uint32_t to)>;
-using TakeFn = std::function<void(unsigned worker, exporter::TextBuffer& text)>;
+using TakeFn = std::function<void(unsigned worker, exporter::TextBuffer& text, size_t at_least)>;
 using TextFn = std::function<bool(exporter::TextBuffer& text)>;
 void scan_text(const ScanPlan& plan, const FormatFn& format, const TakeFn& take, const TextFn& each,
                ScanCounts* counts);

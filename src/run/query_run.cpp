@@ -360,7 +360,10 @@ int run_query(const QueryConfig& c) {
           if (!f.records.empty()) f.writer->write(f.records);
           return dropped;
         },
-        [&](unsigned worker, exporter::TextBuffer& chunk) { formatters[worker].text->take(chunk); },
+        [&](unsigned worker, exporter::TextBuffer& chunk, size_t at_least) {
+          exporter::TextOutput& t = *formatters[worker].text;
+          if (t.mark() >= at_least) t.take(chunk);
+        },
         [&](exporter::TextBuffer& chunk) {
           text.put_buffer(chunk);
           return !text.reader_gone();
