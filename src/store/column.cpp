@@ -486,6 +486,49 @@ void encode_addresses(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDe
 
 }  // namespace
 
+namespace {
+
+// Few distinct strings (labels, categories, the names a block's flows share) as a dictionary and
+// an index per value, where the index bytes code the choice at close to its entropy; the others
+// (and where the dictionary would not be smaller) as they are.
+void encode_strings(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d,
+                    EncodeScratch& s) {
+  s.strings.clear();
+  s.string_index.clear();
+  size_t dict_bytes = 0;
+  const char* at = reinterpret_cast<const char*>(c.values.data());
+  for (uint32_t len : c.lengths) {
+    auto [it, fresh] = s.strings.try_emplace(std::string_view(at, len), uint32_t(s.strings.size()));
+    if (fresh) dict_bytes += len + 2;
+    s.string_index.push_back(it->second);
+    at += len;
+    if (s.strings.size() > kMaxStringDictionary) break;
+  }
+  const size_t m = s.strings.size();
+  const size_t width = m <= 256 ? 1 : 2;
+  if (m > kMaxStringDictionary ||
+      dict_bytes + c.lengths.size() * width >= c.used + c.lengths.size()) {
+    d.encoding = Encoding::kStrings;
+    for (uint32_t len : c.lengths) put_varint(raw, len);
+    raw.insert(raw.end(), c.values.begin(), c.values.begin() + ptrdiff_t(c.used));
+    return;
+  }
+  d.encoding = Encoding::kStringDictionary;
+  std::vector<std::string_view> dict(m);
+  for (const auto& [str, i] : s.strings) dict[i] = str;
+  put_varint(raw, m);
+  for (std::string_view str : dict) put_varint(raw, str.size());
+  for (std::string_view str : dict) raw.insert(raw.end(), str.begin(), str.end());
+  const size_t n = s.string_index.size(), base = raw.size();
+  raw.resize(base + n * width);
+  for (size_t k = 0; k < n; ++k) {
+    raw[base + k] = uint8_t(s.string_index[k]);
+    if (width == 2) raw[base + n + k] = uint8_t(s.string_index[k] >> 8);
+  }
+}
+
+}  // namespace
+
 bool predicted(FieldId id) {
   return is_predicted(id);
 }
@@ -572,9 +615,7 @@ void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& r
   } else if (type == FieldType::kIp) {
     encode_addresses(c, raw, d);
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
-    d.encoding = Encoding::kStrings;
-    for (uint32_t len : c.lengths) put_varint(raw, len);
-    raw.insert(raw.end(), c.values.begin(), c.values.begin() + ptrdiff_t(c.used));
+    encode_strings(c, raw, d, scratch);
   } else if (type == FieldType::kList) {
     d.encoding = Encoding::kList;
     put_varint(raw, c.field->items.size());
@@ -1077,6 +1118,31 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       }
       i6 += v6;
       ++k;
+    }
+  } else if ((type == FieldType::kUtf8 || type == FieldType::kBytes) &&
+             d.encoding == Encoding::kStringDictionary) {
+    const uint64_t m = in.varint();
+    if (!in.ok || m == 0 || m > kMaxStringDictionary || m > n)
+      return corrupt(field, "string dictionary of a wrong size");
+    std::vector<std::string_view> dict(m);
+    std::vector<uint64_t> lengths(m);
+    uint64_t total = 0;
+    for (uint64_t& len : lengths) total += len = in.varint();
+    const uint8_t* bytes = nullptr;
+    if (!in.ok || total > size_t(in.end - in.p) || !in.take(total, &bytes))
+      return corrupt(field, "string dictionary cut short");
+    for (size_t i = 0; i < m; ++i) {
+      dict[i] = arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[i])});
+      bytes += lengths[i];
+    }
+    const size_t width = m <= 256 ? 1 : 2;
+    const uint8_t* index = nullptr;
+    if (!in.take(n * width, &index)) return corrupt(field, "string indexes cut short");
+    out.strings.assign(rows, {});
+    for (size_t k = 0; k < n; ++k) {
+      const size_t i = index[k] | (width == 2 ? size_t(index[n + k]) << 8 : 0);
+      if (i >= m) return corrupt(field, "string index beyond its dictionary");
+      out.strings[row_of(k)] = dict[i];
     }
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
     if (d.encoding != Encoding::kStrings) return corrupt(field, "encoding does not suit strings");

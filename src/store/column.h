@@ -12,6 +12,7 @@
 #include <cstring>
 #include <span>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/arena.h"
@@ -117,6 +118,8 @@ struct EncodeScratch {
   std::vector<uint64_t> ints;
   std::vector<uint64_t> dict_keys;
   std::vector<uint16_t> dict_slots;
+  std::unordered_map<std::string_view, uint32_t> strings;  // a string column's distinct values
+  std::vector<uint32_t> string_index;
 };
 
 // Writes the chunk's raw bytes for `rows` rows (bitmap when some rows lack a value, then the

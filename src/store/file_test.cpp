@@ -177,6 +177,40 @@ TEST(Store, ManyBlocksAndEveryEncoding) {
   EXPECT_EQ(port->max, 53u);
 }
 
+TEST(Store, StringsOfFewValuesAsADictionary) {
+  // Labels from a few values (some rows without one), names from 300 (two-byte indexes), and
+  // URLs all different (kept as they are).
+  std::mt19937_64 rng(9);
+  const char* labels[] = {"TLS", "DNS", "HTTP", "QUIC", ""};
+  std::vector<std::string> names, urls;
+  for (int i = 0; i < 300; ++i) names.push_back("host" + std::to_string(i) + ".example.org");
+  std::vector<FlowRecord> flows;
+  for (uint32_t i = 0; i < kMaxBlockRows + 100; ++i) urls.push_back("/" + std::to_string(rng()));
+  for (uint32_t i = 0; i < kMaxBlockRows + 100; ++i) {
+    FlowRecord r = mixed_flow(i, rng);
+    if (i % 7) field_info(FieldId::kAppLabel).set(r, Direction::kForward, labels[rng() % 5]);
+    field_info(FieldId::kTlsSni).set(r, Direction::kForward, names[rng() % names.size()]);
+    field_info(FieldId::kHttpUrl).set(r, Direction::kForward, urls[i]);
+    flows.push_back(r);
+  }
+  TempDir dir;
+  std::string path = dir.path() + "/strings.fk";
+  write_file(path, flows, {});
+  auto reader = FileReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  auto encoding = [&](FieldId id) {
+    for (const ColumnDescriptor& d : reader->blocks()[0].header.columns)
+      if (d.field == uint16_t(id)) return d.encoding;
+    return Encoding::kPlain;
+  };
+  EXPECT_EQ(encoding(FieldId::kAppLabel), Encoding::kStringDictionary);
+  EXPECT_EQ(encoding(FieldId::kTlsSni), Encoding::kStringDictionary);
+  EXPECT_EQ(encoding(FieldId::kHttpUrl), Encoding::kStrings);
+  std::vector<FlowRecord> back = read_file(path);
+  ASSERT_EQ(back.size(), flows.size());
+  for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
+}
+
 // A scan reads a filter's columns, then the others for the rows that passed: those rows'
 // records equal a whole read's, whatever each column's encoding.
 void expect_selected_rows_read_alike(const std::string& path) {

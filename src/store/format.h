@@ -29,6 +29,8 @@ inline constexpr uint32_t kMaxBlockRows = 32768;
 // bounded by their rows).
 inline constexpr uint32_t kMaxReadRows = 1 << 20;
 inline constexpr uint32_t kMaxVariableChunk = 256 << 20;
+// Distinct strings a string dictionary (encoding 11) holds at most: its indexes take 2 bytes.
+inline constexpr uint32_t kMaxStringDictionary = 1 << 16;
 
 enum class Codec : uint8_t { kNone = 0, kZstd = 1, kLz4 = 2 };
 enum class Encoding : uint8_t {
@@ -43,8 +45,9 @@ enum class Encoding : uint8_t {
   kPredicted = 8,
   kMixedIp = 9,
   kResidual = 10,
+  kStringDictionary = 11,
 };
-inline constexpr uint8_t kLastEncoding = 10;
+inline constexpr uint8_t kLastEncoding = 11;
 
 uint64_t checksum(std::span<const uint8_t> bytes);
 // Set only by the reader's fuzz target (tests/fuzz/store_reader_fuzz.cpp): every checksum then
