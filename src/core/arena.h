@@ -48,6 +48,9 @@ class Arena {
 FlowRecord copy_record(const FlowRecord& r, Arena& arena);
 // The same in place: r's strings and lists are copied into `arena` and r points at the copies.
 void own_values(FlowRecord& r, Arena& arena);
+// The same into `to`, a copy of `from` just made: what to copy is read from `from`, whose lines
+// are in the cache, not from `to`, whose lines are still being written.
+void own_values(const FlowRecord& from, FlowRecord& to, Arena& arena);
 
 // Sets a list field to n value-initialised items in the arena and returns them (laid out as the
 // field's item struct), for decoders that fill lists item by item.

@@ -268,6 +268,18 @@ TEST(FieldRegistry, GetAndSetRoundTripEveryWritableField) {
   EXPECT_EQ(dns.get(copy, Direction::kForward), before);
   EXPECT_NE(std::get<ListRef>(dns.get(copy, Direction::kForward)).items,
             std::get<ListRef>(before).items);
+  // So does every string, however the record holds it.
+  size_t strings = 0;
+  for (const Column& c : all_columns()) {
+    FieldValue was = c.field->get(r, c.dir);
+    const auto* s = std::get_if<std::string_view>(&was);
+    if (!s || s->empty()) continue;
+    ++strings;
+    FieldValue now = c.field->get(copy, c.dir);
+    ASSERT_EQ(now, was) << c.field->name;
+    EXPECT_NE(std::get<std::string_view>(now).data(), s->data()) << c.field->name;
+  }
+  EXPECT_GT(strings, 20u);
   // A value that does not fit is refused, not truncated.
   const FieldInfo& port = field_info(FieldId::kSrcPort);
   EXPECT_FALSE(port.set(r, Direction::kForward, uint64_t(70000)));

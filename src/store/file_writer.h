@@ -58,7 +58,7 @@ class FileWriter {
   FileWriter& operator=(const FileWriter&) = delete;
 
   void add(const FlowRecord& r) {
-    own_values(batch_->records.emplace_back(r), batch_->arena);
+    own_values(r, batch_->records.emplace_back(r), batch_->arena);
     if (++rows_in_block_ == kMaxBlockRows) rows_in_block_ = 0;
     if (batch_->records.size() == kBatch) submit(false);
   }
