@@ -349,8 +349,9 @@ def nfdump_totals(files):
         for line in run.stdout.splitlines():
             fields = [x.strip() for x in line.split("|")]
             if len(fields) != 4:
-                # Blank lines and nfdump's own notices are not records; say what they were so
-                # that a count that then disagrees explains itself.
+                # nfdump prints "No matching flows" for a file without records (nfcapd rotated
+                # while the test ran); say what such lines were, so that a count that then
+                # disagrees explains itself.
                 if line.strip():
                     print(f"note nfdump -r {os.path.basename(f)} printed {line.strip()!r}")
                 continue

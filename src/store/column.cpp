@@ -484,10 +484,6 @@ void encode_addresses(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDe
   put_planes(raw, six.data(), n - v4, 16, 16);
 }
 
-}  // namespace
-
-namespace {
-
 // Few distinct strings (labels, categories, the names a block's flows share) as a dictionary and
 // an index per value, where the index bytes code the choice at close to its entropy; the others
 // (and where the dictionary would not be smaller) as they are.
@@ -1127,10 +1123,12 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     std::vector<std::string_view> dict(m);
     std::vector<uint64_t> lengths(m);
     uint64_t total = 0;
-    for (uint64_t& len : lengths) total += len = in.varint();
+    // Each length checked on its own: a sum of huge ones could wrap round to a small total.
+    for (uint64_t& len : lengths)
+      if ((total += len = in.varint()) > size_t(in.end - in.p) || len > total)
+        return corrupt(field, "string dictionary cut short");
     const uint8_t* bytes = nullptr;
-    if (!in.ok || total > size_t(in.end - in.p) || !in.take(total, &bytes))
-      return corrupt(field, "string dictionary cut short");
+    if (!in.ok || !in.take(total, &bytes)) return corrupt(field, "string dictionary cut short");
     for (size_t i = 0; i < m; ++i) {
       dict[i] = arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[i])});
       bytes += lengths[i];
@@ -1148,10 +1146,11 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     if (d.encoding != Encoding::kStrings) return corrupt(field, "encoding does not suit strings");
     std::vector<uint64_t> lengths(n);
     uint64_t total = 0;
-    for (size_t k = 0; k < n; ++k) total += lengths[k] = in.varint();
+    for (size_t k = 0; k < n; ++k)
+      if ((total += lengths[k] = in.varint()) > size_t(in.end - in.p) || lengths[k] > total)
+        return corrupt(field, "strings cut short");
     const uint8_t* bytes = nullptr;
-    if (!in.ok || total > size_t(in.end - in.p) || !in.take(total, &bytes))
-      return corrupt(field, "strings cut short");
+    if (!in.ok || !in.take(total, &bytes)) return corrupt(field, "strings cut short");
     out.strings.assign(rows, {});
     for (size_t k = 0; k < n; ++k) {
       out.strings[row_of(k)] =

@@ -1,5 +1,5 @@
 // The format's varints: every length from 1 to 10 bytes, with bytes after them that must not be
-// read, and cut short.
+// read, and cut short. String chunks that lie about their lengths or indexes.
 #include "store/column.h"
 
 #include <gtest/gtest.h>
@@ -9,6 +9,8 @@
 
 namespace flowkit::store {
 namespace {
+
+using namespace std::literals;
 
 TEST(Varint, EveryLengthRoundTripsWithOrWithoutBytesAfterIt) {
   std::mt19937_64 rng(1);
@@ -38,6 +40,54 @@ TEST(Varint, EveryLengthRoundTripsWithOrWithoutBytesAfterIt) {
   const uint8_t* p = bad.data();
   uint64_t got = 0;
   EXPECT_FALSE(get_varint(p, bad.data() + bad.size(), &got));
+}
+
+// Decodes a string chunk of two rows, both with a value.
+Status decode_strings(Encoding e, const std::vector<uint8_t>& raw, ColumnData& out, Arena& arena) {
+  const FieldInfo& f = field_info(FieldId::kTlsSni);
+  ColumnDescriptor d;
+  d.field = uint16_t(f.id);
+  d.type = uint8_t(f.type);
+  d.encoding = e;
+  d.raw_size = uint32_t(raw.size());
+  return decode_column(d, f, raw, 2, out, arena);
+}
+
+std::vector<uint8_t> chunk(std::initializer_list<uint64_t> varints, std::string_view tail) {
+  std::vector<uint8_t> raw;
+  for (uint64_t v : varints) put_varint(raw, v);
+  raw.insert(raw.end(), tail.begin(), tail.end());
+  return raw;
+}
+
+TEST(Strings, ChunksThatLieAreCorruptNotRead) {
+  Arena arena;
+  ColumnData out;
+  // Plain: lengths, then bytes; a dictionary: its size, lengths, bytes, then an index per row.
+  ASSERT_TRUE(decode_strings(Encoding::kStrings, chunk({2, 1}, "abc"sv), out, arena).ok());
+  EXPECT_EQ(out.strings[0], "ab");
+  EXPECT_EQ(out.strings[1], "c");
+  ASSERT_TRUE(
+      decode_strings(Encoding::kStringDictionary, chunk({2, 1, 2}, "xyz\x01\x00"sv), out, arena)
+          .ok());
+  EXPECT_EQ(out.strings[0], "yz");
+  EXPECT_EQ(out.strings[1], "x");
+  // Lengths whose sum wraps round to what the chunk holds.
+  EXPECT_FALSE(
+      decode_strings(Encoding::kStrings, chunk({UINT64_MAX, 4}, "abc"sv), out, arena).ok());
+  EXPECT_FALSE(decode_strings(Encoding::kStringDictionary, chunk({2, UINT64_MAX, 4}, "abc\0\0"sv),
+                              out, arena)
+                   .ok());
+  // An index beyond the dictionary, an empty dictionary, one larger than the rows, one cut short.
+  EXPECT_FALSE(
+      decode_strings(Encoding::kStringDictionary, chunk({2, 1, 2}, "xyz\x02\x00"sv), out, arena)
+          .ok());
+  EXPECT_FALSE(decode_strings(Encoding::kStringDictionary, chunk({0}, "\0\0"sv), out, arena).ok());
+  EXPECT_FALSE(
+      decode_strings(Encoding::kStringDictionary, chunk({3, 1, 1, 1}, "xyz\0\0"sv), out, arena)
+          .ok());
+  EXPECT_FALSE(
+      decode_strings(Encoding::kStringDictionary, chunk({2, 1, 2}, "xyz\x01"sv), out, arena).ok());
 }
 
 }  // namespace
