@@ -9,8 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/testing/temp_dir.h"
-#include "store/file_writer.h"
+#include "store/test_util.h"
 
 namespace flowkit::query {
 namespace {
@@ -19,12 +18,9 @@ using flowkit::testing::TempDir;
 
 // n flows over several blocks, their bytes numbering them.
 std::string write_store(const TempDir& dir, size_t n) {
-  const std::string path = dir.path() + "/flows.fk";
-  auto layer = store::create_file(path);
-  EXPECT_TRUE(layer.ok());
-  store::FileWriter w(std::move(*layer), {}, {});
+  std::vector<FlowRecord> flows(n);
   for (size_t i = 0; i < n; ++i) {
-    FlowRecord r;
+    FlowRecord& r = flows[i];
     r.ip_version = 4;
     r.protocol = i % 3 ? 6 : 17;
     r.src_ip = IpAddress::v4(uint32_t(0x0a000000 + i % 5000));
@@ -33,9 +29,9 @@ std::string write_store(const TempDir& dir, size_t n) {
     r.fwd.bytes = i;
     r.fwd.first = Timestamp{int64_t(1'700'000'000'000'000'000) + int64_t(i) * 1000};
     r.fwd.last = r.fwd.first;
-    w.add(r);
   }
-  EXPECT_TRUE(w.close().ok());
+  const std::string path = dir.path() + "/flows.fk";
+  store::write_file(path, flows, {});
   return path;
 }
 
