@@ -119,7 +119,7 @@ void put_member(ColumnBuffer& c, FieldType type, const V& v) {
 
 // A predicted field's value. f64: a hit bit when it equals the prediction (bit for bit), else
 // the value. Integers: the zigzag of the difference from the prediction.
-template <class V>
+template <bool kKeepValues, class V>
 void put_predicted(ColumnBuffer& c, const V& v, uint64_t prediction) {
   if constexpr (std::is_same_v<V, double>) {
     uint32_t k = c.count - 1;
@@ -137,6 +137,18 @@ void put_predicted(ColumnBuffer& c, const V& v, uint64_t prediction) {
     }
     c.range.add(x);
     store_le64(c.room(8), zigzag(int64_t(x - prediction)));
+    if constexpr (kKeepValues) c.plain.push_back(x);
+  }
+}
+
+constexpr bool is_late(FieldId id) {
+  switch (id) {
+#define FK_PREDICT_LATE(id) \
+  case FieldId::id:         \
+    return true;
+#include "core/fields.def"
+    default:
+      return false;
   }
 }
 
@@ -177,15 +189,15 @@ uint64_t predict_field(const FlowRecord&, Direction) {
 
 Put put_of(FieldId id) {
   switch (id) {
-#define FK_FIELD(num, id, name, scope, type, value, ...)             \
-  case FieldId::id:                                                  \
-    return [](ColumnBuffer& c, const FlowRecord& r, Direction dir) { \
-      [[maybe_unused]] const DirectionRecord& d = r.dir(dir);        \
-      if constexpr (is_predicted(FieldId::id)) {                     \
-        put_predicted(c, value, predict_field<FieldId::id>(r, dir)); \
-      } else {                                                       \
-        put_member(c, FieldType::type, value);                       \
-      }                                                              \
+#define FK_FIELD(num, id, name, scope, type, value, ...)                                   \
+  case FieldId::id:                                                                        \
+    return [](ColumnBuffer& c, const FlowRecord& r, Direction dir) {                       \
+      [[maybe_unused]] const DirectionRecord& d = r.dir(dir);                              \
+      if constexpr (is_predicted(FieldId::id)) {                                           \
+        put_predicted<is_late(FieldId::id)>(c, value, predict_field<FieldId::id>(r, dir)); \
+      } else {                                                                             \
+        put_member(c, FieldType::type, value);                                             \
+      }                                                                                    \
     };
 #include "core/fields.def"
     default:
@@ -387,7 +399,8 @@ void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDes
   const size_t n = c.count;
   const bool is_signed = c.field->type == FieldType::kTime;
   const bool residual = predicted(c.field->id);
-  const size_t width = residual ? 8 : plain_size(c.field->type);
+  const size_t width_of_type = plain_size(c.field->type);
+  const size_t width = residual ? 8 : width_of_type;
   std::vector<uint64_t>& v = s.ints;
   v.resize(n);
   load_all(c.values.data(), n, width, v);
@@ -403,10 +416,19 @@ void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDes
     return;
   }
   // Residuals: the sub-encoding, then the zigzagged differences from the predictions.
-  d.encoding = Encoding::kResidual;
+  d.encoding = is_late(c.field->id) ? Encoding::kLateResidual : Encoding::kResidual;
   size_t at = raw.size();
   raw.push_back(0);
   raw[at] = uint8_t(put_integers(v, range_of(v), 8, false, raw, s));
+  if (c.plain.size() != n) return;
+  // A late prediction holds for some traffic only (one-size packets: scans, floods): the values
+  // themselves where they take fewer bytes (a few SYN sizes against varied residuals).
+  s.alt.clear();
+  const Encoding e = put_integers(c.plain, range, width_of_type, is_signed, s.alt, s);
+  if (s.alt.size() >= raw.size() - at) return;
+  raw.resize(at);
+  raw.insert(raw.end(), s.alt.begin(), s.alt.end());
+  d.encoding = e;
 }
 
 // The forms of a predicted f64 column's misses: doubles, or integers when every miss is one
@@ -584,6 +606,7 @@ void ColumnBuffer::clear() {
   count = 0;
   used = 0;
   lengths.clear();
+  plain.clear();
   range = ValueRange();
 }
 
@@ -872,10 +895,10 @@ Status get_integers(Encoding e, const FieldInfo& field, Reader& in, size_t n, si
   return {};
 }
 
-// The n present values of an integer column: residuals (zigzagged) for encoding 10.
+// The n present values of an integer column: residuals (zigzagged) for encodings 10 and 12.
 Status decode_integers(const ColumnDescriptor& d, const FieldInfo& field, Reader& in, size_t n,
                        std::vector<uint64_t>& ints) {
-  if (d.encoding == Encoding::kResidual) {
+  if (d.encoding == Encoding::kResidual || d.encoding == Encoding::kLateResidual) {
     const uint8_t* sub = nullptr;
     if (!in.take(1, &sub)) return corrupt(field, "residuals cut short");
     return get_integers(Encoding(*sub), field, in, n, 8, ints);
@@ -1013,7 +1036,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
         k += present[row];
       }
     }
-    if (d.encoding == Encoding::kResidual) {
+    if (d.encoding == Encoding::kResidual || d.encoding == Encoding::kLateResidual) {
       if (!predicted(field.id)) return corrupt(field, "residuals for a field without prediction");
       if (present)
         out.from_prediction.assign(present, present + rows);

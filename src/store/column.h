@@ -61,6 +61,9 @@ struct ColumnBuffer {
   std::vector<uint8_t> values;
   size_t used = 0;
   std::vector<uint64_t> hits;  // predicted f64 fields: a bit per value equal to its prediction
+  // Late-predicted integer fields (FK_PREDICT_LATE): the values too, for blocks where they take
+  // fewer bytes than the residuals.
+  std::vector<uint64_t> plain;
   ValueRange range;  // predicted integer fields: the values' (the chunk holds differences)
   std::vector<uint32_t> lengths;  // strings and byte strings: each value's length
 
@@ -120,6 +123,7 @@ struct EncodeScratch {
   std::vector<uint16_t> dict_slots;
   std::unordered_map<std::string_view, uint32_t> strings;  // a string column's distinct values
   std::vector<uint32_t> string_index;
+  std::vector<uint8_t> alt;  // a second encoding of a column, to keep the smaller
 };
 
 // Writes the chunk's raw bytes for `rows` rows (bitmap when some rows lack a value, then the

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <array>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -206,6 +207,39 @@ TEST(Store, StringsOfFewValuesAsADictionary) {
   EXPECT_EQ(encoding(FieldId::kAppLabel), Encoding::kStringDictionary);
   EXPECT_EQ(encoding(FieldId::kTlsSni), Encoding::kStringDictionary);
   EXPECT_EQ(encoding(FieldId::kHttpUrl), Encoding::kStrings);
+  std::vector<FlowRecord> back = read_file(path);
+  ASSERT_EQ(back.size(), flows.size());
+  for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
+}
+
+TEST(Store, LatePredictionsOnlyWhereTheyPay) {
+  // A block of one-size packets (a SYN flood: the SYN size is the packets' size) takes the SYN
+  // sizes as residuals (encoding 12); a block of ordinary connections (SYNs of a few sizes,
+  // packets of many) takes them as they are.
+  std::mt19937_64 rng(11);
+  std::vector<FlowRecord> flows;
+  for (uint32_t i = 0; i < 2 * kMaxBlockRows; ++i) {
+    FlowRecord r = mixed_flow(i, rng);
+    r.protocol = 6;
+    const bool flood = i < kMaxBlockRows;
+    const uint64_t size = 40 + rng() % 1400;
+    r.fwd.packets = flood ? 2 : 5 + rng() % 20;
+    r.fwd.bytes = flood ? 2 * size : r.fwd.packets * 40 + rng() % 20000;
+    const uint64_t syn = flood ? size : std::array{60, 64, 74}[rng() % 3];
+    ASSERT_TRUE(field_info(FieldId::kTcpSynSize).set(r, Direction::kForward, syn));
+    flows.push_back(r);
+  }
+  TempDir dir;
+  std::string path = dir.path() + "/syn.fk";
+  write_file(path, flows, {});
+  auto reader = FileReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  ASSERT_EQ(reader->blocks().size(), 2u);
+  std::vector<Encoding> encodings;
+  for (const BlockEntry& b : reader->blocks())
+    for (const ColumnDescriptor& d : b.header.columns)
+      if (d.field == uint16_t(FieldId::kTcpSynSize)) encodings.push_back(d.encoding);
+  EXPECT_EQ(encodings, (std::vector{Encoding::kLateResidual, Encoding::kFrameOfReference}));
   std::vector<FlowRecord> back = read_file(path);
   ASSERT_EQ(back.size(), flows.size());
   for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);

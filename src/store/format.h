@@ -46,8 +46,9 @@ enum class Encoding : uint8_t {
   kMixedIp = 9,
   kResidual = 10,
   kStringDictionary = 11,
+  kLateResidual = 12,
 };
-inline constexpr uint8_t kLastEncoding = 11;
+inline constexpr uint8_t kLastEncoding = 12;
 
 uint64_t checksum(std::span<const uint8_t> bytes);
 // Set only by the reader's fuzz target (tests/fuzz/store_reader_fuzz.cpp): every checksum then
