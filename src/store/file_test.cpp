@@ -311,6 +311,21 @@ TEST(Store, ColumnsReadForSomeRowsHoldTheirValues) {
 
 // Every record of every shared capture, metered as `flowkit meter` does by default, comes back
 // from the store equal.
+// Under the sanitizers Robustness.EverySharedCapture meters and stores every shared capture;
+// this test reads back a quarter of them there (every one in the release build), which keeps
+// the sanitizer phase of CI inside its budget.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr size_t kCaptureStride = 4;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr size_t kCaptureStride = 4;
+#else
+constexpr size_t kCaptureStride = 1;
+#endif
+#else
+constexpr size_t kCaptureStride = 1;
+#endif
+
 TEST(Store, RecordsOfEverySharedCaptureRoundTrip) {
   std::string root = std::string(FLOWKIT_SHARED_DIR) + "/pcaps";
   if (!std::filesystem::is_directory(root)) GTEST_SKIP() << root << " not found";
@@ -323,7 +338,8 @@ TEST(Store, RecordsOfEverySharedCaptureRoundTrip) {
   std::sort(files.begin(), files.end());
   TempDir dir;
   size_t total = 0, captures = 0;
-  for (const std::string& file : files) {
+  for (size_t f = 0; f < files.size(); f += kCaptureStride) {
+    const std::string& file = files[f];
     auto src = capture::open_capture_files({file});
     if (!src.ok()) continue;  // link types flowkit does not read
     flowkit::testing::CollectingSink keep;
@@ -345,8 +361,8 @@ TEST(Store, RecordsOfEverySharedCaptureRoundTrip) {
     total += back.size();
     ++captures;
   }
-  EXPECT_GT(captures, 500u);
-  EXPECT_GT(total, 6000u);
+  EXPECT_GT(captures, 500u / kCaptureStride);
+  EXPECT_GT(total, 6000u / kCaptureStride);
 }
 
 }  // namespace
