@@ -178,6 +178,15 @@ TEST(Store, ManyBlocksAndEveryEncoding) {
   EXPECT_EQ(port->max, 53u);
 }
 
+// Each block's encoding of a field's forward column (blocks without it left out).
+std::vector<Encoding> encodings_of(const FileReader& reader, FieldId id) {
+  std::vector<Encoding> out;
+  for (const BlockEntry& b : reader.blocks())
+    for (const ColumnDescriptor& d : b.header.columns)
+      if (d.field == uint16_t(id) && d.dir == Direction::kForward) out.push_back(d.encoding);
+  return out;
+}
+
 TEST(Store, StringsOfFewValuesAsADictionary) {
   // Labels from a few values (some rows without one), names from 300 (two-byte indexes), and
   // URLs all different (kept as they are).
@@ -199,14 +208,9 @@ TEST(Store, StringsOfFewValuesAsADictionary) {
   write_file(path, flows, {});
   auto reader = FileReader::open(path);
   ASSERT_TRUE(reader.ok()) << reader.status().message();
-  auto encoding = [&](FieldId id) {
-    for (const ColumnDescriptor& d : reader->blocks()[0].header.columns)
-      if (d.field == uint16_t(id)) return d.encoding;
-    return Encoding::kPlain;
-  };
-  EXPECT_EQ(encoding(FieldId::kAppLabel), Encoding::kStringDictionary);
-  EXPECT_EQ(encoding(FieldId::kTlsSni), Encoding::kStringDictionary);
-  EXPECT_EQ(encoding(FieldId::kHttpUrl), Encoding::kStrings);
+  EXPECT_EQ(encodings_of(*reader, FieldId::kAppLabel)[0], Encoding::kStringDictionary);
+  EXPECT_EQ(encodings_of(*reader, FieldId::kTlsSni)[0], Encoding::kStringDictionary);
+  EXPECT_EQ(encodings_of(*reader, FieldId::kHttpUrl)[0], Encoding::kStrings);
   std::vector<FlowRecord> back = read_file(path);
   ASSERT_EQ(back.size(), flows.size());
   for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
@@ -235,11 +239,8 @@ TEST(Store, LatePredictionsOnlyWhereTheyPay) {
   auto reader = FileReader::open(path);
   ASSERT_TRUE(reader.ok()) << reader.status().message();
   ASSERT_EQ(reader->blocks().size(), 2u);
-  std::vector<Encoding> encodings;
-  for (const BlockEntry& b : reader->blocks())
-    for (const ColumnDescriptor& d : b.header.columns)
-      if (d.field == uint16_t(FieldId::kTcpSynSize)) encodings.push_back(d.encoding);
-  EXPECT_EQ(encodings, (std::vector{Encoding::kLateResidual, Encoding::kFrameOfReference}));
+  EXPECT_EQ(encodings_of(*reader, FieldId::kTcpSynSize),
+            (std::vector{Encoding::kLateResidual, Encoding::kFrameOfReference}));
   std::vector<FlowRecord> back = read_file(path);
   ASSERT_EQ(back.size(), flows.size());
   for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
