@@ -1,6 +1,7 @@
 #include "store/block.h"
 
 #include <lz4.h>
+#include <xxhash.h>
 #include <zstd.h>
 
 #include <bit>
@@ -146,10 +147,23 @@ void BlockEncoder::encode(const BlockBuilder& rows, std::vector<uint8_t>& out) {
   h.time_min = rows.time_min();
   h.time_max = rows.time_max();
   data_.clear();
+  presences_.clear();
+  const size_t words = (h.rows + 63) / 64;
   for (const ColumnBuffer& c : rows.columns()) {
     if (!c.count) continue;
+    int presence_of = -1;
+    if (c.count != h.rows) {
+      const uint64_t hash = XXH3_64bits(c.bits.data(), words * 8);
+      for (const Presence& p : presences_)
+        if (p.hash == hash && p.column->count == c.count &&
+            std::equal(c.bits.begin(), c.bits.begin() + ptrdiff_t(words), p.column->bits.begin())) {
+          presence_of = p.index;
+          break;
+        }
+      if (presence_of < 0) presences_.push_back({hash, &c, int(h.columns.size())});
+    }
     ColumnDescriptor& d = h.columns.emplace_back();
-    encode_column(c, h.rows, raw_, d, scratch_);
+    encode_column(c, h.rows, raw_, d, scratch_, presence_of);
     d.codec = compressor_.compress(raw_, stored_);
     d.stored_size = uint32_t(stored_.size());
     d.checksum = checksum(stored_);

@@ -80,8 +80,16 @@ class BlockEncoder {
   void encode(const BlockBuilder& rows, std::vector<uint8_t>& out);
 
  private:
+  // A column whose rows have values where an earlier column's have (TCP's fields, ICMP's)
+  // names that column instead of repeating its bitmap: the earlier bitmaps, by hash.
+  struct Presence {
+    uint64_t hash;
+    const ColumnBuffer* column;
+    int index;
+  };
   Compressor compressor_;
   EncodeScratch scratch_;
+  std::vector<Presence> presences_;
   std::vector<uint8_t> raw_, stored_, data_;
 };
 

@@ -128,9 +128,11 @@ struct EncodeScratch {
 
 // Writes the chunk's raw bytes for `rows` rows (bitmap when some rows lack a value, then the
 // values in the smallest encoding that suits the type) and fills the descriptor's field,
-// direction, type, encoding, bitmap, min/max and raw size.
+// direction, type, encoding, bitmap, min/max and raw size. With `presence_of` >= 0, the rows
+// that have a value are those of the block's column of that index, whose bitmap the chunk names
+// instead of holding its own.
 void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& raw,
-                   ColumnDescriptor& d, EncodeScratch& scratch);
+                   ColumnDescriptor& d, EncodeScratch& scratch, int presence_of = -1);
 
 // A column of a block read back: one entry per row in the vector of its type.
 struct ColumnData {
@@ -170,10 +172,12 @@ void hold(V& v, size_t n) {
 // row; `chosen` lists those rows in order, or is empty and made here), integers and addresses are
 // read for the chosen rows alone: the other rows' values are unspecified (they may hold an
 // earlier block's); presence is always whole, and chosen rows without a value hold 0 as after a
-// whole decode.
+// whole decode. A column whose presence is another's (shared_presence) takes that column's
+// bitmap in `presence`.
 Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
                      std::span<const uint8_t> raw, uint32_t rows, ColumnData& out, Arena& arena,
-                     std::span<const uint8_t> only = {}, std::span<const uint32_t> chosen = {});
+                     std::span<const uint8_t> only = {}, std::span<const uint32_t> chosen = {},
+                     std::span<const uint8_t> presence = {});
 
 // The rows with only[row] != 0, in order, into out (replaced): what decode_column's `chosen`
 // takes, made once for the columns of a block.

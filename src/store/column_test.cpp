@@ -90,5 +90,25 @@ TEST(Strings, ChunksThatLieAreCorruptNotRead) {
       decode_strings(Encoding::kStringDictionary, chunk({2, 1, 2}, "xyz\x01"sv), out, arena).ok());
 }
 
+TEST(Presence, ASharedBitmapMustBeGiven) {
+  // Two rows, the second with a value; the chunk names column 0 for its presence.
+  const FieldInfo& f = field_info(FieldId::kTcpSynSize);
+  ColumnDescriptor d;
+  d.field = uint16_t(f.id);
+  d.type = uint8_t(f.type);
+  d.encoding = Encoding::kPlain;
+  d.bitmap = d.shared_presence = true;
+  const std::vector<uint8_t> raw = {0, 60, 0};
+  d.raw_size = uint32_t(raw.size());
+  Arena arena;
+  ColumnData out;
+  EXPECT_FALSE(decode_column(d, f, raw, 2, out, arena).ok());
+  const uint8_t second[] = {0b10};
+  ASSERT_TRUE(decode_column(d, f, raw, 2, out, arena, {}, {}, second).ok());
+  EXPECT_FALSE(out.has(0));
+  ASSERT_TRUE(out.has(1));
+  EXPECT_EQ(out.ints[1], 60u);
+}
+
 }  // namespace
 }  // namespace flowkit::store

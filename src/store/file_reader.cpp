@@ -145,6 +145,39 @@ bool known(const ColumnDescriptor& d) {
 
 }  // namespace
 
+Result<std::span<const uint8_t>> FileReader::shared_presence(
+    const BlockEntry& b, std::span<const uint64_t> chunk_offsets,
+    std::span<const uint8_t> raw) const {
+  // The column named comes before this one (whose offset is the last known).
+  uint64_t index = 0;
+  const uint8_t* p = raw.data();
+  if (!get_varint(p, raw.data() + raw.size(), &index) || index + 1 >= chunk_offsets.size())
+    return Status::corruption("its presence names no earlier column");
+  const ColumnDescriptor& owner = b.header.columns[index];
+  if (!owner.bitmap || owner.shared_presence || uint8_t(owner.codec) > uint8_t(Codec::kLz4))
+    return Status::corruption("its presence names a column without a bitmap of its own");
+  const size_t bytes = (b.header.rows + 7) / 8;
+  // Columns that share a bitmap mostly share it with the same column: keep the last one read,
+  // known by its checksum (readers and blocks come and go at the same addresses and offsets).
+  static thread_local struct {
+    uint64_t checksum = 0;
+    std::vector<uint8_t> bits, stored, raw;
+  } last;
+  if (!last.bits.empty() && last.checksum == owner.checksum && last.bits.size() == bytes)
+    return std::span<const uint8_t>(last.bits);
+  last.bits.clear();
+  if (owner.raw_size < bytes || owner.raw_size > kMaxVariableChunk)
+    return Status::corruption("the column holding its presence is too small for a bitmap");
+  if (Status s = pread_exact(chunk_offsets[index], owner.stored_size, last.stored); !s.ok())
+    return s;
+  if (!checksum_matches(owner.checksum, last.stored))
+    return Status::corruption("the column holding its presence fails its checksum");
+  if (Status s = decompress(owner.codec, last.stored, owner.raw_size, last.raw); !s.ok()) return s;
+  last.bits.assign(last.raw.begin(), last.raw.begin() + ptrdiff_t(bytes));
+  last.checksum = owner.checksum;
+  return std::span<const uint8_t>(last.bits);
+}
+
 Status FileReader::read_block(size_t i, std::span<const Column> want, Block& out) const {
   const BlockEntry& b = blocks_.at(i);
   out.offset = b.offset;
@@ -170,10 +203,13 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
   uint64_t at = b.offset + b.header.header_size;
   static thread_local std::vector<uint8_t> stored, raw;
   static thread_local std::vector<uint32_t> chosen;
+  static thread_local std::vector<uint64_t> chunk_offsets;
   chosen.clear();
+  chunk_offsets.clear();
   if (only.size() == b.header.rows) chosen_rows(only, chosen);
   for (const ColumnDescriptor& d : b.header.columns) {
     uint64_t chunk_at = at;
+    chunk_offsets.push_back(chunk_at);
     at += d.stored_size;
     const FieldInfo* f = find_field(d.field);
     if (!f || f->derived || !known(d) || d.type != uint8_t(f->type)) continue;  // newer or odd
@@ -199,6 +235,12 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
     if (d.raw_size > limit) return damaged("decompressed size out of bounds");
     if (Status s = decompress(d.codec, stored, d.raw_size, raw); !s.ok())
       return damaged(s.message());
+    std::span<const uint8_t> presence;
+    if (d.shared_presence && d.bitmap) {
+      Result<std::span<const uint8_t>> p = shared_presence(b, chunk_offsets, raw);
+      if (!p.ok()) return damaged(p.status().message());
+      presence = *p;
+    }
     ColumnData& c = out.columns.emplace_back();
     if (!out.spare.empty()) {
       // The spare that held this column in an earlier block has vectors of its type and size
@@ -209,7 +251,8 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
       c = std::move(out.spare.back());
       out.spare.pop_back();
     }
-    if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena, only, chosen); !s.ok())
+    if (Status s = decode_column(d, *f, raw, b.header.rows, c, out.arena, only, chosen, presence);
+        !s.ok())
       return damaged(s.message());
   }
   out.resolve_predictions(only);

@@ -52,6 +52,11 @@ class FileReader {
   FileReader() = default;
   Status pread_exact(uint64_t offset, size_t n, std::vector<uint8_t>& out) const;
   void scan_blocks(uint64_t end);
+  // The bitmap of the earlier column whose presence a shared_presence column's chunk (raw,
+  // decompressed) names; chunk_offsets holds the block's chunks up to that column.
+  Result<std::span<const uint8_t>> shared_presence(const BlockEntry& b,
+                                                   std::span<const uint64_t> chunk_offsets,
+                                                   std::span<const uint8_t> raw) const;
 
   std::string path_;
   int fd_ = -1;

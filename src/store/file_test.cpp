@@ -290,6 +290,55 @@ void expect_selected_rows_read_alike(const std::string& path) {
   }
 }
 
+TEST(Store, ColumnsPresentInTheSameRowsShareOneBitmap) {
+  // TCP's fields are present in the TCP rows alone: one of their columns holds the bitmap, the
+  // others name it; a column read alone still knows its rows.
+  std::mt19937_64 rng(13);
+  const FieldId tcp[] = {FieldId::kTcpSynSize, FieldId::kTcpRetransmitted,
+                         FieldId::kTcpZeroWindows};
+  std::vector<FlowRecord> flows;
+  for (uint32_t i = 0; i < kMaxBlockRows + 500; ++i) {
+    FlowRecord r = mixed_flow(i, rng);
+    if (rng() % 3) {
+      for (FieldId id : tcp) ASSERT_TRUE(field_info(id).set(r, Direction::kForward, rng() % 4));
+    }
+    flows.push_back(r);
+  }
+  TempDir dir;
+  std::string path = dir.path() + "/shared.fk";
+  write_file(path, flows, {});
+  auto reader = FileReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  for (const BlockEntry& b : reader->blocks()) {
+    int own = 0, shared = 0;
+    for (const ColumnDescriptor& d : b.header.columns)
+      if (std::find(std::begin(tcp), std::end(tcp), FieldId(d.field)) != std::end(tcp)) {
+        EXPECT_TRUE(d.bitmap);
+        (d.shared_presence ? shared : own)++;
+      }
+    EXPECT_EQ(own, 1);
+    EXPECT_EQ(shared, 2);
+  }
+  std::vector<FlowRecord> back = read_file(path);
+  ASSERT_EQ(back.size(), flows.size());
+  for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
+  for (FieldId id : tcp) {
+    Column want[] = {{&field_info(id), Direction::kForward}};
+    Block b;
+    ASSERT_TRUE(reader->read_block(1, want, b).ok());
+    const ColumnData* c = b.find(id);
+    ASSERT_TRUE(c);
+    for (uint32_t row = 0; row < b.rows; ++row) {
+      const FlowRecord& r = flows[kMaxBlockRows + row];
+      ASSERT_EQ(c->has(row), PresenceView(r).has(field_info(id), Direction::kForward)) << row;
+      if (c->has(row)) {
+        EXPECT_EQ(c->value(row), field_info(id).get(r, Direction::kForward));
+      }
+    }
+  }
+  expect_selected_rows_read_alike(path);
+}
+
 TEST(Store, ColumnsReadForSomeRowsHoldTheirValues) {
   std::mt19937_64 rng(9);
   std::vector<FlowRecord> flows;

@@ -66,7 +66,7 @@ void put_block_header(const BlockHeader& h, std::vector<uint8_t>& out) {
     d[2] = uint8_t(c.dir);
     d[3] = c.type;
     d[4] = uint8_t(c.codec);
-    d[5] = uint8_t(c.encoding);
+    d[5] = uint8_t(uint8_t(c.encoding) | (c.shared_presence ? kSharedPresence : 0));
     d[6] = c.bitmap;
     d[7] = c.has_minmax;
     store_le32(d + 8, c.stored_size);
@@ -107,7 +107,8 @@ HeaderCheck parse_block_header(std::span<const uint8_t> b, BlockHeader* h) {
     c.dir = d[2] ? Direction::kReverse : Direction::kForward;
     c.type = d[3];
     c.codec = Codec(d[4]);
-    c.encoding = Encoding(d[5]);
+    c.encoding = Encoding(d[5] & ~kSharedPresence);
+    c.shared_presence = (d[5] & kSharedPresence) != 0;
     c.bitmap = d[6] != 0;
     c.has_minmax = d[7] != 0;
     c.stored_size = load_le32(d + 8);

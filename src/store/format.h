@@ -49,6 +49,9 @@ enum class Encoding : uint8_t {
   kLateResidual = 12,
 };
 inline constexpr uint8_t kLastEncoding = 12;
+// The encoding byte's high bit: the column's presence is an earlier column's bitmap (its index
+// among the block's columns starts the chunk, in place of a bitmap of its own).
+inline constexpr uint8_t kSharedPresence = 0x80;
 
 uint64_t checksum(std::span<const uint8_t> bytes);
 // Set only by the reader's fuzz target (tests/fuzz/store_reader_fuzz.cpp): every checksum then
@@ -77,6 +80,9 @@ struct ColumnDescriptor {
   Codec codec = Codec::kNone;
   Encoding encoding = Encoding::kPlain;
   bool bitmap = false;  // the chunk starts with a presence bitmap
+  // With bitmap: the chunk starts instead with the varint index of an earlier column of the
+  // block, whose bitmap this column's presence is (kSharedPresence).
+  bool shared_presence = false;
   bool has_minmax = false;
   uint32_t stored_size = 0;
   uint32_t raw_size = 0;
