@@ -162,8 +162,12 @@ void BlockEncoder::encode(const BlockBuilder& rows, std::vector<uint8_t>& out) {
         }
       if (presence_of < 0) presences_.push_back({hash, &c, int(h.columns.size())});
     }
+    const ColumnBuffer* key = nullptr;
+    if (const FieldInfo* f = follows(c.field->id))
+      for (const ColumnBuffer& k : rows.columns())
+        if (k.field == f && k.dir == c.dir) key = &k;
     ColumnDescriptor& d = h.columns.emplace_back();
-    encode_column(c, h.rows, raw_, d, scratch_, presence_of);
+    encode_column(c, h.rows, raw_, d, scratch_, presence_of, key);
     d.codec = compressor_.compress(raw_, stored_);
     d.stored_size = uint32_t(stored_.size());
     d.checksum = checksum(stored_);
@@ -198,6 +202,8 @@ std::vector<Column> prediction_inputs(std::span<const Column> want) {
   std::vector<Column> v;
   for (size_t i = 0; i < last; ++i)
     if (is_input(all[i].field->id)) v.push_back(all[i]);
+  for (const Column& w : want)
+    if (const FieldInfo* key = follows(w.field->id)) v.push_back({key, w.dir});
   return v;
 }
 
@@ -228,6 +234,22 @@ void Block::resolve_predictions(std::span<const uint8_t> only) {
           c->ints[row] = (src ? src->ints[row] : 0) + uint64_t(unzigzag(c->ints[row]));
       c->from_prediction.clear();
     }
+  }
+  // Strings that follow from another column's (encoding 13): their key's value. A key the
+  // column does not list (only damage makes one) leaves the string empty.
+  for (ColumnData& c : columns) {
+    const FieldInfo* key = follows(c.field->id);
+    if (!key || c.from_prediction.empty()) continue;
+    static thread_local std::unordered_map<std::string_view, std::string_view> value_of;
+    value_of.clear();
+    for (const auto& [k, v] : c.keyed) value_of.emplace(k, v);
+    const ColumnData* src = find(key->id, c.dir);
+    for (uint32_t row = 0; row < rows && src; ++row) {
+      if (!c.from_prediction[row] || !chosen(row) || !src->has(row)) continue;
+      if (auto it = value_of.find(src->strings[row]); it != value_of.end())
+        c.strings[row] = it->second;
+    }
+    c.from_prediction.clear();
   }
   bool any = false;
   for (const ColumnData& c : columns) any = any || !c.from_prediction.empty();

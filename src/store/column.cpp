@@ -513,8 +513,56 @@ void encode_addresses(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDe
 // Few distinct strings (labels, categories, the names a block's flows share) as a dictionary and
 // an index per value, where the index bytes code the choice at close to its entropy; the others
 // (and where the dictionary would not be smaller) as they are.
-void encode_strings(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d,
-                    EncodeScratch& s) {
+// Encoding 13: each key's value (the first met), a bit per value that is its key's, then the
+// values that are not, as encoding 4 holds them.
+void encode_keyed(const ColumnBuffer& c, const ColumnBuffer& key, uint32_t rows,
+                  std::vector<uint8_t>& out, EncodeScratch& s) {
+  s.keyed.clear();
+  s.keys.clear();
+  s.misses.clear();
+  const size_t n = c.lengths.size();
+  std::vector<uint8_t>& bits = s.hits;  // placed after the pairs, once they are known
+  bits.assign((n + 7) / 8, 0);
+  const char* value = reinterpret_cast<const char*>(c.values.data());
+  const char* key_value = reinterpret_cast<const char*>(key.values.data());
+  size_t k = 0, j = 0;
+  for (uint32_t row = 0; row < rows; ++row) {
+    const bool has_key = key.bits[row / 64] >> (row % 64) & 1;
+    std::string_view kv;
+    if (has_key) {
+      kv = {key_value, key.lengths[j++]};
+      key_value += kv.size();
+    }
+    if (!(c.bits[row / 64] >> (row % 64) & 1)) continue;
+    const std::string_view v(value, c.lengths[k]);
+    value += v.size();
+    bool hit = false;
+    if (has_key) {
+      auto [it, fresh] = s.keyed.try_emplace(kv, v);
+      if (fresh) s.keys.push_back(kv);
+      hit = it->second == v;
+    }
+    if (hit)
+      bits[k / 8] |= uint8_t(1 << (k % 8));
+    else
+      s.misses.push_back(v);
+    ++k;
+  }
+  put_varint(out, s.keys.size());
+  for (std::string_view kv : s.keys) {
+    const std::string_view v = s.keyed[kv];
+    put_varint(out, kv.size());
+    out.insert(out.end(), kv.begin(), kv.end());
+    put_varint(out, v.size());
+    out.insert(out.end(), v.begin(), v.end());
+  }
+  out.insert(out.end(), bits.begin(), bits.end());
+  for (std::string_view v : s.misses) put_varint(out, v.size());
+  for (std::string_view v : s.misses) out.insert(out.end(), v.begin(), v.end());
+}
+
+void encode_dictionary(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d,
+                       EncodeScratch& s) {
   s.strings.clear();
   s.string_index.clear();
   size_t dict_bytes = 0;
@@ -549,10 +597,34 @@ void encode_strings(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDesc
   }
 }
 
+void encode_strings(const ColumnBuffer& c, uint32_t rows, const ColumnBuffer* key,
+                    std::vector<uint8_t>& raw, ColumnDescriptor& d, EncodeScratch& s) {
+  const size_t at = raw.size();
+  encode_dictionary(c, raw, d, s);
+  if (!key || !key->count) return;
+  s.alt.clear();
+  encode_keyed(c, *key, rows, s.alt, s);
+  if (s.alt.size() >= raw.size() - at) return;
+  raw.resize(at);
+  raw.insert(raw.end(), s.alt.begin(), s.alt.end());
+  d.encoding = Encoding::kKeyedStrings;
+}
+
 }  // namespace
 
 bool predicted(FieldId id) {
   return is_predicted(id);
+}
+
+const FieldInfo* follows(FieldId id) {
+  switch (id) {
+#define FK_FOLLOWS(id, key) \
+  case FieldId::id:         \
+    return &field_info(FieldId::key);
+#include "core/fields.def"
+    default:
+      return nullptr;
+  }
 }
 
 uint64_t predict(FieldId id, const FlowRecord& r, Direction dir) {
@@ -615,7 +687,8 @@ void ColumnBuffer::clear() {
 }
 
 void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& raw,
-                   ColumnDescriptor& d, EncodeScratch& scratch, int presence_of) {
+                   ColumnDescriptor& d, EncodeScratch& scratch, int presence_of,
+                   const ColumnBuffer* key) {
   const FieldType type = c.field->type;
   d.field = uint16_t(c.field->id);
   d.dir = c.dir;
@@ -641,7 +714,7 @@ void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& r
   } else if (type == FieldType::kIp) {
     encode_addresses(c, raw, d);
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
-    encode_strings(c, raw, d, scratch);
+    encode_strings(c, rows, key, raw, d, scratch);
   } else if (type == FieldType::kList) {
     d.encoding = Encoding::kList;
     put_varint(raw, c.field->items.size());
@@ -763,6 +836,24 @@ size_t count_ones(const uint8_t* p, size_t n) {
   for (; i + 8 <= n; i += 8) ones += load_le64(p + i) * 0x0101010101010101 >> 56;
   for (; i < n; ++i) ones += p[i];
   return ones;
+}
+
+// n strings (their lengths, then their bytes) into `into` (replaced), copied to the arena.
+bool take_strings(Reader& in, size_t n, Arena& arena, std::vector<std::string_view>& into) {
+  static thread_local std::vector<uint64_t> lengths;
+  lengths.resize(n);
+  uint64_t total = 0;
+  // Each length checked on its own: a sum of huge ones could wrap round to a small total.
+  for (uint64_t& len : lengths)
+    if ((total += len = in.varint()) > size_t(in.end - in.p) || len > total) return false;
+  const uint8_t* bytes = nullptr;
+  if (!in.ok || !in.take(total, &bytes)) return false;
+  into.resize(n);
+  for (size_t k = 0; k < n; ++k) {
+    into[k] = arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[k])});
+    bytes += lengths[k];
+  }
+  return true;
 }
 
 // The ones among the first n bits of a bitmap.
@@ -1002,6 +1093,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   out.strings.clear();
   out.lists.clear();
   out.from_prediction.clear();
+  out.keyed.clear();
   if (d.type != uint8_t(field.type)) return corrupt(field, "value type differs from the field's");
   Reader in{raw.data(), raw.data() + raw.size()};
   size_t n = rows;
@@ -1180,21 +1272,38 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       if (i >= m) return corrupt(field, "string index beyond its dictionary");
       out.strings[row_of(k)] = dict[i];
     }
+  } else if ((type == FieldType::kUtf8 || type == FieldType::kBytes) &&
+             d.encoding == Encoding::kKeyedStrings) {
+    if (!follows(field.id)) return corrupt(field, "keyed strings of a field that follows none");
+    const uint64_t m = in.varint();
+    if (!in.ok || m > n) return corrupt(field, "more keys than values");
+    out.keyed.resize(m);
+    for (auto& [key, value] : out.keyed)
+      for (std::string_view* str : {&key, &value}) {
+        const uint64_t len = in.varint();
+        const uint8_t* bytes = nullptr;
+        if (!in.ok || !in.take(len, &bytes)) return corrupt(field, "keys cut short");
+        *str = arena.copy({reinterpret_cast<const char*>(bytes), size_t(len)});
+      }
+    const uint8_t* hits = nullptr;
+    if (!in.take((n + 7) / 8, &hits)) return corrupt(field, "key bits cut short");
+    static thread_local std::vector<std::string_view> misses;
+    if (!take_strings(in, n - count_bits(hits, n), arena, misses))
+      return corrupt(field, "strings cut short");
+    out.strings.assign(rows, {});
+    out.from_prediction.assign(rows, 0);
+    for (size_t k = 0, miss = 0; k < n; ++k) {
+      if (hits[k / 8] >> (k % 8) & 1)
+        out.from_prediction[row_of(k)] = 1;
+      else
+        out.strings[row_of(k)] = misses[miss++];
+    }
   } else if (type == FieldType::kUtf8 || type == FieldType::kBytes) {
     if (d.encoding != Encoding::kStrings) return corrupt(field, "encoding does not suit strings");
-    std::vector<uint64_t> lengths(n);
-    uint64_t total = 0;
-    for (size_t k = 0; k < n; ++k)
-      if ((total += lengths[k] = in.varint()) > size_t(in.end - in.p) || lengths[k] > total)
-        return corrupt(field, "strings cut short");
-    const uint8_t* bytes = nullptr;
-    if (!in.ok || !in.take(total, &bytes)) return corrupt(field, "strings cut short");
+    static thread_local std::vector<std::string_view> values;
+    if (!take_strings(in, n, arena, values)) return corrupt(field, "strings cut short");
     out.strings.assign(rows, {});
-    for (size_t k = 0; k < n; ++k) {
-      out.strings[row_of(k)] =
-          arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[k])});
-      bytes += lengths[k];
-    }
+    for (size_t k = 0; k < n; ++k) out.strings[row_of(k)] = values[k];
   } else if (type == FieldType::kList) {
     if (d.encoding != Encoding::kList) return corrupt(field, "encoding does not suit a list");
     // The stored item fields, each with the item it sets (nullptr: unknown, skipped).

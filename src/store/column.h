@@ -30,6 +30,9 @@ size_t plain_size(FieldType type);
 bool predicted(FieldId id);
 uint64_t predict(FieldId id, const FlowRecord& r, Direction dir);
 
+// The string field whose value a string field mostly follows from (FK_FOLLOWS), or nullptr.
+const FieldInfo* follows(FieldId id);
+
 // Where a fixed-size field's value lives in a FlowRecord, held as a column holds it (the
 // type's width, little-endian; addresses as their 16 bytes): an offset into the record, or -1
 // for values computed on the fly or held otherwise. Readers copy such values straight in.
@@ -124,15 +127,22 @@ struct EncodeScratch {
   std::unordered_map<std::string_view, uint32_t> strings;  // a string column's distinct values
   std::vector<uint32_t> string_index;
   std::vector<uint8_t> alt;  // a second encoding of a column, to keep the smaller
+  // Encoding 13: the value of each key, the keys in the order met, and the values that differ.
+  std::unordered_map<std::string_view, std::string_view> keyed;
+  std::vector<std::string_view> keys;
+  std::vector<std::string_view> misses;
+  std::vector<uint8_t> hits;
 };
 
 // Writes the chunk's raw bytes for `rows` rows (bitmap when some rows lack a value, then the
 // values in the smallest encoding that suits the type) and fills the descriptor's field,
 // direction, type, encoding, bitmap, min/max and raw size. With `presence_of` >= 0, the rows
 // that have a value are those of the block's column of that index, whose bitmap the chunk names
-// instead of holding its own.
+// instead of holding its own. `key` is the column of the field that c's follows (FK_FOLLOWS),
+// when the block has one.
 void encode_column(const ColumnBuffer& c, uint32_t rows, std::vector<uint8_t>& raw,
-                   ColumnDescriptor& d, EncodeScratch& scratch, int presence_of = -1);
+                   ColumnDescriptor& d, EncodeScratch& scratch, int presence_of = -1,
+                   const ColumnBuffer* key = nullptr);
 
 // A column of a block read back: one entry per row in the vector of its type.
 struct ColumnData {
@@ -149,6 +159,9 @@ struct ColumnData {
   // Encodings 8 and 10, until the block resolves them: 1 for rows whose value is the
   // prediction (8), or the prediction plus the residual held in `ints` (10).
   std::vector<uint8_t> from_prediction;
+  // Encoding 13, until the block resolves it: the value of each key (the rows whose
+  // from_prediction is 1 take the value of their key in the column they follow).
+  std::vector<std::pair<std::string_view, std::string_view>> keyed;
 
   bool has(uint32_t row) const { return present.empty() || present[row]; }
   // The row's value (monostate when it has none).

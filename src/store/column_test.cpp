@@ -43,8 +43,9 @@ TEST(Varint, EveryLengthRoundTripsWithOrWithoutBytesAfterIt) {
 }
 
 // Decodes a string chunk of two rows, both with a value.
-Status decode_strings(Encoding e, const std::vector<uint8_t>& raw, ColumnData& out, Arena& arena) {
-  const FieldInfo& f = field_info(FieldId::kTlsSni);
+Status decode_strings(Encoding e, const std::vector<uint8_t>& raw, ColumnData& out, Arena& arena,
+                      FieldId id = FieldId::kTlsSni) {
+  const FieldInfo& f = field_info(id);
   ColumnDescriptor d;
   d.field = uint16_t(f.id);
   d.type = uint8_t(f.type);
@@ -88,6 +89,30 @@ TEST(Strings, ChunksThatLieAreCorruptNotRead) {
           .ok());
   EXPECT_FALSE(
       decode_strings(Encoding::kStringDictionary, chunk({2, 1, 2}, "xyz\x01"sv), out, arena).ok());
+}
+
+TEST(Strings, KeyedChunksThatLieAreCorruptNotRead) {
+  Arena arena;
+  ColumnData out;
+  // Keyed strings (encoding 13) of a field that follows none, more keys than values, keys cut
+  // short, and misses beyond the chunk.
+  EXPECT_FALSE(decode_strings(Encoding::kKeyedStrings, chunk({0}, "\0"sv), out, arena).ok());
+  EXPECT_FALSE(
+      decode_strings(Encoding::kKeyedStrings, chunk({3}, ""sv), out, arena, FieldId::kAppCategory)
+          .ok());
+  EXPECT_FALSE(decode_strings(Encoding::kKeyedStrings, chunk({1, 5}, "ab"sv), out, arena,
+                              FieldId::kAppCategory)
+                   .ok());
+  EXPECT_FALSE(decode_strings(Encoding::kKeyedStrings, chunk({0, 0, 9}, "x"sv), out, arena,
+                              FieldId::kAppCategory)
+                   .ok());
+  // One key; the first value is the key's, the second "W".
+  ASSERT_TRUE(decode_strings(Encoding::kKeyedStrings, chunk({1, 3}, "TLS\x03Web\x01\x01W"sv), out,
+                             arena, FieldId::kAppCategory)
+                  .ok());
+  EXPECT_EQ(out.keyed.size(), 1u);
+  EXPECT_EQ(out.from_prediction, (std::vector<uint8_t>{1, 0}));
+  EXPECT_EQ(out.strings[1], "W");
 }
 
 TEST(Presence, ASharedBitmapMustBeGiven) {

@@ -339,6 +339,52 @@ TEST(Store, ColumnsPresentInTheSameRowsShareOneBitmap) {
   expect_selected_rows_read_alike(path);
 }
 
+TEST(Store, StringsThatFollowAnotherKeepEachKeysValueOnce) {
+  // Categories follow labels, but for a few rows and rows without a label (first block): the
+  // column holds each label's category and the exceptions. Categories drawn at random (second
+  // block) stay a dictionary.
+  std::mt19937_64 rng(17);
+  const char* labels[] = {"TLS", "DNS", "HTTP", "QUIC", "NTP"};
+  const char* categories[] = {"Web", "Network", "Web", "Web", "System"};
+  std::vector<FlowRecord> flows;
+  for (uint32_t i = 0; i < 2 * kMaxBlockRows; ++i) {
+    FlowRecord r = mixed_flow(i, rng);
+    const size_t l = rng() % 5;
+    const bool follows = i < kMaxBlockRows && rng() % 50;
+    if (rng() % 10) field_info(FieldId::kAppLabel).set(r, Direction::kForward, labels[l]);
+    if (rng() % 10) {
+      field_info(FieldId::kAppCategory)
+          .set(r, Direction::kForward, follows ? categories[l] : categories[rng() % 5]);
+    }
+    flows.push_back(r);
+  }
+  TempDir dir;
+  std::string path = dir.path() + "/keyed.fk";
+  write_file(path, flows, {});
+  auto reader = FileReader::open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status().message();
+  EXPECT_EQ(encodings_of(*reader, FieldId::kAppCategory),
+            (std::vector{Encoding::kKeyedStrings, Encoding::kStringDictionary}));
+  std::vector<FlowRecord> back = read_file(path);
+  ASSERT_EQ(back.size(), flows.size());
+  for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
+  // Read alone, the column brings the one it follows.
+  Column want[] = {{&field_info(FieldId::kAppCategory), Direction::kForward}};
+  Block b;
+  ASSERT_TRUE(reader->read_block(0, want, b).ok());
+  const ColumnData* c = b.find(FieldId::kAppCategory);
+  ASSERT_TRUE(c);
+  const FieldInfo& category = field_info(FieldId::kAppCategory);
+  for (uint32_t row = 0; row < b.rows; ++row) {
+    const bool has = PresenceView(flows[row]).has(category, Direction::kForward);
+    ASSERT_EQ(c->has(row), has) << row;
+    if (has) {
+      ASSERT_EQ(c->value(row), category.get(flows[row], Direction::kForward)) << row;
+    }
+  }
+  expect_selected_rows_read_alike(path);
+}
+
 TEST(Store, ColumnsReadForSomeRowsHoldTheirValues) {
   std::mt19937_64 rng(9);
   std::vector<FlowRecord> flows;

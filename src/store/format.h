@@ -47,8 +47,9 @@ enum class Encoding : uint8_t {
   kResidual = 10,
   kStringDictionary = 11,
   kLateResidual = 12,
+  kKeyedStrings = 13,
 };
-inline constexpr uint8_t kLastEncoding = 12;
+inline constexpr uint8_t kLastEncoding = 13;
 // The encoding byte's high bit: the column's presence is an earlier column's bitmap (its index
 // among the block's columns starts the chunk, in place of a bitmap of its own).
 inline constexpr uint8_t kSharedPresence = 0x80;
