@@ -1095,6 +1095,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   out.from_prediction.clear();
   out.keyed.clear();
   if (d.type != uint8_t(field.type)) return corrupt(field, "value type differs from the field's");
+  if (d.shared_presence && !d.bitmap) return corrupt(field, "shared presence without a bitmap");
   Reader in{raw.data(), raw.data() + raw.size()};
   size_t n = rows;
   if (d.bitmap) {
