@@ -58,6 +58,8 @@ void put_string(TextOutput& out, FieldType type, std::string_view s) {
     if constexpr (S == TextStyle::kJson) out.put('"');
   } else if constexpr (S == TextStyle::kJson) {
     out.put_json_string(s);
+  } else if constexpr (S == TextStyle::kText) {
+    out.put_escaped(s);
   } else {
     out.put_csv_string(s);
   }
@@ -65,7 +67,7 @@ void put_string(TextOutput& out, FieldType type, std::string_view s) {
 
 template <TextStyle S>
 void put_list_value(TextOutput& out, const ListRef& l) {
-  if constexpr (S == TextStyle::kJson) {
+  if constexpr (S != TextStyle::kCsv) {
     put_list(out, l);
   } else {
     size_t mark = out.mark();
@@ -156,13 +158,25 @@ char* copy_text(char* p, const char* text, size_t n) {
 }  // namespace
 
 PutField field_writer(const FieldInfo& f, TextStyle style) {
-  return style == TextStyle::kJson ? writer_of<TextStyle::kJson>(f.id)
-                                   : writer_of<TextStyle::kCsv>(f.id);
+  switch (style) {
+    case TextStyle::kJson:
+      return writer_of<TextStyle::kJson>(f.id);
+    case TextStyle::kText:
+      return writer_of<TextStyle::kText>(f.id);
+    default:
+      return writer_of<TextStyle::kCsv>(f.id);
+  }
 }
 
 void put_value(TextOutput& out, FieldType type, const FieldValue& v, TextStyle style) {
-  style == TextStyle::kJson ? put_value_as<TextStyle::kJson>(out, type, v)
-                            : put_value_as<TextStyle::kCsv>(out, type, v);
+  switch (style) {
+    case TextStyle::kJson:
+      return put_value_as<TextStyle::kJson>(out, type, v);
+    case TextStyle::kText:
+      return put_value_as<TextStyle::kText>(out, type, v);
+    default:
+      return put_value_as<TextStyle::kCsv>(out, type, v);
+  }
 }
 
 std::optional<FieldValue> parse_value(FieldType type, std::string_view text, Arena& arena) {

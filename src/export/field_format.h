@@ -17,6 +17,8 @@ namespace flowkit::exporter {
 enum class TextStyle : uint8_t {
   kJson,  // strings, addresses, times and enum names quoted; lists as arrays
   kCsv,   // bare, with RFC 4180 quoting where a cell needs it; lists as quoted JSON text
+  kText,  // bare, for a terminal (-o fmt): strings escaped (TextOutput::put_escaped), lists as
+          // JSON text
 };
 
 // Writes the value of one field for one direction of a record at p, in room that the caller

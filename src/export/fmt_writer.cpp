@@ -157,7 +157,7 @@ Result<std::unique_ptr<FmtWriter>> FmtWriter::open(TextOutput& out, std::string_
       col.width = int(std::max<size_t>(name.size(), 8));
       col.field = f;
       col.dir = dir;
-      col.put_field = field_writer(*f, TextStyle::kCsv);
+      col.put_field = field_writer(*f, TextStyle::kText);
       w->columns_.push_back(std::move(col));
       col = Column{};
       i += end + 1;

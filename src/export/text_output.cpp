@@ -287,6 +287,38 @@ void TextOutput::put_json_string(std::string_view s) {
   commit(p);
 }
 
+void TextOutput::put_escaped(std::string_view s) {
+  char* p = room(s.size() * 4);  // at worst every byte as \xNN
+  static const char kHex[] = "0123456789abcdef";
+  for (size_t i = 0; i < s.size();) {
+    const unsigned char c = uint8_t(s[i]);
+    const size_t n = c >= 0x80 ? utf8_sequence(s, i) : c >= 0x20 && c != 0x7f ? 1 : 0;
+    if (n && c != '\\') {
+      p = std::copy_n(s.data() + i, n, p);
+      i += n;
+    } else if (c == '\\') {
+      p = std::copy_n("\\\\", 2, p);
+      ++i;
+    } else {
+      *p++ = '\\';
+      *p++ = 'x';
+      *p++ = kHex[c >> 4];
+      *p++ = kHex[c & 15];
+      ++i;
+    }
+  }
+  commit(p);
+}
+
+std::string escape_text(std::string_view s) {
+  std::string out;
+  std::unique_ptr<TextOutput> text = TextOutput::to_string(&out);
+  text->put_escaped(s);
+  text->end_record();
+  text->flush();
+  return out;
+}
+
 void TextOutput::put_csv_string(std::string_view s) {
   size_t mark = size_;
   put(s);

@@ -102,6 +102,10 @@ class TextOutput {
   // A CSV cell (RFC 4180): as it is, or quoted with inner quotes doubled when it holds a comma,
   // a quote or a line break.
   void put_csv_string(std::string_view s);
+  // Text for a terminal or a text file: as it is, but for bytes that could garble or steer a
+  // terminal (control characters, DEL, bytes that are not UTF-8, which hostile packets put in
+  // names) and backslashes, written as \xNN and \\.
+  void put_escaped(std::string_view s);
   // Quotes the text written since `mark` as one CSV cell.
   void quote_csv_since(size_t mark);
   // Bytes as lower-case hex.
@@ -139,5 +143,8 @@ class TextOutput {
   TimeFormatter times_;
   std::unique_ptr<BackgroundWriter> background_;  // file output: writes full buffers
 };
+
+// TextOutput::put_escaped's text as a string (a statistics table's string keys).
+std::string escape_text(std::string_view s);
 
 }  // namespace flowkit::exporter

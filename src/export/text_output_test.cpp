@@ -14,6 +14,21 @@
 namespace flowkit::exporter {
 namespace {
 
+TEST(TextOutput, TextForATerminalEscapesWhatCouldSteerIt) {
+  // UTF-8 (two, three and four bytes) as it is; an escape sequence, a line break, DEL, a
+  // backslash, a lone continuation byte, an overlong form and a sequence cut short escaped.
+  using namespace std::literals;
+  EXPECT_EQ(escape_text("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ok"sv),
+            "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 ok");
+  EXPECT_EQ(escape_text("\x1b]0;owned\x07\nx\x7f\\"sv), "\\x1b]0;owned\\x07\\x0ax\\x7f\\\\");
+  EXPECT_EQ(escape_text("a\x80"
+                        "b\xc0\xaf"
+                        "c\xe2\x82"sv),
+            "a\\x80b\\xc0\\xafc\\xe2\\x82");
+  EXPECT_EQ(escape_text("\0"sv), "\\x00");
+  EXPECT_EQ(escape_text(""), "");
+}
+
 TEST(TextOutput, AFullDiskIsAClearErrorAndOutputStops) {
   auto out = TextOutput::open("/dev/full");
   ASSERT_TRUE(out.ok());

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "export/line_writer.h"
+#include "export/text_output.h"
 
 namespace flowkit::query {
 namespace {
@@ -155,9 +156,9 @@ std::string TopN::format(const GroupTable& t, size_t n, const Counters& total) c
     out += fmt::format(
         "{:<23} {:>12.3f} {:<5} {:>39} {:>6}({:4.1f}) {:>8}({:4.1f}) {:>8}({:4.1f}) {:>8} {:>8} "
         "{:>6}\n",
-        date(c.first), secs, proto, t.key_text(t.key(*e))[0], human(double(c.flows)),
-        pct(c.flows, total.flows), human(double(c.packets)), pct(c.packets, total.packets),
-        human(double(c.bytes)), pct(c.bytes, total.bytes),
+        date(c.first), secs, proto, exporter::escape_text(t.key_text(t.key(*e))[0]),
+        human(double(c.flows)), pct(c.flows, total.flows), human(double(c.packets)),
+        pct(c.packets, total.packets), human(double(c.bytes)), pct(c.bytes, total.bytes),
         human(secs > 0 ? double(c.packets) / secs : 0),
         human(secs > 0 ? double(c.bytes) * 8 / secs : 0), c.packets ? c.bytes / c.packets : 0);
   }
