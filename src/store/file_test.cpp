@@ -82,6 +82,43 @@ TEST(Store, ReadsTheFirstVersionsFixture) {
   for (size_t i = 0; i < want.size(); ++i) expect_same_record(want[i], back[i], i);
 }
 
+TEST(Store, ReadsFixturesOfLaterEncodings) {
+  // Written by flowkit meter from nDPI's chrome.pcap and facebook.pcap when keyed strings
+  // (encoding 13) and shared presence came: later versions must read them as they were.
+  struct Case {
+    const char* file;
+    size_t flows;
+    bool (*uses)(const ColumnDescriptor&);
+    std::string_view label, category;
+    uint64_t syn_size;
+  };
+  const Case cases[] = {
+      {"format_v1_keyed_strings.fk", 6,
+       [](const ColumnDescriptor& d) { return d.encoding == Encoding::kKeyedStrings; }, "TLS",
+       "Web", 64},
+      {"format_v1_shared_presence.fk", 2,
+       [](const ColumnDescriptor& d) { return d.shared_presence; }, "TLS.Facebook", "SocialNetwork",
+       60},
+  };
+  for (const Case& c : cases) {
+    std::string path = std::filesystem::path(__FILE__).parent_path() / "testdata" / c.file;
+    auto reader = FileReader::open(path);
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    bool uses = false;
+    for (const BlockEntry& b : reader->blocks())
+      for (const ColumnDescriptor& d : b.header.columns) uses = uses || c.uses(d);
+    EXPECT_TRUE(uses) << c.file;
+    std::vector<FlowRecord> back = read_file(path);
+    ASSERT_EQ(back.size(), c.flows) << c.file;
+    for (const FlowRecord& r : back) {
+      EXPECT_EQ(r.protocol, 6);
+      EXPECT_EQ(r.app.app_label, c.label);
+      EXPECT_EQ(r.app.app_category, c.category);
+      EXPECT_EQ(r.app.tcp_syn_size, c.syn_size);
+    }
+  }
+}
+
 // Block::resolve_predictions resolves these a column at a time: they must be what predict()
 // says, for every record of every shape.
 TEST(Store, SameDirectionPredictionsAreThePredictions) {
