@@ -510,9 +510,6 @@ void encode_addresses(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDe
   put_planes(raw, six.data(), n - v4, 16, 16);
 }
 
-// Few distinct strings (labels, categories, the names a block's flows share) as a dictionary and
-// an index per value, where the index bytes code the choice at close to its entropy; the others
-// (and where the dictionary would not be smaller) as they are.
 // Encoding 13: each key's value (the first met), a bit per value that is its key's, then the
 // values that are not, as encoding 4 holds them.
 void encode_keyed(const ColumnBuffer& c, const ColumnBuffer& key, uint32_t rows,
@@ -561,6 +558,9 @@ void encode_keyed(const ColumnBuffer& c, const ColumnBuffer& key, uint32_t rows,
   for (std::string_view v : s.misses) out.insert(out.end(), v.begin(), v.end());
 }
 
+// Few distinct strings (labels, categories, the names a block's flows share) as a dictionary and
+// an index per value, where the index bytes code the choice at close to its entropy; the others
+// (and where the dictionary would not be smaller) as they are.
 void encode_dictionary(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDescriptor& d,
                        EncodeScratch& s) {
   s.strings.clear();
@@ -1251,19 +1251,8 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
     const uint64_t m = in.varint();
     if (!in.ok || m == 0 || m > kMaxStringDictionary || m > n)
       return corrupt(field, "string dictionary of a wrong size");
-    std::vector<std::string_view> dict(m);
-    std::vector<uint64_t> lengths(m);
-    uint64_t total = 0;
-    // Each length checked on its own: a sum of huge ones could wrap round to a small total.
-    for (uint64_t& len : lengths)
-      if ((total += len = in.varint()) > size_t(in.end - in.p) || len > total)
-        return corrupt(field, "string dictionary cut short");
-    const uint8_t* bytes = nullptr;
-    if (!in.ok || !in.take(total, &bytes)) return corrupt(field, "string dictionary cut short");
-    for (size_t i = 0; i < m; ++i) {
-      dict[i] = arena.copy({reinterpret_cast<const char*>(bytes), size_t(lengths[i])});
-      bytes += lengths[i];
-    }
+    static thread_local std::vector<std::string_view> dict;
+    if (!take_strings(in, m, arena, dict)) return corrupt(field, "string dictionary cut short");
     const size_t width = m <= 256 ? 1 : 2;
     const uint8_t* index = nullptr;
     if (!in.take(n * width, &index)) return corrupt(field, "string indexes cut short");
