@@ -320,15 +320,24 @@ uint8_t dictionary_index(const EncodeScratch& s, uint64_t x) {
   return uint8_t(s.dict_slots[h] - 1);
 }
 
-// Appends n integers of `width` bytes in the smallest of plain, frame of reference, deltas and
-// a dictionary; returns which. Times (`is_signed`) take their frame's base as signed.
 ValueRange range_of(const std::vector<uint64_t>& v) {
   ValueRange r;
   for (uint64_t x : v) r.add(x);
   return r;
 }
 
-// `range` is v's.
+// Replaces the encoding written to raw from `at` by `alt` when alt is smaller (a column's
+// second encoding); whether it did.
+bool take_if_smaller(std::vector<uint8_t>& raw, size_t at, const std::vector<uint8_t>& alt) {
+  if (alt.size() >= raw.size() - at) return false;
+  raw.resize(at);
+  raw.insert(raw.end(), alt.begin(), alt.end());
+  return true;
+}
+
+// Appends n integers of `width` bytes in the smallest of plain, frame of reference, deltas and
+// a dictionary; returns which. Times (`is_signed`) take their frame's base as signed. `range` is
+// v's.
 Encoding put_integers(const std::vector<uint64_t>& v, const ValueRange& range, size_t width,
                       bool is_signed, std::vector<uint8_t>& raw, EncodeScratch& s) {
   const size_t n = v.size();
@@ -429,10 +438,7 @@ void encode_integers(const ColumnBuffer& c, std::vector<uint8_t>& raw, ColumnDes
   // themselves where they take fewer bytes (a few SYN sizes against varied residuals).
   s.alt.clear();
   const Encoding e = put_integers(c.plain, range, width_of_type, is_signed, s.alt, s);
-  if (s.alt.size() >= raw.size() - at) return;
-  raw.resize(at);
-  raw.insert(raw.end(), s.alt.begin(), s.alt.end());
-  d.encoding = e;
+  if (take_if_smaller(raw, at, s.alt)) d.encoding = e;
 }
 
 // The forms of a predicted f64 column's misses: doubles, or integers when every miss is one
@@ -604,10 +610,7 @@ void encode_strings(const ColumnBuffer& c, uint32_t rows, const ColumnBuffer* ke
   if (!key || !key->count) return;
   s.alt.clear();
   encode_keyed(c, *key, rows, s.alt, s);
-  if (s.alt.size() >= raw.size() - at) return;
-  raw.resize(at);
-  raw.insert(raw.end(), s.alt.begin(), s.alt.end());
-  d.encoding = Encoding::kKeyedStrings;
+  if (take_if_smaller(raw, at, s.alt)) d.encoding = Encoding::kKeyedStrings;
 }
 
 }  // namespace

@@ -145,6 +145,13 @@ bool known(const ColumnDescriptor& d) {
 
 }  // namespace
 
+Status FileReader::load_chunk(uint64_t at, const ColumnDescriptor& d, std::vector<uint8_t>& stored,
+                              std::vector<uint8_t>& raw) const {
+  if (Status s = pread_exact(at, d.stored_size, stored); !s.ok()) return s;
+  if (!checksum_matches(d.checksum, stored)) return Status::corruption("checksum mismatch");
+  return decompress(d.codec, stored, d.raw_size, raw);
+}
+
 Result<std::span<const uint8_t>> FileReader::shared_presence(
     const BlockEntry& b, std::span<const uint64_t> chunk_offsets,
     std::span<const uint8_t> raw) const {
@@ -168,11 +175,8 @@ Result<std::span<const uint8_t>> FileReader::shared_presence(
   last.bits.clear();
   if (owner.raw_size < bytes || owner.raw_size > kMaxVariableChunk)
     return Status::corruption("the column holding its presence is too small for a bitmap");
-  if (Status s = pread_exact(chunk_offsets[index], owner.stored_size, last.stored); !s.ok())
-    return s;
-  if (!checksum_matches(owner.checksum, last.stored))
-    return Status::corruption("the column holding its presence fails its checksum");
-  if (Status s = decompress(owner.codec, last.stored, owner.raw_size, last.raw); !s.ok()) return s;
+  if (Status s = load_chunk(chunk_offsets[index], owner, last.stored, last.raw); !s.ok())
+    return Status::corruption("the column holding its presence: " + s.message());
   last.bits.assign(last.raw.begin(), last.raw.begin() + ptrdiff_t(bytes));
   last.checksum = owner.checksum;
   return std::span<const uint8_t>(last.bits);
@@ -224,17 +228,13 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
                                 ", column " + std::string(f->name) +
                                 (d.dir == Direction::kReverse ? "_rev" : "") + ": " + what);
     };
-    if (Status s = pread_exact(chunk_at, d.stored_size, stored); !s.ok())
-      return damaged(s.message());
-    if (!checksum_matches(d.checksum, stored)) return damaged("checksum mismatch");
     // The largest raw chunk a writer makes for the rows: two bitmaps (presence, and address
     // families or predictions), a frame of reference, the values.
     size_t fixed = plain_size(f->type);
     uint64_t limit = fixed ? 2 * ((b.header.rows + 7) / 8) + 9 + uint64_t(b.header.rows) * fixed
                            : kMaxVariableChunk;
     if (d.raw_size > limit) return damaged("decompressed size out of bounds");
-    if (Status s = decompress(d.codec, stored, d.raw_size, raw); !s.ok())
-      return damaged(s.message());
+    if (Status s = load_chunk(chunk_at, d, stored, raw); !s.ok()) return damaged(s.message());
     std::span<const uint8_t> presence;
     if (d.shared_presence && d.bitmap) {
       Result<std::span<const uint8_t>> p = shared_presence(b, chunk_offsets, raw);

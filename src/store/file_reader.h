@@ -52,6 +52,9 @@ class FileReader {
   FileReader() = default;
   Status pread_exact(uint64_t offset, size_t n, std::vector<uint8_t>& out) const;
   void scan_blocks(uint64_t end);
+  // A column's chunk at `at`: read, checked against its checksum and decompressed into raw.
+  Status load_chunk(uint64_t at, const ColumnDescriptor& d, std::vector<uint8_t>& stored,
+                    std::vector<uint8_t>& raw) const;
   // The bitmap of the earlier column whose presence a shared_presence column's chunk (raw,
   // decompressed) names; chunk_offsets holds the block's chunks up to that column.
   Result<std::span<const uint8_t>> shared_presence(const BlockEntry& b,
