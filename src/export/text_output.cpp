@@ -203,11 +203,21 @@ char* TextOutput::write_double(char* p, double v) {
   return std::to_chars(p, p + kMaxNumber, v).ptr;
 }
 
+namespace {
+
+// A byte as two lower-case hex digits at p; returns the end.
+char* hex_byte(char* p, uint8_t c) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *p++ = kHex[c >> 4];
+  *p++ = kHex[c & 15];
+  return p;
+}
+
+}  // namespace
+
 char* TextOutput::write_mac(char* p, const MacAddress& m) {
-  static const char kHex[] = "0123456789abcdef";
   for (int i = 0; i < 6; ++i) {
-    *p++ = kHex[m.b[i] >> 4];
-    *p++ = kHex[m.b[i] & 15];
+    p = hex_byte(p, m.b[i]);
     if (i < 5) *p++ = ':';
   }
   return p;
@@ -274,10 +284,8 @@ void TextOutput::put_json_string(std::string_view s) {
         break;
       default:
         if (c < 0x20) {
-          static const char kHex[] = "0123456789abcdef";
           copy("\\u00");
-          *p++ = kHex[c >> 4];
-          *p++ = kHex[c & 15];
+          p = hex_byte(p, c);
         } else {
           *p++ = char(c);
         }
@@ -289,7 +297,6 @@ void TextOutput::put_json_string(std::string_view s) {
 
 void TextOutput::put_escaped(std::string_view s) {
   char* p = room(s.size() * 4);  // at worst every byte as \xNN
-  static const char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < s.size();) {
     const unsigned char c = uint8_t(s[i]);
     const size_t n = c >= 0x80 ? utf8_sequence(s, i) : c >= 0x20 && c != 0x7f ? 1 : 0;
@@ -302,8 +309,7 @@ void TextOutput::put_escaped(std::string_view s) {
     } else {
       *p++ = '\\';
       *p++ = 'x';
-      *p++ = kHex[c >> 4];
-      *p++ = kHex[c & 15];
+      p = hex_byte(p, c);
       ++i;
     }
   }
@@ -339,12 +345,8 @@ void TextOutput::quote_csv_since(size_t mark) {
 }
 
 void TextOutput::put_hex(std::string_view bytes) {
-  static const char kHex[] = "0123456789abcdef";
   char* p = room(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    *p++ = kHex[c >> 4];
-    *p++ = kHex[c & 15];
-  }
+  for (unsigned char c : bytes) p = hex_byte(p, c);
   commit(p);
 }
 
