@@ -127,9 +127,7 @@ void Collector::receive(const Datagram& d) {
 
 void Collector::flush() {
   if (records_.empty()) return;
-  sink_.write(records_);
-  records_.clear();
-  arena_.reset();
+  sink_.take(records_, arena_);
 }
 
 void Collector::drop_held() {

@@ -5,6 +5,7 @@
 #include <span>
 #include <vector>
 
+#include "core/arena.h"
 #include "core/flow_record.h"
 #include "core/result.h"
 
@@ -15,6 +16,15 @@ class FlowSink {
   virtual ~FlowSink() = default;
   // Takes a batch of finished flows. The span is valid only during the call.
   virtual void write(std::span<const FlowRecord> records) = 0;
+  // Takes a batch whose strings and lists live in `arena` (or in memory that outlives the sink:
+  // literals, open databases) and leaves both empty for the next batch. A sink that keeps records
+  // beyond the call swaps them for vectors of its own instead of copying 1 KB per record (the
+  // store's writer does: the copy cost the meter a tenth of its time on flow-heavy captures).
+  virtual void take(std::vector<FlowRecord>& records, Arena& arena) {
+    write(records);
+    records.clear();
+    arena.reset();
+  }
   // Time has passed (packet time metering a file, wall time live): a sink that batches output
   // may send what has waited long enough.
   virtual void tick(Timestamp /*now*/) {}
@@ -34,6 +44,10 @@ class Tee : public FlowSink {
   explicit Tee(std::vector<FlowSink*> sinks) : sinks_(std::move(sinks)) {}
   void write(std::span<const FlowRecord> records) override {
     for (FlowSink* s : sinks_) s->write(records);
+  }
+  void take(std::vector<FlowRecord>& records, Arena& arena) override {
+    if (sinks_.size() == 1) return sinks_.front()->take(records, arena);
+    FlowSink::take(records, arena);
   }
   void tick(Timestamp now) override {
     for (FlowSink* s : sinks_) s->tick(now);

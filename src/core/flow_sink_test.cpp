@@ -40,5 +40,35 @@ TEST(Tee, ForwardsWritesTicksAndFlushes) {
   EXPECT_EQ(st.message(), "disk full");
 }
 
+// A sink that does not keep batches sees take() as write(); the caller's batch and arena come back
+// empty. A Tee of one sink hands the batch on whole.
+TEST(Tee, TakesBatchesForOneSinkAndWritesThemToMany) {
+  struct Keeper : Recorder {
+    void take(std::vector<FlowRecord>& r, Arena& a) override {
+      kept.swap(r);
+      std::swap(arena, a);
+    }
+    std::vector<FlowRecord> kept;
+    Arena arena;
+  };
+  Keeper keeper;
+  Recorder a, b;
+  std::vector<FlowRecord> batch(4);
+  Arena arena;
+  arena.copy("example.org");
+  Tee({&a, &b}).take(batch, arena);
+  EXPECT_EQ(a.records, 4u);
+  EXPECT_EQ(b.records, 4u);
+  EXPECT_TRUE(batch.empty());
+  EXPECT_EQ(arena.used(), 0u);
+  batch.resize(3);
+  arena.copy("example.org");
+  Tee({&keeper}).take(batch, arena);
+  EXPECT_EQ(keeper.kept.size(), 3u);
+  EXPECT_EQ(keeper.arena.used(), 11u);
+  EXPECT_EQ(keeper.records, 0u);
+  EXPECT_TRUE(batch.empty());
+}
+
 }  // namespace
 }  // namespace flowkit

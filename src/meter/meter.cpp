@@ -558,7 +558,7 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
     o.in_if = a.interface;
     o.present |= kMeterDirPresent;
     if (a.interface < interface_names_.size() && !interface_names_[a.interface].empty()) {
-      o.interface_name = interface_names_[a.interface];
+      o.interface_name = arena_.copy(interface_names_[a.interface]);  // a sink may keep it
       o.present |= kInterfaceNamePresent;
     }
     o.tos = a.tos;
@@ -616,9 +616,7 @@ void Meter::to_record(uint32_t id, EndReason reason, FlowRecord& r) {
 
 void Meter::emit_batch() {
   if (batch_.empty()) return;
-  sink_.write(batch_);
-  batch_.clear();
-  arena_.reset();
+  sink_.take(batch_, arena_);
 }
 
 void Meter::flush() {

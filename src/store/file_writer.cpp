@@ -70,7 +70,8 @@ void FileWriter::submit(bool end_block) {
   std::unique_lock lock(mu_);
   // The thread keeps up unless it is slower than the meter; then the meter waits for it (a
   // failing disk does not slow the thread: it drops what it cannot keep).
-  room_cv_.wait(lock, [&] { return queue_.size() < kMaxBatches; });
+  room_cv_.wait(lock, [&] { return queued_ < kMaxQueued; });
+  queued_ += batch_->records.size();
   queue_.push_back(std::move(batch_));
   if (spare_.empty()) {
     batch_ = std::make_unique<Batch>();
@@ -78,7 +79,16 @@ void FileWriter::submit(bool end_block) {
     batch_ = std::move(spare_.back());
     spare_.pop_back();
   }
-  cv_.notify_one();
+  if (end_block || queued_ >= kBatch) cv_.notify_one();
+}
+
+void FileWriter::take(std::vector<FlowRecord>& records, Arena& arena) {
+  if (records.empty()) return;
+  if (!batch_->records.empty()) submit(false);  // what add() gathered goes first
+  rows_in_block_ = uint32_t((rows_in_block_ + records.size()) % kMaxBlockRows);
+  batch_->records.swap(records);
+  std::swap(batch_->arena, arena);
+  submit(false);
 }
 
 void FileWriter::encode_block(BlockBuilder& rows, BlockEncoder& encoder) {
@@ -167,6 +177,7 @@ void FileWriter::run() {
     if (!queue_.empty()) {
       batch = std::move(queue_.front());
       queue_.pop_front();
+      queued_ -= batch->records.size();
       room_cv_.notify_all();
     }
     bool closing = closing_ && queue_.empty() && !batch;

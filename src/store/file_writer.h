@@ -1,8 +1,9 @@
 // Writes one store file: the header, then blocks of up to kMaxBlockRows records (two are filled
 // at once: flows that began over a minute before the newest go to a block of their own; both end
 // when flush_block() is called), then the footer on close(). The caller only copies records into a
-// batch; gathering them into columns, encoding, compression, writing and making blocks durable
-// (fdatasync, once for all the blocks ready) happen on a thread of the writer's own.
+// batch (or hands over a batch whole); gathering them into columns, encoding, compression, writing
+// and making blocks durable (fdatasync, once for all the blocks ready) happen on a thread of the
+// writer's own.
 //
 // A failed write (a full disk, an I/O error) cuts the file back to its last complete block,
 // keeps the blocks not yet written in memory (up to kMaxPending) and tries again every second:
@@ -62,6 +63,9 @@ class FileWriter {
     if (++rows_in_block_ == kMaxBlockRows) rows_in_block_ = 0;
     if (batch_->records.size() == kBatch) submit(false);
   }
+  // Takes the records and their arena as they are, swapping in an empty batch's: add() without
+  // the copy.
+  void take(std::vector<FlowRecord>& records, Arena& arena);
   // Ends the block with the rows added so far.
   void flush_block() {
     if (rows_in_block_ == 0) return;
@@ -84,10 +88,11 @@ class FileWriter {
   static constexpr size_t kMaxPending = 8;
 
  private:
+  // Records add() gathers before handing them to the thread, and that wake it: taken batches
+  // are smaller (a meter's 256), and waking the thread for each cost more than it saved.
   static constexpr size_t kBatch = 2048;
-  static constexpr size_t kMaxBatches = 16;  // waiting for the thread: the caller waits beyond
+  static constexpr size_t kMaxQueued = 16 * kBatch;  // records waiting: the caller waits beyond
   struct Batch {
-    Batch() { records.reserve(kBatch); }
     std::vector<FlowRecord> records;
     Arena arena;
     bool end_block = false;
@@ -113,6 +118,7 @@ class FileWriter {
   std::condition_variable cv_;       // a batch for the thread, or closing
   std::condition_variable room_cv_;  // room in the queue
   std::deque<std::unique_ptr<Batch>> queue_;
+  size_t queued_ = 0;  // records in queue_
   std::vector<std::unique_ptr<Batch>> spare_;
   bool closing_ = false;
   bool failing_ = false;  // the last write failed; retrying

@@ -74,8 +74,7 @@ Status StoreSink::close_file() {
   return st;
 }
 
-void StoreSink::write(std::span<const FlowRecord> records) {
-  if (records.empty()) return;
+FileWriter* StoreSink::writer_for(std::span<const FlowRecord> records) {
   Timestamp t = now_.ns != INT64_MIN ? now_ : records.front().last();
   if (writer_ && t.ns >= interval_end_) close_file();
   if (!writer_) {
@@ -87,11 +86,27 @@ void StoreSink::write(std::span<const FlowRecord> records) {
         first_error_ = st;
       }
       done_.lost_records += records.size();
-      return;
+      return nullptr;
     }
   }
   if (writer_->pending_rows() == 0) block_started_ = t;
-  for (const FlowRecord& r : records) writer_->add(r);
+  return writer_.get();
+}
+
+void StoreSink::write(std::span<const FlowRecord> records) {
+  if (records.empty()) return;
+  if (FileWriter* w = writer_for(records))
+    for (const FlowRecord& r : records) w->add(r);
+}
+
+void StoreSink::take(std::vector<FlowRecord>& records, Arena& arena) {
+  if (records.empty()) return;
+  if (FileWriter* w = writer_for(records)) {
+    w->take(records, arena);
+  } else {
+    records.clear();
+    arena.reset();
+  }
 }
 
 void StoreSink::tick(Timestamp now) {

@@ -39,6 +39,7 @@ class StoreSink : public FlowSink {
   ~StoreSink() override;
 
   void write(std::span<const FlowRecord> records) override;
+  void take(std::vector<FlowRecord>& records, Arena& arena) override;
   void tick(Timestamp now) override;
   // Closes the file being written. kIoError for a write that failed; kDataLoss when records
   // could not be kept.
@@ -51,6 +52,9 @@ class StoreSink : public FlowSink {
   Status open_file(Timestamp t);
   Status close_file();
   void report(const Status& st);
+  // The writer of the file that `records` go to, opened or rotated as their time asks; null
+  // when no file could be opened (the records are counted lost).
+  FileWriter* writer_for(std::span<const FlowRecord> records);
 
   StoreOptions options_;
   std::unique_ptr<FileWriter> writer_;
