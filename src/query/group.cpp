@@ -528,15 +528,32 @@ GroupTable::Admission::Admission(const Sketch& s, uint64_t min)
     bits[b / 64] |= uint64_t(s.bound(b) >= min) << (b % 64);
 }
 
+Sketch::Sketch() : region_(kBuckets * sizeof(uint64_t)) {
+  if (region_.commit(region_.capacity())) {
+    sums_ = reinterpret_cast<uint64_t*>(region_.data());
+  } else {
+    fallback_.resize(kBuckets);
+    sums_ = fallback_.data();
+  }
+}
+
 uint64_t Sketch::kth(size_t k) const {
-  if (k == 0 || k > sums_.size()) return 0;
-  std::vector<uint64_t> v = sums_;
-  std::nth_element(v.begin(), v.begin() + ptrdiff_t(k - 1), v.end(), std::greater<>());
-  return v[k - 1];
+  if (k == 0 || k > kBuckets) return 0;
+  // The k largest in a min-heap: most buckets are below its least and cost one comparison (a
+  // copy of the sums for nth_element faulted in 8 MiB).
+  std::vector<uint64_t> heap(sums_, sums_ + k);
+  std::make_heap(heap.begin(), heap.end(), std::greater<>());
+  for (size_t i = k; i < kBuckets; ++i) {
+    if (sums_[i] <= heap.front()) continue;
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    heap.back() = sums_[i];
+    std::push_heap(heap.begin(), heap.end(), std::greater<>());
+  }
+  return heap.front();
 }
 
 void Sketch::merge(const Sketch& o) {
-  for (size_t i = 0; i < sums_.size(); ++i) sums_[i] += o.sums_[i];
+  for (size_t i = 0; i < kBuckets; ++i) sums_[i] += o.sums_[i];
 }
 
 bool GroupTable::merge_part(const GroupTable& from, unsigned p) {

@@ -4,7 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <functional>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -101,6 +104,24 @@ GroupSpec spec_of(std::string_view name) {
   EXPECT_TRUE(parts.ok()) << parts.status().message();
   spec.tuples.push_back(*parts);
   return spec;
+}
+
+// The k-th largest bucket, as nth_element finds it, ties and merges included.
+TEST(Sketch, KthIsTheKthLargestBucket) {
+  std::mt19937_64 rng(3);
+  Sketch a, b;
+  std::vector<uint64_t> sums(Sketch::kBuckets);
+  for (int i = 0; i < 300000; ++i) {
+    uint64_t h = rng(), w = rng() % 4 ? rng() % 100 : rng() % 1'000'000;
+    (i % 2 ? a : b).add(h, w);
+    sums[h & (Sketch::kBuckets - 1)] += w;
+  }
+  a.merge(b);
+  std::sort(sums.begin(), sums.end(), std::greater<>());
+  for (size_t k : {size_t(1), size_t(10), size_t(4096), size_t(200000), Sketch::kBuckets})
+    EXPECT_EQ(a.kth(k), sums[k - 1]) << k;
+  EXPECT_EQ(a.kth(0), 0u);
+  EXPECT_EQ(a.kth(Sketch::kBuckets + 1), 0u);
 }
 
 TEST(GroupTable, AddressKeysSumAsAMapDoesThroughIndexGrowth) {
