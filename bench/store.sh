@@ -16,6 +16,7 @@
 #
 # usage: bench/store.sh [FLOWKIT]     (default: build/apps/flowkit/flowkit)
 #   BENCH_DIR=build/bench-data OUT_DIR=build/bench-out ROUNDS=3
+#   CAPTURES="big_2m big_8m ndpi_x90" (a subset skips the others and, without ndpi_x90, its 8 GB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 fk=${1:-build/apps/flowkit/flowkit}
@@ -32,8 +33,9 @@ mkdir -p "$dir" "$out"
 [[ -x $dir/gen_big_pcap ]] || gcc -O2 -o "$dir/gen_big_pcap" "$gen_src"
 [[ -s $dir/big_2m.pcap ]] || "$dir/gen_big_pcap" "$dir/big_2m.pcap" 2000000 3 600 1
 [[ -s $dir/big_8m.pcap ]] || "$dir/gen_big_pcap" "$dir/big_8m.pcap" 8000000 3 600 2
+captures=${CAPTURES:-big_2m big_8m ndpi_x90}
 source bench/common.sh
-ndpi_capture "$fk" "$dir" 90 >/dev/null
+[[ " $captures " == *" ndpi_x90 "* ]] && ndpi_capture "$fk" "$dir" 90 >/dev/null
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp" "$out"/store-bench' EXIT
@@ -53,7 +55,7 @@ printf '%-14s %10s %10s %9s %9s %9s %9s %8s %8s %9s %9s\n' capture flows nf_reco
   fk_zstd fk_lz4 nf_lz4 nf_bz2 ratio write scan_fk scan_nf
 printf '%-14s %10s %10s %9s %9s %9s %9s %8s %8s %9s %9s\n' "" "" "" "B/flow" "B/flow" \
   "B/rec" "B/rec" "zstd/lz4" "+%none" "Mrec/s" "Mrec/s"
-for name in big_2m big_8m ndpi_x90; do
+for name in $captures; do
   pcap=$dir/$name.pcap
   cat "$pcap" >/dev/null
   rm -rf "$work" && mkdir -p "$work"

@@ -55,7 +55,11 @@ Result<std::unique_ptr<WriteLayer>> create_file(const std::string& path) {
 
 FileWriter::FileWriter(std::unique_ptr<WriteLayer> layer, const FileHeader& header,
                        WriterOptions options)
-    : layer_(std::move(layer)), options_(options), batch_(std::make_unique<Batch>()) {
+    : layer_(std::move(layer)), options_(options) {
+  if (!options_.space) options_.space = std::make_shared<GatherSpace>();
+  spare_ = std::move(options_.space->batches);
+  options_.space->batches.clear();
+  batch_ = spare_batch();
   header_bytes_.resize(kFileHeaderSize);
   put_file_header(header, header_bytes_.data());
   thread_ = std::thread([this] { run(); });
@@ -63,6 +67,13 @@ FileWriter::FileWriter(std::unique_ptr<WriteLayer> layer, const FileHeader& head
 
 FileWriter::~FileWriter() {
   close();
+}
+
+std::unique_ptr<WriterBatch> FileWriter::spare_batch() {
+  if (spare_.empty()) return std::make_unique<Batch>();
+  std::unique_ptr<Batch> b = std::move(spare_.back());
+  spare_.pop_back();
+  return b;
 }
 
 void FileWriter::submit(bool end_block) {
@@ -73,12 +84,7 @@ void FileWriter::submit(bool end_block) {
   room_cv_.wait(lock, [&] { return queued_ < kMaxQueued; });
   queued_ += batch_->records.size();
   queue_.push_back(std::move(batch_));
-  if (spare_.empty()) {
-    batch_ = std::make_unique<Batch>();
-  } else {
-    batch_ = std::move(spare_.back());
-    spare_.pop_back();
-  }
+  batch_ = spare_batch();
   if (end_block || queued_ >= kBatch) cv_.notify_one();
 }
 
@@ -157,7 +163,8 @@ void FileWriter::run() {
   // (those a long idle timeout expired late, among flows that just ended) fill blocks of their
   // own, so that each block spans a short time and a time window skips most blocks unread.
   constexpr int64_t kLate = 60 * kNanosPerSecond;
-  BlockBuilder rows[2];
+  BlockBuilder(&rows)[2] = options_.space->rows;
+  for (BlockBuilder& b : rows) b.clear();  // a writer that failed may have left rows behind
   int64_t newest = INT64_MIN;
   auto encode_both = [&] {
     for (BlockBuilder& b : rows) encode_block(b, encoder);
@@ -219,6 +226,9 @@ Status FileWriter::close() {
   }
   cv_.notify_all();
   thread_.join();
+  // The batches go back for the next writer, empty.
+  spare_.push_back(std::move(batch_));
+  options_.space->batches = std::move(spare_);
   // The footer makes the index available; without it readers scan the blocks.
   std::vector<uint8_t> footer;
   if (!header_written_) {

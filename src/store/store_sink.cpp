@@ -21,7 +21,9 @@ Result<std::unique_ptr<StoreSink>> StoreSink::open(const StoreOptions& options) 
   if (!std::filesystem::is_directory(options.dir))
     return Status::invalid_argument(options.dir +
                                     ": not a directory (-w names the store's directory)");
-  return std::unique_ptr<StoreSink>(new StoreSink(options));
+  auto sink = std::unique_ptr<StoreSink>(new StoreSink(options));
+  sink->options_.writer.space = std::make_shared<GatherSpace>();
+  return sink;
 }
 
 StoreSink::~StoreSink() {
