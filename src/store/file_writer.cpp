@@ -164,7 +164,7 @@ void FileWriter::run() {
   // own, so that each block spans a short time and a time window skips most blocks unread.
   constexpr int64_t kLate = 60 * kNanosPerSecond;
   BlockBuilder(&rows)[2] = options_.space->rows;
-  for (BlockBuilder& b : rows) b.clear();  // a writer that failed may have left rows behind
+  for (BlockBuilder& b : rows) b.clear();  // close() leaves them empty: this costs nothing
   int64_t newest = INT64_MIN;
   auto encode_both = [&] {
     for (BlockBuilder& b : rows) encode_block(b, encoder);
