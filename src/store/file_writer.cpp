@@ -70,8 +70,8 @@ FileWriter::~FileWriter() {
 }
 
 std::unique_ptr<WriterBatch> FileWriter::spare_batch() {
-  if (spare_.empty()) return std::make_unique<Batch>();
-  std::unique_ptr<Batch> b = std::move(spare_.back());
+  if (spare_.empty()) return std::make_unique<WriterBatch>();
+  std::unique_ptr<WriterBatch> b = std::move(spare_.back());
   spare_.pop_back();
   return b;
 }
@@ -180,7 +180,7 @@ void FileWriter::run() {
     } else {
       cv_.wait_until(lock, next_try, ready);
     }
-    std::unique_ptr<Batch> batch;
+    std::unique_ptr<WriterBatch> batch;
     if (!queue_.empty()) {
       batch = std::move(queue_.front());
       queue_.pop_front();

@@ -109,12 +109,11 @@ class FileWriter {
   // are smaller (a meter's 256), and waking the thread for each cost more than it saved.
   static constexpr size_t kBatch = 2048;
   static constexpr size_t kMaxQueued = 16 * kBatch;  // records waiting: the caller waits beyond
-  using Batch = WriterBatch;
   struct Encoded {
     std::vector<uint8_t> bytes;
     IndexEntry entry;
   };
-  std::unique_ptr<Batch> spare_batch();  // with mu_ held once the thread runs
+  std::unique_ptr<WriterBatch> spare_batch();  // with mu_ held once the thread runs
   void submit(bool end_block);
   void run();
   void encode_block(BlockBuilder& rows, BlockEncoder& encoder);
@@ -123,7 +122,7 @@ class FileWriter {
 
   std::unique_ptr<WriteLayer> layer_;
   WriterOptions options_;
-  std::unique_ptr<Batch> batch_;  // being filled by the caller
+  std::unique_ptr<WriterBatch> batch_;  // being filled by the caller
   uint32_t rows_in_block_ = 0;
   std::vector<uint8_t> header_bytes_;
   bool header_written_ = false;
@@ -131,9 +130,9 @@ class FileWriter {
   mutable std::mutex mu_;
   std::condition_variable cv_;       // a batch for the thread, or closing
   std::condition_variable room_cv_;  // room in the queue
-  std::deque<std::unique_ptr<Batch>> queue_;
+  std::deque<std::unique_ptr<WriterBatch>> queue_;
   size_t queued_ = 0;  // records in queue_
-  std::vector<std::unique_ptr<Batch>> spare_;
+  std::vector<std::unique_ptr<WriterBatch>> spare_;
   bool closing_ = false;
   bool failing_ = false;  // the last write failed; retrying
   Status error_, first_error_;
