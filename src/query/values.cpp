@@ -204,6 +204,11 @@ void read_numbers(const Source& s, const store::Block& b, Numbers& out) {
         out.none = true;
         return;
       }
+      if (!r) {  // uniflows: the forward column is the total, read in place
+        out.has = f->present;
+        out.ints = {reinterpret_cast<const int64_t*>(f->ints.data()), n};
+        return;
+      }
       totals(b, s.col.field->id, out.int_buf);
       computed_ints();
       if ((f && !f->present.empty()) || (r && !r->present.empty())) {

@@ -63,9 +63,8 @@ Codec Compressor::compress(std::span<const uint8_t> raw, std::vector<uint8_t>& o
   return c_.codec;
 }
 
-Status decompress(Codec codec, std::span<const uint8_t> stored, uint32_t raw_size,
-                  std::vector<uint8_t>& out) {
-  out.resize(raw_size);
+Status decompress(Codec codec, std::span<const uint8_t> stored, std::span<uint8_t> out) {
+  const size_t raw_size = out.size();
   switch (codec) {
     case Codec::kNone:
       if (stored.size() != raw_size) return Status::corruption("stored and raw sizes differ");
@@ -87,7 +86,7 @@ Status decompress(Codec codec, std::span<const uint8_t> stored, uint32_t raw_siz
       int n = LZ4_decompress_safe(reinterpret_cast<const char*>(stored.data()),
                                   reinterpret_cast<char*>(out.data()), int(stored.size()),
                                   int(raw_size));
-      if (n < 0 || uint32_t(n) != raw_size)
+      if (n < 0 || size_t(n) != raw_size)
         return Status::corruption("lz4 chunk does not decompress");
       return {};
     }

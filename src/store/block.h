@@ -41,9 +41,8 @@ class Compressor {
   void* zstd_ = nullptr;
 };
 
-// kCorruption when the bytes do not decompress to exactly raw_size bytes.
-Status decompress(Codec codec, std::span<const uint8_t> stored, uint32_t raw_size,
-                  std::vector<uint8_t>& out);
+// Fills `out` (the raw size); kCorruption when the bytes do not decompress to exactly that.
+Status decompress(Codec codec, std::span<const uint8_t> stored, std::span<uint8_t> out);
 
 class BlockBuilder {
  public:

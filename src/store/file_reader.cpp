@@ -124,6 +124,11 @@ FileReader::~FileReader() {
 
 Status FileReader::pread_exact(uint64_t offset, size_t n, std::vector<uint8_t>& out) const {
   out.resize(n);
+  return pread_into(offset, out);
+}
+
+Status FileReader::pread_into(uint64_t offset, std::span<uint8_t> out) const {
+  const size_t n = out.size();
   size_t done = 0;
   while (done < n) {
     ssize_t got = ::pread(fd_, out.data() + done, n - done, off_t(offset + done));
@@ -145,11 +150,17 @@ bool known(const ColumnDescriptor& d) {
 
 }  // namespace
 
-Status FileReader::load_chunk(uint64_t at, const ColumnDescriptor& d, std::vector<uint8_t>& stored,
-                              std::vector<uint8_t>& raw) const {
-  if (Status s = pread_exact(at, d.stored_size, stored); !s.ok()) return s;
-  if (!checksum_matches(d.checksum, stored)) return Status::corruption("checksum mismatch");
-  return decompress(d.codec, stored, d.raw_size, raw);
+Result<std::span<const uint8_t>> FileReader::load_chunk(uint64_t at, const ColumnDescriptor& d,
+                                                        std::vector<uint8_t>& stored,
+                                                        std::vector<uint8_t>& raw) const {
+  if (stored.size() < d.stored_size) stored.resize(d.stored_size);
+  if (raw.size() < d.raw_size) raw.resize(d.raw_size);
+  const std::span<const uint8_t> chunk(stored.data(), d.stored_size);
+  const std::span<uint8_t> out(raw.data(), d.raw_size);
+  if (Status s = pread_into(at, {stored.data(), d.stored_size}); !s.ok()) return s;
+  if (!checksum_matches(d.checksum, chunk)) return Status::corruption("checksum mismatch");
+  if (Status s = decompress(d.codec, chunk, out); !s.ok()) return s;
+  return std::span<const uint8_t>(out);
 }
 
 Result<std::span<const uint8_t>> FileReader::shared_presence(
@@ -175,9 +186,11 @@ Result<std::span<const uint8_t>> FileReader::shared_presence(
   last.bits.clear();
   if (owner.raw_size < bytes || owner.raw_size > kMaxVariableChunk)
     return Status::corruption("the column holding its presence is too small for a bitmap");
-  if (Status s = load_chunk(chunk_offsets[index], owner, last.stored, last.raw); !s.ok())
-    return Status::corruption("the column holding its presence: " + s.message());
-  last.bits.assign(last.raw.begin(), last.raw.begin() + ptrdiff_t(bytes));
+  Result<std::span<const uint8_t>> bits =
+      load_chunk(chunk_offsets[index], owner, last.stored, last.raw);
+  if (!bits.ok())
+    return Status::corruption("the column holding its presence: " + bits.status().message());
+  last.bits.assign(bits->begin(), bits->begin() + ptrdiff_t(bytes));
   last.checksum = owner.checksum;
   return std::span<const uint8_t>(last.bits);
 }
@@ -205,7 +218,7 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
     wanted.insert(wanted.end(), inputs.begin(), inputs.end());
   }
   uint64_t at = b.offset + b.header.header_size;
-  static thread_local std::vector<uint8_t> stored, raw;
+  static thread_local std::vector<uint8_t> stored, raw_buf;
   static thread_local std::vector<uint32_t> chosen;
   static thread_local std::vector<uint64_t> chunk_offsets;
   chosen.clear();
@@ -234,7 +247,9 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
     uint64_t limit = fixed ? 2 * ((b.header.rows + 7) / 8) + 9 + uint64_t(b.header.rows) * fixed
                            : kMaxVariableChunk;
     if (d.raw_size > limit) return damaged("decompressed size out of bounds");
-    if (Status s = load_chunk(chunk_at, d, stored, raw); !s.ok()) return damaged(s.message());
+    Result<std::span<const uint8_t>> loaded = load_chunk(chunk_at, d, stored, raw_buf);
+    if (!loaded.ok()) return damaged(loaded.status().message());
+    const std::span<const uint8_t> raw = *loaded;
     std::span<const uint8_t> presence;
     if (d.shared_presence && d.bitmap) {
       Result<std::span<const uint8_t>> p = shared_presence(b, chunk_offsets, raw);

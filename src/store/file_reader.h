@@ -51,10 +51,14 @@ class FileReader {
  private:
   FileReader() = default;
   Status pread_exact(uint64_t offset, size_t n, std::vector<uint8_t>& out) const;
+  Status pread_into(uint64_t offset, std::span<uint8_t> out) const;
   void scan_blocks(uint64_t end);
-  // A column's chunk at `at`: read, checked against its checksum and decompressed into raw.
-  Status load_chunk(uint64_t at, const ColumnDescriptor& d, std::vector<uint8_t>& stored,
-                    std::vector<uint8_t>& raw) const;
+  // A column's chunk at `at`: read into `stored`, checked against its checksum and decompressed
+  // into the start of `raw`. Both only grow: shrinking them to each chunk and growing them again
+  // for the next zeroed the difference every time.
+  Result<std::span<const uint8_t>> load_chunk(uint64_t at, const ColumnDescriptor& d,
+                                              std::vector<uint8_t>& stored,
+                                              std::vector<uint8_t>& raw) const;
   // The bitmap of the earlier column whose presence a shared_presence column's chunk (raw,
   // decompressed) names; chunk_offsets holds the block's chunks up to that column.
   Result<std::span<const uint8_t>> shared_presence(const BlockEntry& b,

@@ -476,6 +476,31 @@ TEST(Store, ColumnsReadForSomeRowsHoldTheirValues) {
   expect_selected_rows_read_alike(path);
 }
 
+// Readers take eight rows at once where a bitmap byte allows: eight IPv4 addresses among a mix,
+// eight rows of an optional integer that all have it. Runs of every length between the rows
+// that break them, whole reads and reads of some rows.
+TEST(Store, RunsOfIpv4AmongIpv6AndOfPresentValuesRoundTrip) {
+  std::mt19937_64 rng(11);
+  std::vector<FlowRecord> flows;
+  for (uint32_t i = 0, gap = 1, next = 0; i < kMaxBlockRows + 300; ++i) {
+    FlowRecord r = mixed_flow(i, rng);
+    const bool breaks = i == next;
+    if (breaks) next += gap++ % 23 + 1;
+    r.ip_version = breaks ? 6 : 4;
+    r.src_ip = breaks ? IpAddress::v6(reinterpret_cast<const uint8_t*>("fedcba9876543210"))
+                      : IpAddress::v4(uint32_t(rng()));
+    if (!breaks) field_info(FieldId::kSrcAs).set(r, Direction::kForward, rng() % 70'000);
+    flows.push_back(r);
+  }
+  TempDir dir;
+  std::string path = dir.path() + "/runs.fk";
+  write_file(path, flows, {});
+  std::vector<FlowRecord> back = read_file(path);
+  ASSERT_EQ(back.size(), flows.size());
+  for (size_t i = 0; i < flows.size(); ++i) expect_same_record(flows[i], back[i], i);
+  expect_selected_rows_read_alike(path);
+}
+
 // Every record of every shared capture, metered as `flowkit meter` does by default, comes back
 // from the store equal.
 // Under the sanitizers Robustness.EverySharedCapture meters and stores every shared capture;
