@@ -366,9 +366,8 @@ void Dissection::release(uint32_t& slot) {
 
 size_t Dissection::memory_bytes() const {
   // Counted as they change: the run loop asks after every batch.
-  return pool_.capacity() * sizeof(FlowContext) + free_.capacity() * sizeof(uint32_t) +
-         stream_bytes_ + packed_bytes_ +
-         (packed_.capacity() + packed_free_.capacity()) * sizeof(void*) +
+  return pool_.size() * sizeof(FlowContext) + free_.capacity() * sizeof(uint32_t) + stream_bytes_ +
+         packed_bytes_ + (packed_.capacity() + packed_free_.capacity()) * sizeof(void*) +
          (labeler_ ? label_flows_ * labeler_->flow_bytes() : 0);
 }
 

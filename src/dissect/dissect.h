@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <span>
 #include <string>
@@ -201,9 +202,11 @@ class Dissection {
   std::vector<std::unique_ptr<Dissector>> dissectors_;
   std::unique_ptr<class AppLabeler> labeler_;
   HostNames hosts_;
-  size_t stream_bytes_ = 0;        // capacity of every stream buffer in the pool
-  size_t label_flows_ = 0;         // flows with nDPI state
-  std::vector<FlowContext> pool_;  // slot i at pool_[i - 1]
+  size_t stream_bytes_ = 0;  // capacity of every stream buffer in the pool
+  size_t label_flows_ = 0;   // flows with nDPI state
+  // Slot i at pool_[i - 1]. A deque: a vector moved every context (their buffers and results)
+  // each time it grew.
+  std::deque<FlowContext> pool_;
   std::vector<uint32_t> free_;
   std::vector<void*> packed_;  // slot kPacked | i at packed_[i]
   std::vector<uint32_t> packed_free_;
