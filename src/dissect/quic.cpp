@@ -238,6 +238,9 @@ class Quic final : public Dissector {
     std::string& crypto = f.stream[0].bytes;
     std::string& ranges = f.stream[1].bytes;
     for (size_t at = 0; at < plain.size();) {
+      // PADDING (a zero byte each) fills most of an Initial: skipped as a run.
+      while (at < plain.size() && plain[at] == 0) ++at;
+      if (at == plain.size()) break;
       uint64_t type;
       if (!varint(plain, at, type)) break;
       if (type == 0x00 || type == 0x01) continue;  // PADDING, PING

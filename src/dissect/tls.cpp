@@ -56,23 +56,37 @@ std::string sha256_hex12(std::string_view s) {
   return digest_hex(sha256, s, 12);
 }
 
-// "a-b-c" of the values (JA3's lists).
+// "a-b-c" of the values (JA3's lists). By hand, as hex_list: fmt's parsing of the format for
+// every value cost more than the digits.
 template <class T>
 void dash_list(std::string& out, const T& values) {
   bool first = true;
   for (auto v : values) {
     if (!first) out += '-';
-    fmt::format_to(std::back_inserter(out), "{}", v);
+    char digits[10];
+    char* end = digits + sizeof digits;
+    char* p = end;
+    uint32_t x = v;
+    do {
+      *--p = char('0' + x % 10);
+      x /= 10;
+    } while (x);
+    out.append(p, end);
     first = false;
   }
 }
 
-// "0a0b,0c0d" of the values as four hex digits (JA4's lists).
+// "0a0b,0c0d" of the values as hex, four digits at least (JA4's lists; SSL 2.0's three-byte
+// ciphers take as many more as they need).
 template <class T>
 void hex_list(std::string& out, const std::vector<T>& values) {
+  static constexpr char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) out += ',';
-    fmt::format_to(std::back_inserter(out), "{:04x}", values[i]);
+    const uint32_t x = values[i];
+    int digits = 4;
+    while (digits < 8 && x >> (4 * digits)) ++digits;
+    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out += kHex[x >> shift & 0xf];
   }
 }
 
