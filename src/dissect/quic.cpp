@@ -145,9 +145,17 @@ bool varint(std::span<const uint8_t> b, size_t& at, uint64_t& v) {
   return true;
 }
 
+// A context and the two ciphers, fetched once per thread (EVP_aes_128_gcm() and the like are
+// looked up again by every EVP_*Init_ex, under OpenSSL's global locks).
 struct CipherCtx {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
-  ~CipherCtx() { EVP_CIPHER_CTX_free(ctx); }
+  EVP_CIPHER* ecb = EVP_CIPHER_fetch(nullptr, "AES-128-ECB", nullptr);
+  EVP_CIPHER* gcm = EVP_CIPHER_fetch(nullptr, "AES-128-GCM", nullptr);
+  ~CipherCtx() {
+    EVP_CIPHER_CTX_free(ctx);
+    EVP_CIPHER_free(ecb);
+    EVP_CIPHER_free(gcm);
+  }
 };
 
 // Removes header protection and the AEAD from the Initial at the start of `dgram` into
@@ -178,7 +186,8 @@ bool open_initial(std::span<const uint8_t> dgram, std::vector<uint8_t>& plain, u
   // Header protection (RFC 9001 5.4): a mask from the sample 4 bytes after the packet number.
   uint8_t mask[16];
   int n = 0;
-  if (EVP_EncryptInit_ex(c.ctx, EVP_aes_128_ecb(), nullptr, k.hp, nullptr) != 1) return false;
+  if (!c.ctx || !c.ecb || !c.gcm || EVP_EncryptInit_ex(c.ctx, c.ecb, nullptr, k.hp, nullptr) != 1)
+    return false;
   EVP_CIPHER_CTX_set_padding(c.ctx, 0);
   if (EVP_EncryptUpdate(c.ctx, mask, &n, dgram.data() + pn_at + 4, 16) != 1 || n != 16)
     return false;
@@ -202,7 +211,7 @@ bool open_initial(std::span<const uint8_t> dgram, std::vector<uint8_t>& plain, u
   size_t text = body - 16;
   const uint8_t* cipher = dgram.data() + header_len;
   plain.resize(text);
-  if (EVP_DecryptInit_ex(c.ctx, EVP_aes_128_gcm(), nullptr, nullptr, nullptr) != 1 ||
+  if (EVP_DecryptInit_ex(c.ctx, c.gcm, nullptr, nullptr, nullptr) != 1 ||
       EVP_CIPHER_CTX_ctrl(c.ctx, EVP_CTRL_GCM_SET_IVLEN, 12, nullptr) != 1 ||
       EVP_DecryptInit_ex(c.ctx, nullptr, nullptr, k.key, nonce) != 1 ||
       EVP_DecryptUpdate(c.ctx, nullptr, &n, header, int(header_len)) != 1 ||
