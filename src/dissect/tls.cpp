@@ -56,22 +56,27 @@ std::string sha256_hex12(std::string_view s) {
   return digest_hex(sha256, s, 12);
 }
 
-// "a-b-c" of the values (JA3's lists). By hand, as hex_list: fmt's parsing of the format for
-// every value cost more than the digits.
+void put_decimal(std::string& out, uint32_t x) {
+  char digits[10];
+  char* end = digits + sizeof digits;
+  char* p = end;
+  do {
+    *--p = char('0' + x % 10);
+    x /= 10;
+  } while (x);
+  out.append(p, end);
+}
+
+// "a-b-c" of the values but GREASE (JA3's lists). By hand, as hex_list: fmt's parsing of the
+// format for every value cost more than the digits.
 template <class T>
 void dash_list(std::string& out, const T& values) {
   bool first = true;
   for (auto v : values) {
+    const uint32_t x = v;
+    if (x <= 0xffff && grease(uint16_t(x))) continue;
     if (!first) out += '-';
-    char digits[10];
-    char* end = digits + sizeof digits;
-    char* p = end;
-    uint32_t x = v;
-    do {
-      *--p = char('0' + x % 10);
-      x /= 10;
-    } while (x);
-    out.append(p, end);
+    put_decimal(out, x);
     first = false;
   }
 }
@@ -171,18 +176,15 @@ void read_extensions(Reader& r, Hello& h) {
 }
 
 std::string ja3(const Hello& h) {
-  std::string s = fmt::format("{},", h.version);
-  auto keep = [](const auto& v) {
-    std::vector<uint32_t> out;
-    for (uint32_t x : v)
-      if (x > 0xffff || !grease(uint16_t(x))) out.push_back(x);
-    return out;
-  };
-  dash_list(s, keep(h.ciphers));
+  static thread_local std::string s;  // its room kept from hello to hello
+  s.clear();
+  put_decimal(s, h.version);
   s += ',';
-  dash_list(s, keep(h.extensions));
+  dash_list(s, h.ciphers);
   s += ',';
-  dash_list(s, keep(h.groups));
+  dash_list(s, h.extensions);
+  s += ',';
+  dash_list(s, h.groups);
   s += ',';
   dash_list(s, h.point_formats);
   return md5_hex(s);
@@ -208,8 +210,14 @@ std::string ja4(const Hello& h, Carrier carrier) {
                          : v == 0xfefd ? "d2"
                          : v == 0xfefc ? "d3"
                                        : "00";
-  std::vector<uint32_t> ciphers;
-  std::vector<uint16_t> exts;
+  // Scratch kept per thread: a hello's lists are rebuilt into room the last one left.
+  static thread_local std::vector<uint32_t> ciphers;
+  static thread_local std::vector<uint16_t> exts, sorted;
+  static thread_local std::string list;
+  ciphers.clear();
+  exts.clear();
+  sorted.clear();
+  list.clear();
   for (uint32_t x : h.ciphers)
     if (x > 0xffff || !grease(uint16_t(x))) ciphers.push_back(x);
   for (uint16_t x : h.extensions)
@@ -229,11 +237,9 @@ std::string ja4(const Hello& h, Carrier carrier) {
       fmt::format("{}{}{}{:02}{:02}{}_", char(carrier), ver, h.sni.empty() ? 'i' : 'd',
                   std::min<size_t>(ciphers.size(), 99), std::min<size_t>(exts.size(), 99), alpn);
   std::sort(ciphers.begin(), ciphers.end());
-  std::string list;
   hex_list(list, ciphers);
   out += ciphers.empty() ? std::string(12, '0') : sha256_hex12(list);
   out += '_';
-  std::vector<uint16_t> sorted;
   for (uint16_t x : exts)
     if (x != kExtSni && x != kExtAlpn) sorted.push_back(x);
   std::sort(sorted.begin(), sorted.end());
