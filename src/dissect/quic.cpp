@@ -76,15 +76,16 @@ const uint8_t* salt_of(uint32_t v, bool* v2) {
 
 bool hmac_sha256(std::span<const uint8_t> key, std::span<const uint8_t> data, uint8_t out[32]) {
   // One HMAC-SHA256 context per thread, keyed anew for each call: EVP_Q_mac fetched the
-  // algorithm and the digest and made a context every time (five times per Initial, a fifth of
-  // the dissectors' allocations on the nDPI captures).
+  // algorithm and the digest and made a context every time (five times per Initial: 130,000 of
+  // the dissectors' million allocations on the nDPI captures replicated 20 times).
   struct Mac {
     EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
     EVP_MAC_CTX* ctx = nullptr;
     Mac() {
       char digest[] = "SHA256";
-      const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
-                                   OSSL_PARAM_construct_end()};
+      const OSSL_PARAM params[] = {
+          OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+          OSSL_PARAM_construct_end()};
       if (mac && (ctx = EVP_MAC_CTX_new(mac)) && EVP_MAC_CTX_set_params(ctx, params) != 1) {
         EVP_MAC_CTX_free(ctx);
         ctx = nullptr;

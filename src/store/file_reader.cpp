@@ -155,9 +155,8 @@ Result<std::span<const uint8_t>> FileReader::load_chunk(uint64_t at, const Colum
                                                         std::vector<uint8_t>& raw) const {
   if (stored.size() < d.stored_size) stored.resize(d.stored_size);
   if (raw.size() < d.raw_size) raw.resize(d.raw_size);
-  const std::span<const uint8_t> chunk(stored.data(), d.stored_size);
-  const std::span<uint8_t> out(raw.data(), d.raw_size);
-  if (Status s = pread_into(at, {stored.data(), d.stored_size}); !s.ok()) return s;
+  const std::span<uint8_t> chunk(stored.data(), d.stored_size), out(raw.data(), d.raw_size);
+  if (Status s = pread_into(at, chunk); !s.ok()) return s;
   if (!checksum_matches(d.checksum, chunk)) return Status::corruption("checksum mismatch");
   if (Status s = decompress(d.codec, chunk, out); !s.ok()) return s;
   return std::span<const uint8_t>(out);
