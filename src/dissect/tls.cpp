@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 
 #include "dissect/protocols.h"
@@ -58,16 +59,10 @@ std::string sha256_hex12(std::string_view s) {
 
 void put_decimal(std::string& out, uint32_t x) {
   char digits[10];
-  char* end = digits + sizeof digits;
-  char* p = end;
-  do {
-    *--p = char('0' + x % 10);
-    x /= 10;
-  } while (x);
-  out.append(p, end);
+  out.append(digits, std::to_chars(digits, digits + sizeof digits, x).ptr);
 }
 
-// "a-b-c" of the values but GREASE (JA3's lists). By hand, as hex_list: fmt's parsing of the
+// "a-b-c" of the values but GREASE (JA3's lists). With to_chars, as hex_list: fmt's parsing of the
 // format for every value cost more than the digits.
 template <class T>
 void dash_list(std::string& out, const T& values) {
@@ -85,13 +80,12 @@ void dash_list(std::string& out, const T& values) {
 // ciphers take as many more as they need).
 template <class T>
 void hex_list(std::string& out, const std::vector<T>& values) {
-  static constexpr char kHex[] = "0123456789abcdef";
   for (size_t i = 0; i < values.size(); ++i) {
     if (i) out += ',';
-    const uint32_t x = values[i];
-    int digits = 4;
-    while (digits < 8 && x >> (4 * digits)) ++digits;
-    for (int shift = 4 * (digits - 1); shift >= 0; shift -= 4) out += kHex[x >> shift & 0xf];
+    char digits[8];
+    char* end = std::to_chars(digits, digits + sizeof digits, uint32_t(values[i]), 16).ptr;
+    if (end - digits < 4) out.append(size_t(4 - (end - digits)), '0');
+    out.append(digits, end);
   }
 }
 

@@ -1143,21 +1143,15 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
       hold(dense, n + 1);
       hold(out.ints, rows);
       // Eight rows at once where all eight have a value (the common case of an optional field).
-      uint32_t row = 0, k = 0;
-      for (; row + 8 <= rows; row += 8) {
-        if (bm[row / 8] == 0xff) {
+      for (uint32_t row = 0, k = 0; row < rows; ++row) {
+        if (row % 8 == 0 && row + 8 <= rows && bm[row / 8] == 0xff) {
           std::memcpy(&out.ints[row], &dense[k], 8 * sizeof(uint64_t));
           k += 8;
-          continue;
+          row += 7;
+        } else {
+          out.ints[row] = present[row] ? dense[k] : 0;
+          k += present[row];
         }
-        for (uint32_t r = row; r < row + 8; ++r) {
-          out.ints[r] = present[r] ? dense[k] : 0;
-          k += present[r];
-        }
-      }
-      for (; row < rows; ++row) {
-        out.ints[row] = present[row] ? dense[k] : 0;
-        k += present[row];
       }
     }
     if (d.encoding == Encoding::kResidual || d.encoding == Encoding::kLateResidual) {

@@ -153,8 +153,8 @@ bool known(const ColumnDescriptor& d) {
 Result<std::span<const uint8_t>> FileReader::load_chunk(uint64_t at, const ColumnDescriptor& d,
                                                         std::vector<uint8_t>& stored,
                                                         std::vector<uint8_t>& raw) const {
-  if (stored.size() < d.stored_size) stored.resize(d.stored_size);
-  if (raw.size() < d.raw_size) raw.resize(d.raw_size);
+  hold(stored, d.stored_size);
+  hold(raw, d.raw_size);
   const std::span<uint8_t> chunk(stored.data(), d.stored_size), out(raw.data(), d.raw_size);
   if (Status s = pread_into(at, chunk); !s.ok()) return s;
   if (!checksum_matches(d.checksum, chunk)) return Status::corruption("checksum mismatch");
