@@ -16,9 +16,12 @@ jobs=${JOBS:-2}
 # Each phase names the seconds since the start, so that the 30-minute budget can be watched.
 start=$SECONDS
 phase() { echo "== [$((SECONDS - start)) s] $*"; }
+# Line tables only (-g1): failures and sanitizer reports still name file and line, and the
+# compiler spends a quarter less time than on full debug information.
+release_flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O2 -g1 -DNDEBUG")
 
 phase "release build and tests"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake -S . -B build -G Ninja "${release_flags[@]}" >/dev/null
 cmake --build build -j"$jobs"
 ctest --test-dir build -j"$jobs" --output-on-failure
 
@@ -26,14 +29,14 @@ phase "ASan+UBSan build and tests"
 # clang: it builds this tree in 290 s where g++ takes 450, its sanitizers check the same, and the
 # same tree (instrumented for coverage too) holds the libFuzzer targets run at the end.
 CC=clang CXX=clang++ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug \
-  -DFLOWKIT_SANITIZE=ON -DFLOWKIT_FUZZ=ON -DFLOWKIT_BENCH=OFF >/dev/null
+  -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DFLOWKIT_SANITIZE=ON -DFLOWKIT_FUZZ=ON -DFLOWKIT_BENCH=OFF >/dev/null
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build-asan -j"$jobs" --output-on-failure -LE release-only
 
 phase "ThreadSanitizer: the meter's reading thread (meter/pipeline.h), the store's writer thread,"
 echo "   the collector's receive threads and queue"
-cmake -S . -B build-tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFLOWKIT_BENCH=OFF \
+cmake -S . -B build-tsan -G Ninja "${release_flags[@]}" -DFLOWKIT_BENCH=OFF \
   -DCMAKE_CXX_FLAGS=-fsanitize=thread -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread >/dev/null
 cmake --build build-tsan -j"$jobs" --target meter_test store_test collect_test
 TSAN_OPTIONS=halt_on_error=1 build-tsan/src/meter/meter_test --gtest_brief=1

@@ -18,6 +18,10 @@
 
 namespace flowkit::capture::test {
 
+inline bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
 inline std::string pcaps_dir() {
   return std::string(FLOWKIT_SHARED_DIR) + "/pcaps";
 }

@@ -10,12 +10,9 @@
 namespace flowkit::capture {
 namespace {
 
+using test::contains;
 using test::read_all;
 using test::TempDir;
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
-}
 
 // A 28-byte IPv4 packet (no link header) of protocol `proto` from 10.0.0.`host`.
 std::vector<uint8_t> ipv4(uint8_t proto, uint8_t host) {

@@ -19,9 +19,7 @@
 namespace flowkit::capture {
 namespace {
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
+using test::contains;
 
 // Opening a live interface needs root or CAP_NET_RAW; without them the tests that capture
 // are skipped (the error message itself is tested where it can be).

@@ -38,10 +38,6 @@ std::string open_error(const std::string& path) {
   return r.ok() ? "" : r.status().message();
 }
 
-bool contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
 bool any_contains(const std::vector<std::string>& lines, const std::string& needle) {
   return std::any_of(lines.begin(), lines.end(),
                      [&](const std::string& l) { return contains(l, needle); });

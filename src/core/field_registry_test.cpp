@@ -158,7 +158,9 @@ TEST(FieldRegistry, IdsAreThoseEverAssigned) {
   }
   // A field may be retired, but its id stays taken: no other name may appear under it.
   for (const auto& [id, name] : assigned) {
-    if (const FieldInfo* f = find_field(id)) EXPECT_EQ(f->name, name);
+    if (const FieldInfo* f = find_field(id)) {
+      EXPECT_EQ(f->name, name);
+    }
   }
   EXPECT_EQ(find_field(uint16_t(0)), nullptr);
   EXPECT_EQ(find_field(uint16_t(60000)), nullptr);
@@ -172,7 +174,9 @@ TEST(FieldRegistry, EveryFieldIsDescribedAndConsistent) {
     EXPECT_EQ(f.type == FieldType::kList, !f.items.empty()) << f.name;
     if (f.ipfix.id != kNoElement) {
       EXPECT_NE(natural_length(f.ipfix.type), 0) << f.name;
-      if (f.ipfix.length) EXPECT_LE(f.ipfix.length, natural_length(f.ipfix.type)) << f.name;
+      if (f.ipfix.length) {
+        EXPECT_LE(f.ipfix.length, natural_length(f.ipfix.type)) << f.name;
+      }
     }
     // A kSet field owns a presence bit; the others read the record.
     EXPECT_EQ(f.presence == Presence::kSet, presence_bit(f.id) != 0) << f.name;
@@ -187,8 +191,9 @@ TEST(FieldRegistry, IpfixElementsAreUnique) {
       EXPECT_TRUE(seen.insert({f.ipfix.pen, id}).second) << f.name << " element " << id;
     }
     for (const ItemInfo& item : f.items)
-      if (item.ipfix.id != kNoElement)
+      if (item.ipfix.id != kNoElement) {
         EXPECT_TRUE(seen.insert({item.ipfix.pen, item.ipfix.id}).second) << item.name;
+      }
   }
   for (const AltElement& a : alt_elements())
     EXPECT_TRUE(seen.insert({0, a.id}).second) << "alternative element " << a.id;
@@ -361,7 +366,9 @@ TEST(FieldRegistry, NfdumpAliasesNameBothEndsOfBareKeywords) {
   std::map<std::string_view, std::set<NfdumpQualifier>> quals;
   for (const NfdumpAlias& a : nfdump_aliases()) {
     quals[a.keyword].insert(a.qualifier);
-    if (a.value) EXPECT_TRUE(field_info(a.field).type != FieldType::kList);
+    if (a.value) {
+      EXPECT_TRUE(field_info(a.field).type != FieldType::kList);
+    }
   }
   auto both = [&](std::string_view k, NfdumpQualifier x, NfdumpQualifier y) {
     EXPECT_TRUE(quals[k].count(x) && quals[k].count(y)) << k;

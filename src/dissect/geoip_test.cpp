@@ -8,13 +8,12 @@
 #include <fstream>
 
 #include "core/field_registry.h"
+#include "core/testing/ip.h"
 
 namespace flowkit::dissect {
 namespace {
 
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
+using flowkit::testing::ip;
 
 // Where scripts/fetch_geoip.sh puts the databases.
 std::string geoip_dir() {

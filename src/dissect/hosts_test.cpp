@@ -3,13 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "core/field_registry.h"
+#include "core/testing/ip.h"
 
 namespace flowkit::dissect {
 namespace {
 
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
+using flowkit::testing::ip;
 
 TEST(HostNames, LatestAnswerWinsAndTheOldestIsForgotten) {
   HostNames names(2);

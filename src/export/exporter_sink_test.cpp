@@ -30,7 +30,9 @@ int bound_socket(int type, uint16_t* port) {
   socklen_t len = sizeof a;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
   *port = ntohs(a.sin_port);
-  if (type == SOCK_STREAM) EXPECT_EQ(::listen(fd, 1), 0);
+  if (type == SOCK_STREAM) {
+    EXPECT_EQ(::listen(fd, 1), 0);
+  }
   if (type == SOCK_DGRAM) {
     int size = 8 << 20;  // every datagram of the test fits, read or not
     ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);

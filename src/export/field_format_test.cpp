@@ -168,14 +168,18 @@ FlowRecord record_of(const Row& row, Arena& arena) {
         for (const ItemInfo& info : f->items) {
           auto v = parse_value(info.type, list.items[i].at(std::string(info.name)), arena);
           EXPECT_TRUE(v) << name << "." << info.name;
-          if (v) EXPECT_TRUE(info.set(items + i * f->item_size, *v));
+          if (v) {
+            EXPECT_TRUE(info.set(items + i * f->item_size, *v));
+          }
         }
       }
       continue;
     }
     auto v = parse_value(f->type, cell.text, arena);
     EXPECT_TRUE(v) << name << ": " << cell.text;
-    if (v) EXPECT_TRUE(f->set(r, d, *v)) << name << ": " << cell.text;
+    if (v) {
+      EXPECT_TRUE(f->set(r, d, *v)) << name << ": " << cell.text;
+    }
   }
   return r;
 }

@@ -12,14 +12,8 @@
 namespace flowkit::gen {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "pcap_writer_test_" + std::to_string(getpid()) + "_" + name;
-}
-
-std::vector<uint8_t> file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
+using testing::file_bytes;
+using testing::temp_path;
 
 TEST(PcapWriter, WritesMicrosecondHeaderAndRecords) {
   std::string path = temp_path("us.pcap");

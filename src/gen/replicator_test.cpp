@@ -15,10 +15,7 @@ namespace flowkit::gen {
 namespace {
 
 using testing::Decoded;
-
-std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "replicator_test_" + std::to_string(getpid()) + "_" + name;
-}
+using testing::temp_path;
 
 std::string shared(const std::string& rel) {
   std::string p = std::string(FLOWKIT_SHARED_DIR) + "/pcaps/" + rel;

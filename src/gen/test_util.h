@@ -2,14 +2,28 @@
 // nothing with the generator, so that tests check the generator against an independent view.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <pcap/pcap.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 namespace flowkit::gen::testing {
+
+// A file name in gtest's temporary directory, this process's own.
+inline std::string temp_path(const std::string& name) {
+  return ::testing::TempDir() + "flowkit_gen_test_" + std::to_string(getpid()) + "_" + name;
+}
+
+inline std::vector<uint8_t> file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), {}};
+}
 
 struct CapturedPacket {
   int64_t ts_ns = 0;

@@ -21,15 +21,8 @@ using testing::be16;
 using testing::be32;
 using testing::CapturedPacket;
 using testing::Decoded;
-
-std::string temp_path(const std::string& name) {
-  return ::testing::TempDir() + "traffic_generator_test_" + std::to_string(getpid()) + "_" + name;
-}
-
-std::vector<uint8_t> file_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
+using testing::file_bytes;
+using testing::temp_path;
 
 // Generates to a temporary file and reads it back with libpcap.
 struct Generated {

@@ -5,10 +5,10 @@
 #include <cstring>
 #include <vector>
 
+#include "core/timestamp.h"
+
 namespace flowkit::meter {
 namespace {
-
-constexpr int64_t kSec = 1'000'000'000;
 
 // A fragment of datagram `id` from 10.0.0.1 to 10.0.0.2 (UDP), `offset` bytes into it.
 packet::PacketView fragment(uint32_t id, uint16_t offset, uint32_t len = 8, bool more = true,
@@ -62,15 +62,15 @@ TEST(FragmentTracker, HeldFragmentsAreReleasedWithPortsOrOrphaned) {
   EXPECT_FALSE(t.on_fragment(b, 0, 4));
   EXPECT_TRUE(drain(t).empty());
   packet::PacketView first = fragment(1, 0, 16, true, 5, 6);
-  EXPECT_TRUE(t.on_fragment(first, kSec, 3));
+  EXPECT_TRUE(t.on_fragment(first, kNanosPerSecond, 3));
   std::vector<HeldFragment> ready = drain(t);
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_EQ(ready[0].view.src_port, 5);
   EXPECT_EQ(ready[0].interface, 3u);
   EXPECT_EQ(ready[0].ts, 0);
   // Datagram 2 never sees its first: after the timeout its fragment goes on without ports.
-  EXPECT_EQ(t.next_deadline(), 30 * kSec + 1);
-  t.expire(31 * kSec);
+  EXPECT_EQ(t.next_deadline(), 30 * kNanosPerSecond + 1);
+  t.expire(31 * kNanosPerSecond);
   ready = drain(t);
   ASSERT_EQ(ready.size(), 1u);
   EXPECT_FALSE(ready[0].view.has_ports);
