@@ -126,7 +126,7 @@ void count_passed(const ScanPlan& plan, const store::Block& b, std::vector<uint8
                   Local& l) {
   const RowTotals& t = l.totals;
   const bool with_times = times(plan);
-  if (!windowed(plan)) l.totals.read(b, with_times);
+  if (!windowed(plan)) l.totals.read(b, with_times, mask);
   ScanCounts& c = l.counts;
   c.rows += b.rows;
   for (uint32_t i = 0; i < b.rows; ++i) {

@@ -60,8 +60,9 @@ struct Numbers {
 struct RowTotals {
   std::vector<int64_t> first, last, packets, bytes;
   // The block holds the packets, bytes, first and last columns of both directions (without
-  // `times`, first and last are not read and are left 0).
-  void read(const store::Block& b, bool times = true);
+  // `times`, first and last are not read and are left 0). With a mask, only the rows it lets
+  // through are read; the others' totals are unspecified.
+  void read(const store::Block& b, bool times = true, std::span<const uint8_t> mask = {});
 };
 
 // What nfdump's line shows of the rows of [from, to) that pass (mask[row] != 0), into out
