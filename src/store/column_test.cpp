@@ -42,6 +42,37 @@ TEST(Varint, EveryLengthRoundTripsWithOrWithoutBytesAfterIt) {
   EXPECT_FALSE(get_varint(p, bad.data() + bad.size(), &got));
 }
 
+// A delta-coded column whose deltas take every length from 1 to 10 bytes, in every order, up and
+// down: each value as it was. Eleven continuation bytes are damage, not a value.
+TEST(Varint, DeltasOfEveryLengthDecode) {
+  const FieldInfo& f = field_info(FieldId::kFirst);
+  std::mt19937_64 rng(2);
+  std::vector<uint64_t> values;
+  std::vector<uint8_t> raw;
+  uint64_t prev = 0;
+  for (int i = 0; i < 2000; ++i) {
+    const uint64_t z = rng() >> (rng() % 64);  // a zigzagged delta of 1 to 64 bits
+    put_varint(raw, z);
+    prev += uint64_t(unzigzag(z));
+    values.push_back(prev);
+  }
+  ColumnDescriptor d;
+  d.field = uint16_t(f.id);
+  d.type = uint8_t(f.type);
+  d.encoding = Encoding::kDelta;
+  d.raw_size = uint32_t(raw.size());
+  ColumnData out;
+  Arena arena;
+  ASSERT_TRUE(decode_column(d, f, raw, uint32_t(values.size()), out, arena).ok());
+  ASSERT_EQ(out.ints.size(), values.size());
+  for (size_t i = 0; i < values.size(); ++i) ASSERT_EQ(out.ints[i], values[i]) << i;
+
+  std::vector<uint8_t> bad(11, 0xff);
+  bad.resize(32, 0);
+  d.raw_size = uint32_t(bad.size());
+  EXPECT_EQ(decode_column(d, f, bad, 2, out, arena).code(), StatusCode::kCorruption);
+}
+
 // Decodes a string chunk of two rows, both with a value.
 Status decode_strings(Encoding e, const std::vector<uint8_t>& raw, ColumnData& out, Arena& arena,
                       FieldId id = FieldId::kTlsSni) {
