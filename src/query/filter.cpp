@@ -16,6 +16,7 @@
 
 #include "core/field_registry.h"
 #include "core/ip_address.h"
+#include "query/row_loop.h"
 #include "query/values.h"
 
 namespace flowkit::query {
@@ -105,7 +106,7 @@ bool compare(T a, Op op, T b) {
 
 // out[i] |= v[i] OP x, one loop per operator so that each vectorizes.
 template <class T>
-void compare_into(std::span<const T> v, Op op, T x, uint8_t* out) {
+FLOWKIT_ROW_LOOP void compare_into(std::span<const T> v, Op op, T x, uint8_t* out) {
   const size_t n = v.size();
   switch (op) {
     case Op::kEq:
@@ -132,9 +133,29 @@ void compare_into(std::span<const T> v, Op op, T x, uint8_t* out) {
   }
 }
 
+FLOWKIT_ROW_LOOP void and_into(uint8_t* out, const uint8_t* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] &= x[i];
+}
+FLOWKIT_ROW_LOOP void or_into(uint8_t* out, const uint8_t* x, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] |= x[i];
+}
+FLOWKIT_ROW_LOOP void flip(uint8_t* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] ^= 1;
+}
+
 void and_presence(std::span<const uint8_t> has, uint8_t* out, size_t n) {
-  if (has.empty()) return;
-  for (size_t i = 0; i < n; ++i) out[i] &= has[i];
+  if (!has.empty()) and_into(out, has.data(), n);
+}
+
+// out[i] = whether address i is in the network (mask m, network w, as two 64-bit halves).
+FLOWKIT_ROW_LOOP void in_network(const IpAddress* ips, size_t n, uint64_t m0, uint64_t m1,
+                                 uint64_t w0, uint64_t w1, uint8_t* out) {
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t x0, x1;
+    std::memcpy(&x0, ips[i].bytes(), 8);
+    std::memcpy(&x1, ips[i].bytes() + 8, 8);
+    out[i] = ((x0 & m0) == w0) & ((x1 & m1) == w1);
+  }
 }
 
 const store::ColumnDescriptor* descriptor(const store::BlockHeader& h, const Column& c) {
@@ -264,13 +285,7 @@ struct AddressLeaf : Leaf {
     std::memcpy(&m1, mask.data() + 8, 8);
     std::memcpy(&w0, lo.data(), 8);
     std::memcpy(&w1, lo.data() + 8, 8);
-    const IpAddress* ips = c->ips.data();
-    for (uint32_t i = 0; i < b.rows; ++i) {
-      uint64_t x0, x1;
-      std::memcpy(&x0, ips[i].bytes(), 8);
-      std::memcpy(&x1, ips[i].bytes() + 8, 8);
-      out[i] = ((x0 & m0) == w0) & ((x1 & m1) == w1);
-    }
+    in_network(c->ips.data(), b.rows, m0, m1, w0, w1, out);
     and_presence(c->present, out, b.rows);
   }
 };
@@ -376,7 +391,7 @@ void eval_node(const Node& n, const store::Block& b, uint8_t* out, size_t depth)
       return;
     case Node::kNot:
       eval_node(n.kids[0], b, out, depth + 1);
-      for (uint32_t i = 0; i < rows; ++i) out[i] ^= 1;
+      flip(out, rows);
       return;
     case Node::kAnd:
     case Node::kOr: {
@@ -391,9 +406,9 @@ void eval_node(const Node& n, const store::Block& b, uint8_t* out, size_t depth)
         if (std::all_of(out, out + rows, [&](uint8_t x) { return x == settled; })) return;
         eval_node(n.kids[k], b, tmp.data(), depth + 1);
         if (is_and) {
-          for (uint32_t i = 0; i < rows; ++i) out[i] &= tmp[i];
+          and_into(out, tmp.data(), rows);
         } else {
-          for (uint32_t i = 0; i < rows; ++i) out[i] |= tmp[i];
+          or_into(out, tmp.data(), rows);
         }
       }
       return;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "query/row_loop.h"
+
 namespace flowkit::query {
 namespace {
 
@@ -67,6 +69,18 @@ void totals(const store::Block& b, FieldId id, std::span<const uint8_t> mask,
   const uint64_t* r = ints_of(b, id, Direction::kReverse);
   store::hold(out, b.rows);
   each_row(b.rows, mask, [&](uint32_t i) { out[i] = int64_t((f ? f[i] : 0) + (r ? r[i] : 0)); });
+}
+
+// nfdump's port of each row: ICMP's type * 256 + code (without type and code columns, 0), the
+// port column's value otherwise. A column the block lacks reads as zeros.
+FLOWKIT_ROW_LOOP void nfdump_ports(const uint64_t* proto, const uint64_t* port,
+                                   const uint64_t* type, const uint64_t* code, uint32_t n,
+                                   int64_t* out) {
+  for (uint32_t i = 0; i < n; ++i) {
+    const bool icmp = proto && is_icmp(uint8_t(proto[i]));
+    out[i] =
+        int64_t(!icmp ? (port ? port[i] : 0) : (type ? type[i] : 0) * 256 + (code ? code[i] : 0));
+  }
 }
 
 }  // namespace
@@ -287,13 +301,7 @@ void read_numbers(const Source& s, const store::Block& b, Numbers& out) {
       const uint64_t* type = ints_of(b, FieldId::kIcmpType, Direction::kForward);
       const uint64_t* code = ints_of(b, FieldId::kIcmpCode, Direction::kForward);
       out.int_buf.resize(n);
-      for (uint32_t i = 0; i < n; ++i) {
-        bool icmp = proto && is_icmp(uint8_t(proto[i]));
-        uint64_t v = !icmp ? (port ? port[i] : 0)
-                     : dst ? (type ? type[i] : 0) * 256 + (code ? code[i] : 0)
-                           : 0;
-        out.int_buf[i] = int64_t(v);
-      }
+      nfdump_ports(proto, port, dst ? type : nullptr, dst ? code : nullptr, n, out.int_buf.data());
       computed_ints();
       return;
     }

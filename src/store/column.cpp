@@ -1081,8 +1081,7 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
   if (only.size() != rows) only = {};
   if (!only.empty() && chosen.empty()) {
     static thread_local std::vector<uint32_t> rows_of;
-    chosen_rows(only, rows_of);
-    chosen = rows_of;
+    chosen = chosen_rows(only, rows_of);
   }
   // Integers and addresses are written over what the column held: every row's, or the chosen
   // rows' (the others keep an earlier block's values); zeroing the vectors first cost more

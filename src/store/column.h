@@ -192,16 +192,18 @@ Status decode_column(const ColumnDescriptor& d, const FieldInfo& field,
                      std::span<const uint8_t> only = {}, std::span<const uint32_t> chosen = {},
                      std::span<const uint8_t> presence = {});
 
-// The rows with only[row] != 0, in order, into out (replaced): what decode_column's `chosen`
-// takes, made once for the columns of a block.
-inline void chosen_rows(std::span<const uint8_t> only, std::vector<uint32_t>& out) {
-  hold(out, only.size());
+// The rows with only[row] != 0, in order, at the start of buf: what decode_column's `chosen`
+// takes, made once for the columns of a block. buf only grows (cut to each block's rows, it
+// was zeroed again up to the next block's).
+inline std::span<const uint32_t> chosen_rows(std::span<const uint8_t> only,
+                                             std::vector<uint32_t>& buf) {
+  hold(buf, only.size());
   size_t k = 0;
   for (uint32_t row = 0; row < only.size(); ++row) {
-    out[k] = row;
+    buf[k] = row;
     k += only[row] != 0;
   }
-  out.resize(k);
+  return {buf.data(), k};
 }
 
 // LEB128 varints and zigzag, as the format uses them.

@@ -218,11 +218,11 @@ Status FileReader::read_more(size_t i, std::span<const Column> want, Block& out,
   }
   uint64_t at = b.offset + b.header.header_size;
   static thread_local std::vector<uint8_t> stored, raw_buf;
-  static thread_local std::vector<uint32_t> chosen;
+  static thread_local std::vector<uint32_t> chosen_buf;
   static thread_local std::vector<uint64_t> chunk_offsets;
-  chosen.clear();
   chunk_offsets.clear();
-  if (only.size() == b.header.rows) chosen_rows(only, chosen);
+  std::span<const uint32_t> chosen;
+  if (only.size() == b.header.rows) chosen = chosen_rows(only, chosen_buf);
   for (const ColumnDescriptor& d : b.header.columns) {
     uint64_t chunk_at = at;
     chunk_offsets.push_back(chunk_at);
