@@ -1,5 +1,6 @@
 #include "export/line_writer.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -7,8 +8,44 @@
 
 namespace flowkit::exporter {
 
-void put_scaled(TextOutput& out, uint64_t v, size_t width) {
-  char tmp[32];
+namespace {
+
+// Cells are written into room() taken with this much to spare: spaces and short copies go in
+// 16- and 32-byte pieces that may run past the cell (the next cell writes over them), cheaper
+// than a memset or memcpy call for a few bytes each.
+constexpr size_t kSlack = 32;
+// The longest line: 20-digit counts, IPv6 endpoints, and the slack.
+constexpr size_t kMaxLine = 256;
+
+char* spaces(char* p, size_t n) {
+  char* end = p + n;
+  for (; p < end; p += 16) std::memcpy(p, "                ", 16);
+  return end;
+}
+
+// n bytes of buf, which has at least kSlack bytes to read.
+char* copy(char* p, const char* buf, size_t n) {
+  if (n <= kSlack)
+    std::memcpy(p, buf, kSlack);
+  else
+    std::memcpy(p, buf, n);
+  return p + n;
+}
+
+// The n bytes of buf right-aligned in `width` characters (as they are when longer).
+char* right(char* p, const char* buf, size_t n, size_t width) {
+  if (n < width) p = spaces(p, width - n);
+  return copy(p, buf, n);
+}
+
+// What was written since `start` left-aligned in `width` characters.
+char* pad_to(char* p, const char* start, size_t width) {
+  const size_t n = size_t(p - start);
+  return n < width ? spaces(p, width - n) : p;
+}
+
+char* write_scaled(char* p, uint64_t v, size_t width) {
+  char tmp[48];
   size_t n = 0;
   if (v >= 1'000'000'000) {
     n = size_t(std::snprintf(tmp, sizeof tmp, "%.1f G", double(v) / 1e9));
@@ -17,14 +54,14 @@ void put_scaled(TextOutput& out, uint64_t v, size_t width) {
   } else {
     n = size_t(TextOutput::write_u64(tmp, v) - tmp);
   }
-  out.put_right({tmp, n}, width);
+  return right(p, tmp, n, width);
 }
 
 // nfdump's endpoint column: the address right-aligned in 16 characters, then `:port` for IPv4
 // and `.port` for IPv6 (whose address has colons of its own). An IPv6 address longer than 16
 // characters is condensed as nfdump does without -6: its first 7 and last 7 characters around
 // "..", so that IPv6 rows keep the columns of IPv4 ones.
-void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, bool icmp) {
+char* write_endpoint(char* p, const IpAddress& ip, uint32_t port_or_icmp, bool icmp) {
   char text[48];
   size_t n = ip.format(text);
   if (n > 16) {
@@ -32,46 +69,63 @@ void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, b
     std::memmove(text + 9, text + n - 7, 7);
     n = 16;
   }
-  out.put_right({text, n}, 16);
-  out.put(ip.is_v4() ? ':' : '.');
-  size_t m = out.mark();
+  p = right(p, text, n, 16);
+  *p++ = ip.is_v4() ? ':' : '.';
+  const char* start = p;
   if (icmp) {
-    out.put_u64(port_or_icmp >> 8);
-    out.put('.');
-    out.put_u64(port_or_icmp & 0xff);
+    p = TextOutput::write_u64(p, port_or_icmp >> 8);
+    *p++ = '.';
+    p = TextOutput::write_u64(p, port_or_icmp & 0xff);
   } else {
-    out.put_u64(port_or_icmp);
+    p = TextOutput::write_u64(p, port_or_icmp);
   }
-  out.align_left(m, 5);
+  return pad_to(p, start, 5);
+}
+
+// HH:MM:SS.mmm, right-aligned in 16 characters, more hours when it has them.
+char* write_duration(char* p, Timestamp first, Timestamp last) {
+  uint64_t ms = uint64_t(last.ns - first.ns) / 1'000'000;
+  char text[48];
+  char* t = text;
+  uint64_t hours = ms / 3600000;
+  if (hours < 10) *t++ = '0';
+  t = TextOutput::write_u64(t, hours);
+  const uint64_t parts[] = {ms / 60000 % 60, ms / 1000 % 60};
+  for (uint64_t part : parts) {
+    *t++ = ':';
+    *t++ = char('0' + part / 10);
+    *t++ = char('0' + part % 10);
+  }
+  *t++ = '.';
+  *t++ = char('0' + ms % 1000 / 100);
+  *t++ = char('0' + ms % 100 / 10);
+  *t++ = char('0' + ms % 10);
+  return right(p, text, size_t(t - text), 16);
+}
+
+char* write_protocol(char* p, uint8_t protocol) {
+  std::string_view name = protocol_name(protocol);
+  if (name.empty()) return TextOutput::write_u64(p, protocol);
+  for (char c : name) *p++ = c;
+  return p;
+}
+
+}  // namespace
+
+void put_scaled(TextOutput& out, uint64_t v, size_t width) {
+  out.commit(write_scaled(out.room(std::max<size_t>(width, 48) + kSlack), v, width));
+}
+
+void put_endpoint(TextOutput& out, const IpAddress& ip, uint32_t port_or_icmp, bool icmp) {
+  out.commit(write_endpoint(out.room(64 + kSlack), ip, port_or_icmp, icmp));
 }
 
 void put_duration(TextOutput& out, Timestamp first, Timestamp last) {
-  // HH:MM:SS.mmm, right-aligned, more hours when it has them.
-  uint64_t ms = uint64_t(last.ns - first.ns) / 1'000'000;
-  char text[48];
-  char* p = text;
-  uint64_t hours = ms / 3600000;
-  if (hours < 10) *p++ = '0';
-  p = TextOutput::write_u64(p, hours);
-  const uint64_t parts[] = {ms / 60000 % 60, ms / 1000 % 60};
-  for (uint64_t part : parts) {
-    *p++ = ':';
-    *p++ = char('0' + part / 10);
-    *p++ = char('0' + part % 10);
-  }
-  *p++ = '.';
-  *p++ = char('0' + ms % 1000 / 100);
-  *p++ = char('0' + ms % 100 / 10);
-  *p++ = char('0' + ms % 10);
-  out.put_right({text, size_t(p - text)}, 16);
+  out.commit(write_duration(out.room(48 + kSlack), first, last));
 }
 
 void put_protocol(TextOutput& out, uint8_t protocol) {
-  std::string_view name = protocol_name(protocol);
-  if (name.empty())
-    out.put_u64(protocol);
-  else
-    out.put(name);
+  out.commit(write_protocol(out.room(TextOutput::kMaxNumber), protocol));
 }
 
 std::string_view protocol_name(uint8_t p) {
@@ -141,24 +195,27 @@ void LineWriter::write(std::span<const LineRow> rows) {
 }
 
 void LineWriter::put(const LineRow& r) {
-  out_.put_nfdump_time(r.first);
-  out_.put(' ');
-  put_duration(out_, r.first, r.last);
-  out_.put(' ');
-  size_t m = out_.mark();
-  put_protocol(out_, r.protocol);
-  out_.align_left(m, 5);
-  out_.put(' ');
-  put_endpoint(out_, r.src_ip, r.src_port, false);
-  out_.put(r.biflow ? " <-> " : " -> ");
-  put_endpoint(out_, r.dst_ip, r.dst_port, is_icmp(r.protocol));
-  out_.put(' ');
-  put_scaled(out_, r.packets, 8);
-  out_.put(' ');
-  put_scaled(out_, r.bytes, 8);
-  out_.put(' ');
-  put_scaled(out_, r.flows, 5);
-  out_.put('\n');
+  // The whole line in one room(), its cells written straight in: a room() and a commit() per
+  // piece cost more than the formatting.
+  char* p = out_.write_nfdump_time(out_.room(kMaxLine), r.first);
+  *p++ = ' ';
+  p = write_duration(p, r.first, r.last);
+  *p++ = ' ';
+  const char* proto = p;
+  p = pad_to(write_protocol(p, r.protocol), proto, 5);
+  *p++ = ' ';
+  p = write_endpoint(p, r.src_ip, r.src_port, false);
+  std::memcpy(p, r.biflow ? " <-> " : " ->  ", 5);
+  p += r.biflow ? 5 : 4;
+  p = write_endpoint(p, r.dst_ip, r.dst_port, is_icmp(r.protocol));
+  *p++ = ' ';
+  p = write_scaled(p, r.packets, 8);
+  *p++ = ' ';
+  p = write_scaled(p, r.bytes, 8);
+  *p++ = ' ';
+  p = write_scaled(p, r.flows, 5);
+  *p++ = '\n';
+  out_.commit(p);
   flows_ += r.flows;
   packets_ += r.packets;
   bytes_ += r.bytes;

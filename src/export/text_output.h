@@ -84,10 +84,7 @@ class TextOutput {
   void put_ip(const IpAddress& a) { commit(write_ip(room(kMaxIp), a)); }
   void put_mac(const MacAddress& m) { commit(write_mac(room(kMaxMac), m)); }
   void put_iso8601(Timestamp t) { commit(write_iso8601(room(kMaxTime), t)); }
-  void put_nfdump_time(Timestamp t) {
-    char* p = room(kMaxTime);
-    commit(p + times_.nfdump(t, p));
-  }
+  void put_nfdump_time(Timestamp t) { commit(write_nfdump_time(room(kMaxTime), t)); }
 
   // The same into room() already taken (at least the kMax... bytes); each returns the end.
   static constexpr size_t kMaxNumber = 32, kMaxIp = 48, kMaxMac = 17, kMaxTime = 32;
@@ -96,6 +93,7 @@ class TextOutput {
   static char* write_ip(char* p, const IpAddress& a) { return p + a.format(p); }
   static char* write_mac(char* p, const MacAddress& m);
   char* write_iso8601(char* p, Timestamp t) { return p + times_.iso8601(t, p); }
+  char* write_nfdump_time(char* p, Timestamp t) { return p + times_.nfdump(t, p); }
   // A JSON string literal with quotes and escapes. Bytes that are not UTF-8 become U+FFFD, so
   // that hostile input never makes invalid JSON.
   void put_json_string(std::string_view s);
