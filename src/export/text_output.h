@@ -64,13 +64,6 @@ class TextOutput {
     size_ += s.size();
   }
   void put(char c) { *room(1) = c, ++size_; }
-  // s right-aligned in `width` characters (as it is when longer).
-  void put_right(std::string_view s, size_t width) {
-    const size_t pad = s.size() < width ? width - s.size() : 0;
-    char* p = std::fill_n(room(pad + s.size()), pad, ' ');
-    if (!s.empty()) std::memcpy(p, s.data(), s.size());
-    commit(p + s.size());
-  }
   void put_u64(uint64_t v) { commit(write_u64(room(kMaxNumber), v)); }
   void put_i64(int64_t v) {
     char* p = room(kMaxNumber);
